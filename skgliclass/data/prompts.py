@@ -1,0 +1,232 @@
+"""Input building: token ids of the label prompt built once per call and spliced around each text.
+
+A reference input is one string (``text + "<<LABEL>>l1<<LABEL>>l2<<SEP>>" + prompt + examples`` or
+labels first). Fast tokenizers split strings at added tokens and tokenise each piece on its own, so
+the ids of the shared parts are computed once per call and only the text piece is tokenised per row:
+the spliced ids equal the ids of the whole string. The one context that matters is whether a piece
+opens the string (SentencePiece adds its word-start mark there), which :func:`_piece_ids` reproduces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from transformers import PreTrainedTokenizerBase
+
+from skgliclass.config import GLiClassConfig
+
+__all__ = ["Chunk", "EncodedInputs", "InputBuilder", "format_examples"]
+
+LABEL, SEP, EXAMPLE = "<<LABEL>>", "<<SEP>>", "<<EXAMPLE>>"
+
+
+def format_examples(examples: Sequence[dict] | None) -> str:
+    """In-context examples as the reference writes them: ``<<EXAMPLE>>text \\nLabels:\\n a, b`` ... ``<<SEP>>``."""
+    if not examples:
+        return ""
+    parts = []
+    for example in examples:
+        labels = example.get("labels", example.get("true_labels", []))
+        labels = ", ".join(labels) if isinstance(labels, (list, tuple)) else str(labels)
+        parts.append(f"{EXAMPLE}{example.get('text', '')} \nLabels:\n {labels}")
+    return "".join(parts) + SEP
+
+
+@dataclass
+class Chunk:
+    """The inputs of one pass over a slice of the labels.
+
+    Attributes
+    ----------
+    start, stop : int
+        The labels scored in this pass: ``labels[start:stop]``.
+    rows : list of list of int
+        One full id sequence per text (special tokens included).
+    decoder_ids : list of int or None
+        The label prompt for the decoder (encoder-decoder only).
+    """
+
+    start: int
+    stop: int
+    rows: list[list[int]]
+    decoder_ids: list[int] | None = None
+
+
+@dataclass
+class EncodedInputs:
+    """Everything a call needs: the chunks, the tokenised labels (bi-encoders) and truncation counts."""
+
+    chunks: list[Chunk]
+    label_ids: list[list[int]] | None = None
+    truncated: int = 0
+    truncated_rows: list[int] = field(default_factory=list)
+
+
+class InputBuilder:
+    """Builds model inputs for one tokenizer and config.
+
+    Parameters
+    ----------
+    tokenizer : PreTrainedTokenizerBase
+        The checkpoint's tokenizer (with the added marker tokens where the variant needs them).
+    config : GLiClassConfig
+    max_length : int
+        Longest sequence fed to the encoder, special tokens included.
+    """
+
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, config: GLiClassConfig, max_length: int) -> None:
+        self.tokenizer = tokenizer
+        self.config = config
+        self.max_length = int(max_length)
+        with_special = tokenizer("a")["input_ids"]
+        plain = tokenizer("a", add_special_tokens=False)["input_ids"]
+        start = _find(with_special, plain)
+        self.prefix, self.suffix = with_special[:start], with_special[start + len(plain) :]
+        if self.max_length < len(self.prefix) + len(self.suffix) + 8:
+            raise ValueError(f"max_length={max_length} is too small to hold any text.")
+
+    # --------------------------------------------------------------- tokenising
+    def _ids(self, strings: list[str]) -> list[list[int]]:
+        if not strings:
+            return []
+        return self.tokenizer(strings, add_special_tokens=False)["input_ids"]
+
+    def _piece_ids(self, strings: list[str], opens: bool) -> list[list[int]]:
+        """Ids of pieces as they tokenise inside a longer string: at its start, or right after a marker."""
+        if opens:
+            return self._ids(strings)
+        return [ids[1:] for ids in self._ids([SEP + s for s in strings])]
+
+    # ----------------------------------------------------------------- building
+    def build(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        prompt: str | None = None,
+        examples: Sequence[dict] | None = None,
+    ) -> EncodedInputs:
+        """Token ids for scoring every text against every label (see the module doc for the layout)."""
+        if not labels:
+            raise ValueError("labels must not be empty.")
+        arch = self.config.architecture
+        if arch == "bi-encoder":
+            return self._build_bi_encoder(texts, labels, prompt)
+        examples_text = format_examples(examples)
+        if arch == "encoder-decoder":
+            return self._build_encoder_decoder(texts, labels, prompt, examples_text)
+        if arch == "bi-encoder-fused":
+            encoded = self._build_joint(texts, labels, prompt or "", examples_text, fused=True)
+            encoded.label_ids = self._label_ids(labels)
+            return encoded
+        return self._build_joint(texts, labels, prompt or "", examples_text, fused=False)
+
+    def _label_ids(self, labels: Sequence[str]) -> list[list[int]]:
+        """Each label alone, with special tokens, for a label encoder."""
+        room = self.max_length - len(self.prefix) - len(self.suffix)
+        return [self.prefix + ids[:room] + self.suffix for ids in self._ids(list(labels))]
+
+    def _label_prompt(self, labels: Sequence[str], fused: bool) -> str:
+        if fused:
+            return LABEL * len(labels) + SEP
+        return "".join(LABEL + label for label in labels) + SEP
+
+    def _build_joint(
+        self, texts: Sequence[str], labels: Sequence[str], prompt: str, examples: str, fused: bool
+    ) -> EncodedInputs:
+        """Uni-encoder and fused bi-encoder: labels and text in one sequence.
+
+        uni, text first:    text | P prompt EX          uni, labels first:    P | prompt+text | EX
+        fused, text first:  text+lead | M EX            fused, labels first:  lead M | text | EX
+        (P: ``<<LABEL>>l1...<<SEP>>``; M: one ``<<LABEL>>`` per label + ``<<SEP>>``; lead: ``prompt + " "``.)
+        """
+        first = self.config.prompt_first
+        lead = f"{prompt} " if (fused and prompt) else ""
+        if fused:
+            pieces = list(texts) if first else [t + lead for t in texts]
+            cost = [1] * len(labels)
+        else:
+            pieces = [prompt + t for t in texts] if first else list(texts)
+            cost = [len(ids) for ids in self._piece_ids([LABEL + lab for lab in labels], opens=False)]
+        text_ids = self._piece_ids(pieces, opens=not first)
+        example_ids = self._ids([examples])[0] if examples else []
+        around = (lead if fused else prompt) if prompt else ""
+        fixed = len(self.prefix) + len(self.suffix) + len(example_ids) + 1 + len(self._ids([around])[0] if around else [])
+        chunks, truncated = [], set()
+        for start, stop in self._label_chunks(cost, fixed):
+            label_prompt = self._label_prompt(labels[start:stop], fused)
+            if first:
+                head, tail = self._ids([lead + label_prompt])[0], example_ids
+            else:
+                head, tail = [], self._ids([label_prompt + ("" if fused else prompt) + examples])[0]
+            budget = self.max_length - len(self.prefix) - len(self.suffix) - len(head) - len(tail)
+            rows = []
+            for i, ids in enumerate(text_ids):
+                if len(ids) > budget:
+                    ids = ids[: max(budget, 0)]
+                    truncated.add(i)
+                rows.append(self.prefix + head + ids + tail + self.suffix)
+            chunks.append(Chunk(start, stop, rows))
+        return EncodedInputs(chunks, truncated=len(truncated), truncated_rows=sorted(truncated))
+
+    def _build_bi_encoder(self, texts: Sequence[str], labels: Sequence[str], prompt: str | None) -> EncodedInputs:
+        """Bi-encoder: each text alone (``prompt + " " + text``); labels tokenised separately."""
+        pieces = [f"{prompt} {t}" for t in texts] if prompt else list(texts)
+        room = self.max_length - len(self.prefix) - len(self.suffix)
+        rows, truncated = [], []
+        for i, ids in enumerate(self._ids(pieces)):
+            if len(ids) > room:
+                ids = ids[:room]
+                truncated.append(i)
+            rows.append(self.prefix + ids + self.suffix)
+        return EncodedInputs([Chunk(0, len(labels), rows)], self._label_ids(labels), len(truncated), truncated)
+
+    def _build_encoder_decoder(
+        self, texts: Sequence[str], labels: Sequence[str], prompt: str | None, examples: str
+    ) -> EncodedInputs:
+        """Encoder-decoder: ``text + examples`` to the encoder, the label prompt to the decoder."""
+        example_ids = self._ids([examples])[0] if examples else []
+        room = self.max_length - len(self.prefix) - len(self.suffix) - len(example_ids)
+        rows, truncated = [], []
+        for i, ids in enumerate(self._ids(list(texts))):
+            if len(ids) > room:
+                ids = ids[: max(room, 0)]
+                truncated.append(i)
+            rows.append(self.prefix + ids + example_ids + self.suffix)
+        cost = [len(ids) for ids in self._piece_ids([LABEL + lab for lab in labels], opens=False)]
+        prompt_cost = len(self.prefix) + len(self.suffix) + 1 + (len(self._ids([prompt])[0]) if prompt else 0)
+        chunks = []
+        for start, stop in self._label_chunks(cost, prompt_cost, beside_text=False):
+            decoder = self.tokenizer(self._label_prompt(labels[start:stop], False) + (prompt or ""))["input_ids"]
+            chunks.append(Chunk(start, stop, rows, decoder_ids=decoder))
+        return EncodedInputs(chunks, truncated=len(truncated), truncated_rows=truncated)
+
+    # ----------------------------------------------------------------- chunking
+    def _label_chunks(self, cost: list[int], fixed: int, beside_text: bool = True) -> list[tuple[int, int]]:
+        """Split labels (token ``cost`` each) into contiguous chunks that fit, scored in separate passes.
+
+        Beside a text, all labels go in one pass when their prompt leaves a quarter of ``max_length``
+        for the text; otherwise chunks of balanced cost take at most half of ``max_length`` each.
+        Alone (a decoder prompt), a chunk may fill ``max_length``. No label is ever dropped.
+        """
+        one_pass = self.max_length - self.max_length // 4 if beside_text else self.max_length
+        total = sum(cost)
+        if fixed + total <= one_pass:
+            return [(0, len(cost))]
+        limit = max((self.max_length // 2 if beside_text else self.max_length) - fixed, 1)
+        target = -(-total // -(-total // limit))  # balanced: total split into the fewest chunks
+        chunks, start, used = [], 0, 0
+        for i, c in enumerate(cost):
+            if i > start and (used + c > limit or used >= target):
+                chunks.append((start, i))
+                start, used = i, 0
+            used += c
+        chunks.append((start, len(cost)))
+        return chunks
+
+
+def _find(haystack: list[int], needle: list[int]) -> int:
+    for i in range(len(haystack) - len(needle) + 1):
+        if haystack[i : i + len(needle)] == needle:
+            return i
+    raise ValueError("could not locate the text between the tokenizer's special tokens.")

@@ -1,0 +1,143 @@
+"""Batched inference: length-sorted batches, dynamic padding, original order restored."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import torch
+
+from skgliclass.data.prompts import EncodedInputs, InputBuilder
+from skgliclass.modeling.model import GLiClassModel
+
+__all__ = ["autocast_context", "pad_batch", "predict_logits", "resolve_device"]
+
+
+def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
+    """``"auto"`` (or None) picks cuda, then mps, then cpu; an explicit device is checked, never replaced."""
+    if device is None or device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    resolved = torch.device(device)
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for, but CUDA is not available here. Use 'cpu' or 'auto'.")
+    return resolved
+
+
+def autocast_context(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
+    """Mixed precision on CUDA (``"auto"`` means bf16 where supported, else fp16); fp32 elsewhere."""
+    if device.type != "cuda" or precision == "fp32":
+        return contextlib.nullcontext()
+    if precision == "auto":
+        precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+    return torch.autocast("cuda", dtype=dtype)
+
+
+def pad_batch(rows: Sequence[list[int]], pad_id: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad id lists to the longest: ``(ids, mask)``, both ``(B, L)`` long tensors on ``device``."""
+    length = max(len(r) for r in rows)
+    ids = torch.full((len(rows), length), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), length), dtype=torch.long)
+    for i, row in enumerate(rows):
+        ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
+        mask[i, : len(row)] = 1
+    return ids.to(device), mask.to(device)
+
+
+def _batches(lengths: Sequence[int], batch_size: int) -> Iterator[np.ndarray]:
+    """Indices in batches of similar length (longest first), so padding is small."""
+    order = np.argsort(-np.asarray(lengths), kind="stable")
+    for start in range(0, len(order), batch_size):
+        yield order[start : start + batch_size]
+
+
+def label_vectors(
+    model: GLiClassModel, label_ids: list[list[int]], pad_id: int, device: torch.device, batch_size: int
+) -> torch.Tensor:
+    """Bi-encoder label vectors ``(C, D)``, encoded in length-sorted batches."""
+    out: list[tuple[np.ndarray, torch.Tensor]] = []
+    for index in _batches([len(r) for r in label_ids], batch_size):
+        ids, mask = pad_batch([label_ids[i] for i in index], pad_id, device)
+        out.append((index, model.model.encode_labels(ids, mask).float()))
+    vectors = torch.empty(len(label_ids), out[0][1].shape[-1], device=device)
+    for index, vec in out:
+        vectors[torch.as_tensor(index, device=device)] = vec
+    return vectors
+
+
+@torch.inference_mode()
+def predict_logits(
+    model: GLiClassModel,
+    builder: InputBuilder,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    prompt: str | None = None,
+    examples: Sequence[dict] | None = None,
+    batch_size: int = 16,
+    device: torch.device | None = None,
+    precision: str = "fp32",
+    label_cache: dict | None = None,
+    progress: bool = False,
+) -> tuple[np.ndarray, EncodedInputs]:
+    """Logits ``(n_texts, n_labels)`` (float32, label order kept) and the encoded inputs (truncation counts).
+
+    ``label_cache`` (a dict owned by the caller) keeps bi-encoder label vectors between calls.
+    """
+    device = device or next(model.parameters()).device
+    model.eval()
+    encoded = builder.build(texts, labels, prompt=prompt, examples=examples)
+    pad_id = builder.tokenizer.pad_token_id
+    pad_id = 0 if pad_id is None else int(pad_id)
+    out = np.zeros((len(texts), len(labels)), dtype=np.float32)
+    total = sum(-(-len(c.rows) // batch_size) for c in encoded.chunks)
+    bar = _progress(total, progress)
+    with autocast_context(device, precision):
+        vectors = None
+        if encoded.label_ids is not None:
+            key = (tuple(labels), precision)
+            if label_cache is not None and key in label_cache:
+                vectors = label_cache[key].to(device)
+            else:
+                vectors = label_vectors(model, encoded.label_ids, pad_id, device, batch_size)
+                if label_cache is not None:
+                    label_cache[key] = vectors
+        for chunk in encoded.chunks:
+            for index in _batches([len(r) for r in chunk.rows], batch_size):
+                ids, mask = pad_batch([chunk.rows[i] for i in index], pad_id, device)
+                inputs: dict = {"input_ids": ids, "attention_mask": mask}
+                if vectors is not None:
+                    inputs["label_vectors"] = vectors[chunk.start : chunk.stop]
+                else:
+                    inputs["num_labels"] = chunk.stop - chunk.start
+                if chunk.decoder_ids is not None:
+                    dec = torch.tensor(chunk.decoder_ids, dtype=torch.long, device=device)
+                    inputs["decoder_input_ids"] = dec.unsqueeze(0).expand(len(index), -1)
+                    inputs["decoder_attention_mask"] = torch.ones_like(inputs["decoder_input_ids"])
+                logits = model(**inputs).logits.float().cpu().numpy()
+                out[index, chunk.start : chunk.stop] = logits
+                bar.update(1)
+    bar.close()
+    return out, encoded
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, show: bool) -> object:
+    if not show:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="skgliclass", unit="batch", leave=False)

@@ -1,0 +1,87 @@
+"""``GLiClassModel``: the variant behind a ``model.`` prefix, as in reference checkpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+from transformers import PreTrainedModel
+
+from skgliclass.config import GLiClassConfig
+from skgliclass.modeling.architectures import ARCHITECTURE_CLASSES
+from skgliclass.modeling.base import GLiClassOutput, VariantBase
+from skgliclass.modeling.layers import LayerReweighting, Projector, identity_init_
+from skgliclass.modeling.poolers import AttentionPooler
+
+__all__ = ["BACKBONE_PREFIXES", "GLiClassModel"]
+
+# Attribute names of the pretrained parts; everything else is the head.
+BACKBONE_PREFIXES = ("encoder_model.", "label_encoder.", "encoder_decoder_model.")
+
+
+class GLiClassModel(nn.Module):
+    """A GLiClass model: ``self.model`` is one of the variants in :data:`ARCHITECTURE_CLASSES`.
+
+    Parameters
+    ----------
+    config : GLiClassConfig
+    model : VariantBase
+        The variant module, built by :meth:`from_config` or a builder.
+    """
+
+    def __init__(self, config: GLiClassConfig, model: VariantBase) -> None:
+        super().__init__()
+        self.config = config
+        self.model = model
+
+    @classmethod
+    def from_config(cls, config: GLiClassConfig) -> GLiClassModel:
+        """A randomly initialised model (backbones built from their nested configs, nothing downloaded)."""
+        model = cls(config, ARCHITECTURE_CLASSES[config.architecture].from_config(config))  # type: ignore[attr-defined]
+        for module in model.modules():
+            if isinstance(module, PreTrainedModel):
+                module.tie_weights()  # T5 ties its embeddings to `shared`; skipped when weight init is off
+        model.init_head_()
+        return model
+
+    def forward(self, **inputs: Any) -> GLiClassOutput:
+        """Run the variant on the tensors an input builder made for it."""
+        return self.model(**inputs)
+
+    @property
+    def is_bi_encoder(self) -> bool:
+        """True when label vectors come from a separate label encoder (and can be cached)."""
+        return hasattr(self.model, "encode_labels")
+
+    def head_parameters(self) -> list[tuple[str, nn.Parameter]]:
+        """Named parameters outside the pretrained backbones."""
+        return [(n, p) for n, p in self.model.named_parameters() if not n.startswith(BACKBONE_PREFIXES)]
+
+    @torch.no_grad()
+    def init_head_(self, identity_projectors: bool = False) -> None:
+        """Initialise the head as the reference does (normal, std ``initializer_range``; zero biases).
+
+        With ``identity_projectors`` the projectors start as exact identities where their widths allow.
+        """
+        std = self.config.initializer_range
+        for name, module in self.model.named_modules():
+            if name.startswith(BACKBONE_PREFIXES):
+                continue
+            if isinstance(module, nn.Linear):
+                nn.init.normal_(module.weight, std=std)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
+            elif isinstance(module, nn.LayerNorm):
+                nn.init.ones_(module.weight)
+                nn.init.zeros_(module.bias)
+        for name, module in self.model.named_modules():
+            if name.startswith(BACKBONE_PREFIXES):
+                continue
+            if isinstance(module, Projector) and identity_projectors:
+                identity_init_(module)
+            elif isinstance(module, LayerReweighting):
+                module.reset_parameters_()
+            elif isinstance(module, AttentionPooler):
+                module.reset_parameters_()
+        self.model.logit_scale.fill_(self.config.logit_scale_init_value)

@@ -1,0 +1,127 @@
+"""Checkpoint folders in the reference format: ``config.json``, ``model.safetensors``, tokenizer files."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
+from transformers.initialization import no_init_weights
+
+from skgliclass.config import GLiClassConfig
+from skgliclass.modeling.model import GLiClassModel
+
+__all__ = ["is_gliclass_checkpoint", "load_pretrained", "resolve_folder", "save_pretrained", "state_dict_for_saving"]
+
+WEIGHTS_FILES = ("model.safetensors", "pytorch_model.bin")
+# Keys the reference also ignores: old position buffers of some backbones.
+_IGNORED_UNEXPECTED = ("position_embeddings", "position_ids")
+
+
+def resolve_folder(name_or_path: str | os.PathLike[str]) -> Path:
+    """A local folder as is; a hub id through the Hugging Face cache (works offline once cached)."""
+    path = Path(name_or_path).expanduser()
+    if path.is_dir():
+        return path
+    if path.exists():
+        raise ValueError(f"{str(name_or_path)!r} is a file; give the checkpoint's folder.")
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(str(name_or_path)))
+    except Exception as error:  # noqa: BLE001 - any hub failure means the same thing to the user
+        raise ValueError(
+            f"model={str(name_or_path)!r} is neither a local folder nor a hub id that can be fetched or found "
+            f"in the local cache ({type(error).__name__}: {error})."
+        ) from error
+
+
+def is_gliclass_checkpoint(folder: str | os.PathLike[str]) -> bool:
+    """Whether ``folder/config.json`` describes a GLiClass model (rather than a plain encoder)."""
+    config = Path(folder) / "config.json"
+    if not config.is_file():
+        return False
+    with open(config, encoding="utf-8") as handle:
+        return str(json.load(handle).get("model_type", "")).lower() == "gliclass"
+
+
+def _read_weights(folder: Path) -> dict[str, torch.Tensor]:
+    for name in WEIGHTS_FILES:
+        path = folder / name
+        if path.is_file():
+            if name.endswith(".safetensors"):
+                return load_file(path)
+            return torch.load(path, map_location="cpu", weights_only=True)
+    raise ValueError(f"{folder} holds no weights: expected one of {', '.join(WEIGHTS_FILES)}.")
+
+
+def load_pretrained(name_or_path: str | os.PathLike[str]) -> tuple[GLiClassModel, PreTrainedTokenizerBase]:
+    """Load a GLiClass checkpoint (reference format) with its own tokenizer, in eval mode on the CPU.
+
+    Raises
+    ------
+    ValueError
+        When the folder is not a GLiClass checkpoint, or its weights do not match its config
+        (the message names the missing and unexpected keys).
+    """
+    folder = resolve_folder(name_or_path)
+    if not is_gliclass_checkpoint(folder):
+        raise ValueError(f"{folder} is not a GLiClass checkpoint (its config.json has no model_type 'GLiClass').")
+    config = GLiClassConfig.from_json_file(folder / "config.json")
+    with no_init_weights():  # every weight is overwritten by the checkpoint below
+        model = GLiClassModel.from_config(config)
+    load_state(model, _read_weights(folder), source=str(folder))
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    return model.eval(), tokenizer
+
+
+def load_state(model: GLiClassModel, state: dict[str, torch.Tensor], source: str = "checkpoint") -> None:
+    """Load weights strictly, tolerating only what the reference tolerates."""
+    result = model.load_state_dict(state, strict=False)
+    tied = _tied_names(model)
+    missing = [k for k in result.missing_keys if k not in tied and not k.endswith("logit_scale")]
+    unexpected = [k for k in result.unexpected_keys if not any(s in k for s in _IGNORED_UNEXPECTED)]
+    if missing or unexpected:
+        raise ValueError(
+            f"the weights in {source} do not match its config.json: "
+            f"missing keys {missing[:10]}{' ...' if len(missing) > 10 else ''}, "
+            f"unexpected keys {unexpected[:10]}{' ...' if len(unexpected) > 10 else ''}."
+        )
+
+
+def _tied_names(model: torch.nn.Module) -> set[str]:
+    """Names of parameters that share storage with an earlier one (e.g. T5 embeddings tied to ``shared``)."""
+    seen: dict[int, str] = {}
+    tied = set()
+    for name, tensor in model.state_dict(keep_vars=True).items():
+        key = tensor.data_ptr()
+        if key in seen and tensor.numel() > 0:
+            tied.add(name)
+        else:
+            seen[key] = name
+    return tied
+
+
+def state_dict_for_saving(model: GLiClassModel) -> dict[str, torch.Tensor]:
+    """CPU, contiguous tensors; tied duplicates dropped (the reference re-ties them on load)."""
+    tied = _tied_names(model)
+    return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k not in tied}
+
+
+def save_pretrained(
+    model: GLiClassModel, tokenizer: PreTrainedTokenizerBase, directory: str | os.PathLike[str]
+) -> Path:
+    """Write a checkpoint folder that both skgliclass and the reference ``gliclass`` load.
+
+    The config holds no machine path. Features the reference lacks (the attention pooler) are saved
+    too, but such a checkpoint loads only in skgliclass.
+    """
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(state_dict_for_saving(model), str(folder / "model.safetensors"), metadata={"format": "pt"})
+    (folder / "config.json").write_text(model.config.to_json_string(), encoding="utf-8")
+    tokenizer.save_pretrained(folder)
+    return folder
