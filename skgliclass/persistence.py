@@ -11,6 +11,7 @@ from safetensors.torch import load_file, save_file
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 from transformers.initialization import no_init_weights
 
+from skgliclass._logging import quiet_transformers
 from skgliclass.config import GLiClassConfig
 from skgliclass.modeling.model import GLiClassModel
 
@@ -71,10 +72,10 @@ def load_pretrained(name_or_path: str | os.PathLike[str]) -> tuple[GLiClassModel
     if not is_gliclass_checkpoint(folder):
         raise ValueError(f"{folder} is not a GLiClass checkpoint (its config.json has no model_type 'GLiClass').")
     config = GLiClassConfig.from_json_file(folder / "config.json")
-    with no_init_weights():  # every weight is overwritten by the checkpoint below
+    with quiet_transformers(), no_init_weights():  # every weight is overwritten by the checkpoint below
         model = GLiClassModel.from_config(config)
+        tokenizer = AutoTokenizer.from_pretrained(folder)
     load_state(model, _read_weights(folder), source=str(folder))
-    tokenizer = AutoTokenizer.from_pretrained(folder)
     return model.eval(), tokenizer
 
 

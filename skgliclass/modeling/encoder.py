@@ -8,6 +8,8 @@ import torch
 from torch import nn
 from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedTokenizerBase
 
+from skgliclass._logging import quiet_transformers
+
 __all__ = [
     "SPECIAL_TOKENS",
     "add_special_tokens",
@@ -72,7 +74,8 @@ def load_backbone(name_or_path: str, *, encoder_only: bool = True, **kwargs: Any
             f"architecture='encoder-decoder' needs an encoder-decoder backbone such as T5; "
             f"{name_or_path!r} is {cfg.model_type!r}."
         )
-    model = _model_class(cfg, encoder_only).from_pretrained(name_or_path, dtype=torch.float32, **kwargs)
+    with quiet_transformers():
+        model = _model_class(cfg, encoder_only).from_pretrained(name_or_path, dtype=torch.float32, **kwargs)
     return model.eval()
 
 
@@ -89,5 +92,6 @@ def resize_vocab(backbone: nn.Module, vocab_size: int | None) -> nn.Module:
     """Resize the input embeddings to ``vocab_size`` when it differs (the checkpoint's resized vocabulary)."""
     current = backbone.get_input_embeddings().num_embeddings
     if vocab_size is not None and vocab_size != current:
-        backbone.resize_token_embeddings(vocab_size)
+        with quiet_transformers():
+            backbone.resize_token_embeddings(vocab_size)
     return backbone

@@ -36,13 +36,17 @@ class GLiClassModel(nn.Module):
         self.model = model
 
     @classmethod
-    def from_config(cls, config: GLiClassConfig) -> GLiClassModel:
-        """A randomly initialised model (backbones built from their nested configs, nothing downloaded)."""
-        model = cls(config, ARCHITECTURE_CLASSES[config.architecture].from_config(config))  # type: ignore[attr-defined]
+    def from_config(
+        cls, config: GLiClassConfig, pretrained: dict[str, nn.Module] | None = None, identity_projectors: bool = False
+    ) -> GLiClassModel:
+        """A model with a fresh head on ``pretrained`` backbones (by attribute name), or on random ones
+        built from their nested configs (nothing downloaded)."""
+        variant = ARCHITECTURE_CLASSES[config.architecture].from_config(config, pretrained)  # type: ignore[attr-defined]
+        model = cls(config, variant)
         for module in model.modules():
             if isinstance(module, PreTrainedModel):
                 module.tie_weights()  # T5 ties its embeddings to `shared`; skipped when weight init is off
-        model.init_head_()
+        model.init_head_(identity_projectors)
         return model
 
     def forward(self, **inputs: Any) -> GLiClassOutput:

@@ -34,10 +34,14 @@ class BiEncoder(VariantBase):
         )
 
     @classmethod
-    def from_config(cls, config: GLiClassConfig) -> BiEncoder:
-        """A random model with both backbones built from the config."""
-        encoder = resize_vocab(build_backbone(config.encoder_config), config.vocab_size)
-        return cls(config, encoder, build_backbone(config.label_model_config or {}))
+    def from_config(cls, config: GLiClassConfig, pretrained: dict[str, nn.Module] | None = None) -> BiEncoder:
+        """A model with the given pretrained backbones, else ones built from the config."""
+        pretrained = pretrained or {}
+        encoder = pretrained.get("encoder_model")
+        encoder = build_backbone(config.encoder_config) if encoder is None else encoder
+        label_encoder = pretrained.get("label_encoder")
+        label_encoder = build_backbone(config.label_model_config or {}) if label_encoder is None else label_encoder
+        return cls(config, resize_vocab(encoder, config.vocab_size), label_encoder)
 
     def encode_labels(self, label_ids: torch.Tensor, label_mask: torch.Tensor) -> torch.Tensor:
         """Label vectors ``(C, D)`` from tokenised labels ``(C, Lc)``; independent of the texts."""

