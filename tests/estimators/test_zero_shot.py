@@ -1,0 +1,153 @@
+"""GLiClassZeroShot: the public path, scikit-learn conventions, y forms and errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.estimator_checks import (
+    check_get_params_invariance,
+    check_no_attributes_set_in_init,
+    check_parameters_default_constructible,
+    check_set_params,
+)
+
+from skgliclass import GLiClassZeroShot
+
+TEXTS = ["the team won the cup final", "the senate passed the tax bill", "a faster chip for phones"]
+LABELS = ["sport", "politics", "technology"]
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    from _reference import make_reference_checkpoint
+
+    return str(make_reference_checkpoint(tmp_path_factory.mktemp("zs"), head_std=0.1))
+
+
+def test_embedded_default_understands_obvious_topics():
+    texts = [
+        "The striker scored twice as United won the cup final.",
+        "The senate voted on the new tax bill after a long debate.",
+        "The new smartphone chip runs apps twice as fast.",
+        "Shares of the bank fell five percent after weak quarterly earnings.",
+    ]
+    labels = ["sport", "politics", "technology", "business"]
+    clf = GLiClassZeroShot(labels=labels).fit()
+    assert list(clf.predict(texts)) == labels
+    proba = clf.predict_proba(texts)
+    assert proba.dtype == np.float64 and proba.shape == (4, 4)
+    np.testing.assert_allclose(proba.sum(1), 1.0)
+    assert clf.device_.type in {"cpu", "cuda", "mps"}
+    assert clf.config_.architecture == "bi-encoder" and clf.config_.pooler == "mean"
+
+
+def test_sklearn_parameter_conventions():
+    name = "GLiClassZeroShot"
+    check_no_attributes_set_in_init(name, GLiClassZeroShot())
+    check_get_params_invariance(name, GLiClassZeroShot())
+    check_set_params(name, GLiClassZeroShot())
+    check_parameters_default_constructible(name, GLiClassZeroShot())
+    est = GLiClassZeroShot(labels=LABELS, threshold=0.3)
+    assert clone(est).get_params() == est.get_params()
+
+
+def test_tags():
+    tags = GLiClassZeroShot().__sklearn_tags__()
+    assert tags.input_tags.string and not tags.input_tags.two_d_array
+    assert tags.classifier_tags.multi_label and not tags.target_tags.multi_output
+    assert not tags.target_tags.required
+
+
+def test_single_label_from_y(folder):
+    y = ["sport", "politics", "technology"]
+    clf = GLiClassZeroShot(model=folder).fit(TEXTS, y)
+    assert not clf.multilabel_
+    assert list(clf.classes_) == sorted(y)
+    proba = clf.predict_proba(TEXTS)
+    np.testing.assert_allclose(proba.sum(1), 1.0)
+    assert set(clf.predict(TEXTS)) <= set(y)
+    assert 0.0 <= clf.score(TEXTS, y) <= 1.0
+
+
+def test_multi_label_from_label_lists_and_per_class_threshold(folder):
+    y = [["sport"], ["politics", "technology"], ["technology"]]
+    clf = GLiClassZeroShot(model=folder).fit(TEXTS, y)
+    assert clf.multilabel_ and list(clf.classes_) == ["politics", "sport", "technology"]
+    proba = clf.predict_proba(TEXTS)
+    assert ((proba > 0) & (proba < 1)).all()
+    clf.threshold = [0.0, 1.0, 0.5]  # a new threshold needs no refit
+    pred = clf.predict(TEXTS)
+    assert pred.dtype.kind == "i" and (pred[:, 0] == 1).all() and (pred[:, 1] == 0).all()
+    np.testing.assert_array_equal(pred[:, 2], (proba[:, 2] >= 0.5).astype(int))
+
+
+def test_indicator_y_needs_names(folder):
+    Y = np.array([[1, 0, 0], [0, 1, 1], [0, 0, 1]])
+    with pytest.raises(ValueError, match="needs labels"):
+        GLiClassZeroShot(model=folder).fit(TEXTS, Y)
+    clf = GLiClassZeroShot(model=folder, labels=LABELS).fit(TEXTS, Y)
+    assert list(clf.classes_) == [0, 1, 2] and clf.predict(TEXTS).shape == (3, 3)
+
+
+def test_label_descriptions_change_what_the_model_reads(folder):
+    plain = GLiClassZeroShot(model=folder, labels=LABELS).fit()
+    described = GLiClassZeroShot(model=folder, labels=LABELS, label_descriptions={"sport": "sports news"}).fit()
+    assert list(described.classes_) == LABELS
+    assert not np.allclose(plain.predict_proba(TEXTS), described.predict_proba(TEXTS))
+    with pytest.raises(ValueError, match="unknown classes"):
+        GLiClassZeroShot(model=folder, labels=LABELS, label_descriptions={"art": "x"}).fit().predict(TEXTS)
+
+
+def test_binary_decision_function_is_one_column(folder):
+    clf = GLiClassZeroShot(model=folder, labels=["yes", "no"]).fit()
+    scores = clf.decision_function(TEXTS)
+    assert scores.shape == (3,)
+    np.testing.assert_array_equal(clf.predict(TEXTS), clf.classes_[(scores > 0).astype(int)])
+
+
+def test_pipeline_with_text_cleaning(folder):
+    pipe = make_pipeline(FunctionTransformer(np.char.lower), GLiClassZeroShot(model=folder, labels=LABELS))
+    pipe.fit(np.array(TEXTS))
+    assert pipe.predict(np.array([t.upper() for t in TEXTS])).shape == (3,)
+
+
+@pytest.mark.parametrize(
+    "kwargs, X, error, match",
+    [
+        ({}, TEXTS, ValueError, "needs labels"),
+        ({"labels": []}, TEXTS, ValueError, "labels is empty"),
+        ({"labels": ["a", "a"]}, TEXTS, ValueError, "duplicates"),
+        ({"labels": ["a<<LABEL>>"]}, TEXTS, ValueError, "reserved marker"),
+        ({"labels": LABELS, "batch_size": 0}, TEXTS, ValueError, "batch_size"),
+        ({"labels": LABELS, "multi_label": "yes"}, TEXTS, ValueError, "multi_label"),
+        ({"labels": LABELS, "precision": "int4"}, TEXTS, ValueError, "precision"),
+    ],
+)
+def test_bad_parameters_fail_in_fit(folder, kwargs, X, error, match):
+    with pytest.raises(error, match=match):
+        GLiClassZeroShot(model=folder, **kwargs).fit(X)
+
+
+def test_bad_inputs(folder):
+    clf = GLiClassZeroShot(model=folder, labels=LABELS)
+    with pytest.raises(NotFittedError):
+        clf.predict(TEXTS)
+    clf.fit()
+    with pytest.raises(TypeError, match="single str"):
+        clf.predict("just one text")
+    with pytest.raises(TypeError, match=r"X\[1\] is int"):
+        clf.predict(["fine", 3])
+    with pytest.raises(ValueError, match="empty"):
+        clf.predict([])
+    with pytest.raises(ValueError, match="3 texts but y has 2"):
+        GLiClassZeroShot(model=folder).fit(TEXTS, ["a", "b"])
+    assert clf.predict(np.array(TEXTS, dtype=object).reshape(-1, 1)).shape == (3,)
+
+
+def test_missing_model_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="neither a local folder nor a hub id"):
+        GLiClassZeroShot(model=str(tmp_path / "nope"), labels=LABELS).fit()
