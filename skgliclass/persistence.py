@@ -80,17 +80,27 @@ def load_pretrained(name_or_path: str | os.PathLike[str]) -> tuple[GLiClassModel
 
 
 def load_state(model: GLiClassModel, state: dict[str, torch.Tensor], source: str = "checkpoint") -> None:
-    """Load weights strictly, tolerating only what the reference tolerates."""
-    result = model.load_state_dict(state, strict=False)
+    """Load weights strictly, tolerating only what the reference tolerates; name every mismatch."""
+    expected = model.state_dict()
     tied = _tied_names(model)
-    missing = [k for k in result.missing_keys if k not in tied and not k.endswith("logit_scale")]
-    unexpected = [k for k in result.unexpected_keys if not any(s in k for s in _IGNORED_UNEXPECTED)]
-    if missing or unexpected:
+    missing = [k for k in expected if k not in state and k not in tied and not k.endswith("logit_scale")]
+    unexpected = [k for k in state if k not in expected and not any(s in k for s in _IGNORED_UNEXPECTED)]
+    reshaped = [
+        f"{k} {tuple(state[k].shape)} vs {tuple(expected[k].shape)}"
+        for k in state
+        if k in expected and state[k].shape != expected[k].shape
+    ]
+    if missing or unexpected or reshaped:
         raise ValueError(
             f"the weights in {source} do not match its config.json: "
-            f"missing keys {missing[:10]}{' ...' if len(missing) > 10 else ''}, "
-            f"unexpected keys {unexpected[:10]}{' ...' if len(unexpected) > 10 else ''}."
+            f"missing keys {_few(missing)}, unexpected keys {_few(unexpected)}, "
+            f"shape mismatches (checkpoint vs config) {_few(reshaped)}."
         )
+    model.load_state_dict({k: v for k, v in state.items() if k in expected}, strict=False)
+
+
+def _few(names: list[str], limit: int = 8) -> str:
+    return str(names[:limit])[:-1] + (f", ... {len(names) - limit} more]" if len(names) > limit else "]")
 
 
 def _tied_names(model: torch.nn.Module) -> set[str]:
