@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 
-.PHONY: install demo test clean
+.PHONY: install demo test lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,10 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/python -m skgliclass demo
 
-test: install
+lint: install
+	$(BIN)/python -m ruff check skgliclass tests examples
+
+test: lint
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -24,13 +24,15 @@ def _demo(args: argparse.Namespace) -> int:
     width = 64
     print(f"{'text':<{width}}  {'true':<13} {'predicted':<13} {'p':>5}")
     print("-" * (width + 35))
-    for text, true, pred, p in zip(texts, truth, predicted, proba.max(1)):
+    for text, true, pred, p in zip(texts, truth, predicted, proba.max(1), strict=True):
         line = textwrap.shorten(" ".join(text.split()), width=width, placeholder="...")
         mark = " " if true == pred else "x"
         print(f"{line:<{width}}  {true:<13} {pred:<13} {p:5.2f} {mark}")
-    accuracy = sum(p == t for p, t in zip(predicted, truth)) / len(truth)
-    print(f"\nzero-shot accuracy on these {len(texts)} articles: {accuracy:.0%} "
-          f"(embedded all-MiniLM-L6-v2, cosine bi-encoder, no training)")
+    accuracy = sum(p == t for p, t in zip(predicted, truth, strict=True)) / len(truth)
+    print(
+        f"\nzero-shot accuracy on these {len(texts)} articles: {accuracy:.0%} "
+        f"(embedded all-MiniLM-L6-v2, cosine bi-encoder, no training)"
+    )
     return 0
 
 

@@ -54,11 +54,7 @@ def _is_machine_path(name: str | None) -> bool:
     if not name:
         return False
     return (
-        os.path.isabs(name)
-        or name.startswith((".", "~"))
-        or name.count("/") > 1
-        or "\\" in name
-        or os.path.isdir(name)
+        os.path.isabs(name) or name.startswith((".", "~")) or name.count("/") > 1 or "\\" in name or os.path.isdir(name)
     )
 
 

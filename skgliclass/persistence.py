@@ -33,7 +33,7 @@ def resolve_folder(name_or_path: str | os.PathLike[str]) -> Path:
         from huggingface_hub import snapshot_download
 
         return Path(snapshot_download(str(name_or_path)))
-    except Exception as error:  # noqa: BLE001 - any hub failure means the same thing to the user
+    except Exception as error:
         raise ValueError(
             f"model={str(name_or_path)!r} is neither a local folder nor a hub id that can be fetched or found "
             f"in the local cache ({type(error).__name__}: {error})."

@@ -84,8 +84,14 @@ def _tiny_encoder_config(backbone: str, tokenizer: Any) -> Any:
     from transformers import BertConfig, DebertaV2Config, ModernBertConfig, T5Config
 
     vocab, pad = len(tokenizer), tokenizer.pad_token_id
-    common = dict(vocab_size=vocab, hidden_size=_HIDDEN, num_hidden_layers=_LAYERS,
-                  num_attention_heads=_HEADS, intermediate_size=_FFN, pad_token_id=pad)
+    common = dict(
+        vocab_size=vocab,
+        hidden_size=_HIDDEN,
+        num_hidden_layers=_LAYERS,
+        num_attention_heads=_HEADS,
+        intermediate_size=_FFN,
+        pad_token_id=pad,
+    )
     if backbone == "bert":
         return BertConfig(**common)
     if backbone == "deberta":
@@ -96,12 +102,28 @@ def _tiny_encoder_config(backbone: str, tokenizer: Any) -> Any:
         eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else sep_id
         # Rotary positions only: at the default initializer_range (0.02) attention is nearly
         # uniform and every <<LABEL>> token ends up in almost the same state, so widen it.
-        return ModernBertConfig(**common, bos_token_id=bos, eos_token_id=eos, cls_token_id=cls_id,
-                                sep_token_id=sep_id, max_position_embeddings=512, initializer_range=0.1)
+        return ModernBertConfig(
+            **common,
+            bos_token_id=bos,
+            eos_token_id=eos,
+            cls_token_id=cls_id,
+            sep_token_id=sep_id,
+            max_position_embeddings=512,
+            initializer_range=0.1,
+        )
     if backbone == "t5":
-        return T5Config(vocab_size=vocab, d_model=_HIDDEN, d_kv=_HIDDEN // _HEADS, d_ff=_FFN,
-                        num_heads=_HEADS, num_layers=_LAYERS, num_decoder_layers=_LAYERS,
-                        pad_token_id=pad, decoder_start_token_id=pad, is_encoder_decoder=True)
+        return T5Config(
+            vocab_size=vocab,
+            d_model=_HIDDEN,
+            d_kv=_HIDDEN // _HEADS,
+            d_ff=_FFN,
+            num_heads=_HEADS,
+            num_layers=_LAYERS,
+            num_decoder_layers=_LAYERS,
+            pad_token_id=pad,
+            decoder_start_token_id=pad,
+            is_encoder_decoder=True,
+        )
     raise ValueError(f"unknown backbone {backbone!r}; expected one of {BACKBONES}")
 
 
@@ -148,7 +170,9 @@ def make_reference_checkpoint(
     kwargs: dict[str, Any] = dict(
         encoder_config=_tiny_encoder_config(backbone, tokenizer),
         encoder_model=f"tiny-random-{backbone}",
-        class_token_index=n, text_token_index=n + 1, example_token_index=n + 2,
+        class_token_index=n,
+        text_token_index=n + 1,
+        example_token_index=n + 2,
         architecture_type=architecture,
     )
     if architecture.startswith("bi-encoder"):

@@ -17,7 +17,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _reference import make_reference_checkpoint, minilm_path  # noqa: E402
+from _reference import make_reference_checkpoint, minilm_path
 
 
 @pytest.fixture(autouse=True)
@@ -45,9 +45,8 @@ def reference_checkpoint(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def tiny_encoder_dir(tmp_path_factory: pytest.TempPathFactory):
     """Factory: a folder holding a tiny random plain encoder (bert/deberta/modernbert/t5) and the MiniLM tokenizer."""
-    from transformers import AutoModel, AutoTokenizer, T5Model
-
     from _reference import _tiny_encoder_config
+    from transformers import AutoModel, AutoTokenizer, T5Model
 
     made: dict[str, Path] = {}
 

@@ -34,7 +34,18 @@ def _strings(value):
 
 def test_exported_from_package():
     assert skgliclass.GLiClassConfig is GLiClassConfig
-    assert set(POOLER_NAMES) == {"first", "last", "mean", "max", "sum", "rms", "abs-max", "abs-mean", "attention", "pass"}
+    assert set(POOLER_NAMES) == {
+        "first",
+        "last",
+        "mean",
+        "max",
+        "sum",
+        "rms",
+        "abs-max",
+        "abs-mean",
+        "attention",
+        "pass",
+    }
     assert set(SCORER_NAMES) == {"dot", "weighted-dot", "mlp", "hopfield", "cross-attn"}
     assert set(ARCHITECTURES) == {"uni-encoder", "bi-encoder", "bi-encoder-fused", "encoder-decoder"}
 
@@ -76,7 +87,8 @@ def test_hidden_size_sets_projector_size():
 )
 def test_reference_scorer_names_are_accepted(given, expected):
     assert _config(scorer=given).scorer == expected
-    assert GLiClassConfig.from_reference_dict({"encoder_config": ENCODER_CONFIG, "scorer_type": given}).scorer == expected
+    data = {"encoder_config": ENCODER_CONFIG, "scorer_type": given}
+    assert GLiClassConfig.from_reference_dict(data).scorer == expected
 
 
 @pytest.mark.parametrize(
@@ -115,7 +127,8 @@ def test_to_reference_dict_cross_attn():
 
 
 def test_minimal_reference_dict_gets_reference_defaults():
-    config = GLiClassConfig.from_reference_dict({"encoder_config": dict(ENCODER_CONFIG), "architecture_type": "uni-encoder"})
+    data = {"encoder_config": dict(ENCODER_CONFIG), "architecture_type": "uni-encoder"}
+    config = GLiClassConfig.from_reference_dict(data)
     assert config.architecture == "uni-encoder"
     assert config.pooler == "first"
     assert config.scorer == "dot"

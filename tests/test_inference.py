@@ -24,8 +24,13 @@ VARIANTS = [
     dict(architecture="uni-encoder", backbone="bert", pooling_strategy="avg"),
     dict(architecture="uni-encoder", backbone="modernbert", pooling_strategy="rms", prompt_first=True),
     dict(architecture="uni-encoder", backbone="deberta", pooling_strategy="max", class_token_pooling="average"),
-    dict(architecture="uni-encoder", backbone="bert", scorer_type="cross-attn", pooling_strategy="pass",
-         scorer_num_heads=4),
+    dict(
+        architecture="uni-encoder",
+        backbone="bert",
+        scorer_type="cross-attn",
+        pooling_strategy="pass",
+        scorer_num_heads=4,
+    ),
     dict(architecture="bi-encoder", backbone="bert", pooling_strategy="avg"),
     dict(architecture="bi-encoder-fused", backbone="bert", pooling_strategy="sum"),
     dict(architecture="encoder-decoder", backbone="t5", pooling_strategy="avg"),
@@ -53,8 +58,9 @@ def test_order_is_restored_whatever_the_batching(reference_checkpoint):
     np.testing.assert_allclose(shuffled, full[permutation], atol=1e-5)
 
 
-@pytest.mark.parametrize("case", [VARIANTS[0], VARIANTS[1], VARIANTS[5], VARIANTS[6]],
-                         ids=lambda c: "-".join(map(str, c.values())))
+@pytest.mark.parametrize(
+    "case", [VARIANTS[0], VARIANTS[1], VARIANTS[5], VARIANTS[6]], ids=lambda c: "-".join(map(str, c.values()))
+)
 def test_label_set_three_times_longer_than_max_length_scores_every_label(case, reference_checkpoint):
     model, tokenizer = load_pretrained(reference_checkpoint(**case))
     max_length = 64

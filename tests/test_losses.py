@@ -88,9 +88,7 @@ def test_focal_ignored_and_masked_entries_do_not_count(extreme, alpha, gamma, la
     out = (targets == IGNORE_INDEX) | (mask == 0)
     moved = logits.masked_fill(out, extreme)
     changed_targets = torch.where(mask == 0, torch.ones_like(targets), targets)  # masked slots claim positives
-    torch.testing.assert_close(
-        focal_loss(moved, changed_targets, mask=mask, **kwargs), base, atol=1e-6, rtol=1e-6
-    )
+    torch.testing.assert_close(focal_loss(moved, changed_targets, mask=mask, **kwargs), base, atol=1e-6, rtol=1e-6)
     # equal to the mean over the valid entries only
     keep = ~out
     alone = focal_loss(logits[keep].view(1, -1), targets[keep].view(1, -1), **kwargs)
@@ -211,7 +209,8 @@ def test_contrastive_is_scale_invariant():
     torch.manual_seed(13)
     vectors = torch.randn(B, C, D)
     mask = torch.ones(B, C)
-    torch.testing.assert_close(contrastive_loss(vectors * 7.5, mask), contrastive_loss(vectors, mask), atol=1e-6, rtol=1e-6)
+    scaled = contrastive_loss(vectors * 7.5, mask)
+    torch.testing.assert_close(scaled, contrastive_loss(vectors, mask), atol=1e-6, rtol=1e-6)
 
 
 def test_contrastive_temperature_divides_cosines():

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _reference import reference_logits
 from scipy.special import expit, softmax
 
-from _reference import reference_logits
 from skgliclass import GLiClassZeroShot, load_pretrained, new_model, save_pretrained
 
 TEXTS = [
@@ -36,16 +36,33 @@ CASES = [
     dict(architecture="uni-encoder", backbone="bert", scorer_type="weighted-dot"),
     dict(architecture="uni-encoder", backbone="bert", scorer_type="mlp", normalize_features=True),
     dict(architecture="uni-encoder", backbone="bert", scorer_type="hopfield", pooling_strategy="avg"),
-    dict(architecture="uni-encoder", backbone="bert", scorer_type="cross-attn", pooling_strategy="pass",
-         scorer_num_heads=4),
+    dict(
+        architecture="uni-encoder",
+        backbone="bert",
+        scorer_type="cross-attn",
+        pooling_strategy="pass",
+        scorer_num_heads=4,
+    ),
     dict(architecture="uni-encoder", backbone="bert", class_token_pooling="average"),
-    dict(architecture="uni-encoder", backbone="bert", class_token_pooling="average", prompt_first=True,
-         extract_text_features=True),
+    dict(
+        architecture="uni-encoder",
+        backbone="bert",
+        class_token_pooling="average",
+        prompt_first=True,
+        extract_text_features=True,
+    ),
     dict(architecture="uni-encoder", backbone="bert", embed_class_token=False),
     dict(architecture="uni-encoder", backbone="bert", embed_class_token=False, class_token_pooling="average"),
     dict(architecture="uni-encoder", backbone="bert", extract_text_features=True, pooling_strategy="avg"),
-    dict(architecture="uni-encoder", backbone="bert", extract_text_features=True, prompt_first=True,
-         scorer_type="cross-attn", pooling_strategy="pass", scorer_num_heads=4),
+    dict(
+        architecture="uni-encoder",
+        backbone="bert",
+        extract_text_features=True,
+        prompt_first=True,
+        scorer_type="cross-attn",
+        pooling_strategy="pass",
+        scorer_num_heads=4,
+    ),
     dict(architecture="uni-encoder", backbone="bert", hidden_size=32),
     dict(architecture="bi-encoder", backbone="bert"),
     dict(architecture="bi-encoder", backbone="bert", normalize_features=True, scorer_type="mlp"),
@@ -105,7 +122,12 @@ def test_prompt_and_examples_match_reference(case, reference_checkpoint):
     from skgliclass.inference import predict_logits
 
     logits, _ = predict_logits(
-        model, InputBuilder(tokenizer, model.config, 512), TEXTS, LABELS, prompt=prompt, examples=examples,
+        model,
+        InputBuilder(tokenizer, model.config, 512),
+        TEXTS,
+        LABELS,
+        prompt=prompt,
+        examples=examples,
         batch_size=3,
     )
     np.testing.assert_allclose(expit(logits), expected, atol=ATOL, rtol=0)
@@ -121,8 +143,9 @@ def test_single_label_is_softmax_over_reference_logits(reference_checkpoint):
     assert list(clf.predict(TEXTS)) == list(np.asarray(sorted(LABELS))[expected.argmax(1)])
 
 
-@pytest.mark.parametrize("case", [CASES[0], CASES[2], CASES[4], CASES[13], CASES[15], CASES[23], CASES[25],
-                                  CASES[27]], ids=_case_id)
+@pytest.mark.parametrize(
+    "case", [CASES[0], CASES[2], CASES[4], CASES[13], CASES[15], CASES[23], CASES[25], CASES[27]], ids=_case_id
+)
 def test_checkpoint_we_save_loads_in_reference(case, reference_checkpoint, tmp_path):
     folder = reference_checkpoint(**case)
     original = _reference(folder)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from _reference import minilm_tokenizer
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
 from transformers import PreTrainedTokenizerFast
 
-from _reference import minilm_tokenizer
 from skgliclass import GLiClassConfig
 from skgliclass.data.prompts import InputBuilder, format_examples
 from skgliclass.modeling.encoder import SPECIAL_TOKENS, add_special_tokens
@@ -60,7 +60,7 @@ def test_spliced_ids_equal_whole_string_ids(make_tokenizer, fused, prompt_first,
     )
     encoded = InputBuilder(tokenizer, config, 512).build(TEXTS, LABELS, prompt=prompt, examples=examples)
     assert len(encoded.chunks) == 1 and encoded.truncated == 0
-    for text, row in zip(TEXTS, encoded.chunks[0].rows):
+    for text, row in zip(TEXTS, encoded.chunks[0].rows, strict=True):
         whole = _reference_string(text, LABELS, prompt, examples, prompt_first, fused)
         assert row == tokenizer(whole)["input_ids"], whole
 

@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-import _reference  # noqa: E402
+import _reference
 
 pytest.importorskip("gliclass")
 

@@ -151,7 +151,8 @@ class InputBuilder:
         text_ids = self._piece_ids(pieces, opens=not first)
         example_ids = self._ids([examples])[0] if examples else []
         around = (lead if fused else prompt) if prompt else ""
-        fixed = len(self.prefix) + len(self.suffix) + len(example_ids) + 1 + len(self._ids([around])[0] if around else [])
+        around_ids = self._ids([around])[0] if around else []
+        fixed = len(self.prefix) + len(self.suffix) + len(example_ids) + 1 + len(around_ids)
         chunks, truncated = [], set()
         for start, stop in self._label_chunks(cost, fixed):
             label_prompt = self._label_prompt(labels[start:stop], fused)

@@ -77,8 +77,8 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         unknown = set(descriptions) - {str(c) for c in self.classes_} - set(self.classes_.tolist())
         if unknown:
             raise ValueError(f"label_descriptions names unknown classes {sorted(map(str, unknown))}.")
-        names = self.label_names_
-        return [str(descriptions.get(c, descriptions.get(n, n))) for c, n in zip(self.classes_.tolist(), names)]
+        pairs = zip(self.classes_.tolist(), self.label_names_, strict=True)
+        return [str(descriptions.get(c, descriptions.get(n, n))) for c, n in pairs]
 
     def _setup_inference(self, model: GLiClassModel, tokenizer: Any) -> None:
         self.device_ = resolve_device(self.device)

@@ -85,7 +85,7 @@ def add_special_tokens(tokenizer: PreTrainedTokenizerBase) -> dict[str, int]:
     if missing:
         tokenizer.add_tokens(missing, special_tokens=True)
     ids = tokenizer.convert_tokens_to_ids(list(SPECIAL_TOKENS))
-    return dict(zip(("class_token_index", "text_token_index", "example_token_index"), ids))
+    return dict(zip(("class_token_index", "text_token_index", "example_token_index"), ids, strict=True))
 
 
 def resize_vocab(backbone: nn.Module, vocab_size: int | None) -> nn.Module:

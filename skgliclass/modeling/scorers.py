@@ -6,6 +6,7 @@ its checkpoints load unchanged.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import torch
@@ -34,9 +35,7 @@ class Scorer(nn.Module):
         super().__init__()
         self.hidden_size = config.projector_size
 
-    def forward(
-        self, text: torch.Tensor, labels: torch.Tensor, text_mask: torch.Tensor | None = None
-    ) -> torch.Tensor:
+    def forward(self, text: torch.Tensor, labels: torch.Tensor, text_mask: torch.Tensor | None = None) -> torch.Tensor:
         raise NotImplementedError
 
 
@@ -57,7 +56,7 @@ def register_scorer(name: str) -> Callable[[type[Scorer]], type[Scorer]]:
 
 def _mlp(sizes: list[int], act: type[nn.Module]) -> nn.Sequential:
     layers: list[nn.Module] = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(n_in, n_out))
         if i < len(sizes) - 2:
             layers.append(act())
@@ -70,9 +69,7 @@ class DotScorer(Scorer):
 
     has_weights = False
 
-    def forward(
-        self, text: torch.Tensor, labels: torch.Tensor, text_mask: torch.Tensor | None = None
-    ) -> torch.Tensor:
+    def forward(self, text: torch.Tensor, labels: torch.Tensor, text_mask: torch.Tensor | None = None) -> torch.Tensor:
         return torch.einsum("bd,bcd->bc", text, labels)
 
 
@@ -87,9 +84,7 @@ class WeightedDotScorer(Scorer):
         self.proj_label = nn.Linear(d, 2 * d)
         self.out_mlp = nn.Sequential(nn.Linear(3 * d, 4 * d), nn.Dropout(0.1), nn.ReLU(), nn.Linear(4 * d, 1))
 
-    def forward(
-        self, text: torch.Tensor, labels: torch.Tensor, text_mask: torch.Tensor | None = None
-    ) -> torch.Tensor:
+    def forward(self, text: torch.Tensor, labels: torch.Tensor, text_mask: torch.Tensor | None = None) -> torch.Tensor:
         t1, t2 = self.proj_text(text).unsqueeze(1).chunk(2, dim=-1)  # each (B, 1, D)
         c1, c2 = self.proj_label(labels).chunk(2, dim=-1)  # each (B, C, D)
         t1 = t1.expand_as(c1)
@@ -106,9 +101,7 @@ class MLPScorer(Scorer):
         w = _REFERENCE_MLP_WIDTH
         self.mlp = _mlp([2 * self.hidden_size, w, w // 2, 1], nn.ReLU)
 
-    def forward(
-        self, text: torch.Tensor, labels: torch.Tensor, text_mask: torch.Tensor | None = None
-    ) -> torch.Tensor:
+    def forward(self, text: torch.Tensor, labels: torch.Tensor, text_mask: torch.Tensor | None = None) -> torch.Tensor:
         text = text.unsqueeze(1).expand_as(labels)  # (B, C, D)
         return self.mlp(torch.cat([text, labels], dim=-1)).squeeze(-1)
 
@@ -130,9 +123,7 @@ class HopfieldScorer(Scorer):
         self.v_proj = nn.Linear(d, d, bias=False)
         self.mlp = _mlp([d, w, w // 2, 1], nn.ReLU)
 
-    def forward(
-        self, text: torch.Tensor, labels: torch.Tensor, text_mask: torch.Tensor | None = None
-    ) -> torch.Tensor:
+    def forward(self, text: torch.Tensor, labels: torch.Tensor, text_mask: torch.Tensor | None = None) -> torch.Tensor:
         text = text.unsqueeze(1)  # (B, 1, D)
         attn = torch.bmm(self.q_proj(labels), self.k_proj(text).transpose(1, 2))  # (B, C, 1)
         attn = torch.softmax(attn * self.beta, dim=1)  # over labels
@@ -166,9 +157,7 @@ class CrossAttentionScorer(Scorer):
         b, n, d = x.shape
         return x.view(b, n, self.num_heads, d // self.num_heads).transpose(1, 2)  # (B, H, N, d/H)
 
-    def forward(
-        self, text: torch.Tensor, labels: torch.Tensor, text_mask: torch.Tensor | None = None
-    ) -> torch.Tensor:
+    def forward(self, text: torch.Tensor, labels: torch.Tensor, text_mask: torch.Tensor | None = None) -> torch.Tensor:
         b, c, d = labels.shape
         q = self._heads(self.q(self.q_norm(labels)))
         k = self._heads(self.k(self.kv_norm(text)))

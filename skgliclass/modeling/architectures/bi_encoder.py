@@ -29,8 +29,11 @@ class BiEncoder(VariantBase):
         self.label_encoder = label_encoder
         # The reference's label projector has no dropout layer.
         self.biencoder_projector = Projector(
-            config.label_hidden_size, config.projector_size, config.encoder_hidden_size,
-            config.projector_hidden_act, None,
+            config.label_hidden_size,
+            config.projector_size,
+            config.encoder_hidden_size,
+            config.projector_hidden_act,
+            None,
         )
 
     @classmethod
