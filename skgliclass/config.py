@@ -27,6 +27,8 @@ _SCORER_ALIASES = {"simple": "dot", "weighted_dot": "weighted-dot", "cross_attn"
 _POOLER_TO_REFERENCE = {"mean": "avg", "abs-max": "abs_max", "abs-mean": "abs_avg"}
 _SCORER_TO_REFERENCE = {"dot": "simple"}
 
+# Written for a backbone with no name: the reference needs some string there.
+_UNNAMED = "unnamed-encoder"
 # Reference options that change the forward pass and that skgliclass does not implement.
 _UNSUPPORTED_FLAGS = ("use_lstm", "use_segment_embeddings", "use_calibrator", "multimodal")
 # Reference keys that are derived or meaningless here; never carried over as extras.
@@ -282,7 +284,7 @@ class GLiClassConfig:
         values: dict[str, Any] = {
             "architecture": architecture,
             "encoder_config": encoder_config,
-            "encoder_model_name": data.pop("encoder_model_name", None) or data.pop("encoder_model", None),
+            "encoder_model_name": _pop_name(data),
             "label_model_config": data.pop("label_model_config", None),
             "label_model_name": data.pop("label_model_name", None),
             "pooler": data.pop("pooling_strategy", "first"),
@@ -297,8 +299,9 @@ class GLiClassConfig:
         for name in names:
             if name in data:
                 values[name] = data.pop(name)
-        if values.get("problem_type") is None:
-            values.pop("problem_type", None)
+        values.setdefault("problem_type", "single_label_classification")  # the reference's default
+        if values["problem_type"] is None:
+            values.pop("problem_type")
         values["extra"] = {k: v for k, v in data.items() if k not in _DROPPED_KEYS}
         return cls(**values)
 
@@ -312,14 +315,14 @@ class GLiClassConfig:
                 "architecture_type": self.architecture,
                 "encoder_config": dict(self.encoder_config),
                 # The reference builds Path(encoder_model_name) and crashes on None.
-                "encoder_model_name": portable_model_name(self.encoder_model_name) or "encoder",
+                "encoder_model_name": portable_model_name(self.encoder_model_name) or _UNNAMED,
                 "label_model_config": None if self.label_model_config is None else dict(self.label_model_config),
                 "label_model_name": portable_model_name(self.label_model_name),
                 "class_token_index": _or_minus_one(self.class_token_index),
                 "text_token_index": _or_minus_one(self.text_token_index),
                 "example_token_index": _or_minus_one(self.example_token_index),
                 "vocab_size": self.vocab_size,
-                "hidden_size": self.projector_size,
+                "hidden_size": self.hidden_size,
                 "projector_hidden_act": self.projector_hidden_act,
                 "pooling_strategy": _POOLER_TO_REFERENCE.get(self.pooler, self.pooler),
                 "class_token_pooling": self.class_token_pooling,
@@ -360,6 +363,14 @@ class GLiClassConfig:
     def to_json_string(self) -> str:
         """Serialise :meth:`to_reference_dict` as pretty JSON."""
         return json.dumps(self.to_reference_dict(), indent=2, sort_keys=True) + "\n"
+
+
+def _pop_name(data: dict[str, Any]) -> str | None:
+    """The backbone's name from either reference key (both are removed), the placeholder read as None."""
+    name = data.pop("encoder_model_name", None)
+    alias = data.pop("encoder_model", None)
+    name = name or alias
+    return None if name == _UNNAMED else name
 
 
 def _or_minus_one(value: int | None) -> int:

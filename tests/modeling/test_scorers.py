@@ -38,9 +38,11 @@ def _scorer(name: str, **changes) -> Scorer:
 def _reference_scorer(name: str, config: skgliclass.GLiClassConfig) -> torch.nn.Module:
     """Build the reference scorer the way ``gliclass.model.GLiClassBaseModel.__init__`` does."""
     scorers = pytest.importorskip("gliclass.scorers")
+    gliclass = pytest.importorskip("gliclass")
     reference_config = config.to_reference_dict()
+    width = gliclass.GLiClassModelConfig(**reference_config).hidden_size  # the width the reference derives
     return scorers.SCORER2OBJECT[REFERENCE_NAMES[name]](
-        reference_config["hidden_size"],
+        width,
         num_heads=reference_config["scorer_num_heads"],
         scorer_mlp_hidden_size=reference_config["scorer_mlp_hidden_size"],
         attn_dropout=reference_config["scorer_attn_dropout"],
