@@ -54,13 +54,15 @@ class VariantBase(nn.Module):
         if config.layer_reweighting:
             self.layer_wise_attention = LayerReweighting(config.num_hidden_layers + 1, h_enc)
 
-    def select_states(self, outputs: object, mask: torch.Tensor) -> torch.Tensor:
-        """The token states the head reads: last layer, a chosen layer, or the re-weighted mix."""
+    def select_states(
+        self, last: torch.Tensor, hidden_states: tuple[torch.Tensor, ...] | None, mask: torch.Tensor
+    ) -> torch.Tensor:
+        """The token states the head reads: the last layer, a chosen layer, or the re-weighted mix of all."""
         if self.config.layer_reweighting:
-            return self.layer_wise_attention(outputs.hidden_states, mask)  # type: ignore[attr-defined]
+            return self.layer_wise_attention(hidden_states, mask)
         if self.config.encoder_layer_id is not None:
-            return outputs.hidden_states[self.config.encoder_layer_id]  # type: ignore[attr-defined]
-        return outputs.last_hidden_state  # type: ignore[attr-defined]
+            return hidden_states[self.config.encoder_layer_id]  # type: ignore[index]
+        return last
 
     @property
     def wants_hidden_states(self) -> bool:

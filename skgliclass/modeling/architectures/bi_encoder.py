@@ -59,7 +59,8 @@ class BiEncoder(VariantBase):
         outputs = self.encoder_model(
             input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=self.wants_hidden_states
         )
-        text = self.text_vector(self.select_states(outputs, attention_mask), attention_mask)  # (B, D)
+        states = self.select_states(outputs.last_hidden_state, outputs.hidden_states, attention_mask)
+        text = self.text_vector(states, attention_mask)  # (B, D)
         labels = label_vectors.unsqueeze(0).expand(text.shape[0], -1, -1)  # (B, C, D)
         logits = self.scorer(text, labels) * self.logit_scale
         class_mask = torch.ones(logits.shape, dtype=torch.long, device=logits.device)

@@ -30,7 +30,7 @@ class BiEncoderFused(BiEncoder):
         outputs = self.encoder_model(
             inputs_embeds=embeds, attention_mask=attention_mask, output_hidden_states=self.wants_hidden_states
         )
-        states = self.select_states(outputs, attention_mask)  # (B, L, D)
+        states = self.select_states(outputs.last_hidden_state, outputs.hidden_states, attention_mask)  # (B, L, D)
         labels = states[rows, cols].view(input_ids.shape[0], num_labels, -1)  # (B, C, D)
         text = self.text_vector(states, attention_mask)
         logits = self.scorer(text, labels) * self.logit_scale

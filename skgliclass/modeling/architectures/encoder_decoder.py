@@ -58,17 +58,12 @@ class EncoderDecoder(VariantBase):
         labels, class_mask = class_vectors(
             decoder_states, decoder_input_ids, decoder_attention_mask, num_labels, self.config
         )
-        text_states = self._encoder_states(outputs, attention_mask)
+        text_states = self.select_states(
+            outputs.encoder_last_hidden_state, outputs.encoder_hidden_states, attention_mask
+        )
         text = self.text_vector(text_states, attention_mask)  # (B, D)
         labels = self.normalize(self.classes_projector(labels))
         logits = self.scorer(text, labels)
         if self.config.normalize_features:
             logits = logits * self.logit_scale
         return GLiClassOutput(logits=logits, class_mask=class_mask, class_embeddings=labels, text_embeddings=text)
-
-    def _encoder_states(self, outputs: object, mask: torch.Tensor) -> torch.Tensor:
-        if self.config.layer_reweighting:
-            return self.layer_wise_attention(outputs.encoder_hidden_states, mask)  # type: ignore[attr-defined]
-        if self.config.encoder_layer_id is not None:
-            return outputs.encoder_hidden_states[self.config.encoder_layer_id]  # type: ignore[attr-defined]
-        return outputs.encoder_last_hidden_state  # type: ignore[attr-defined]

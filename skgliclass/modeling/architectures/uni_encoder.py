@@ -38,7 +38,7 @@ class UniEncoder(VariantBase):
         outputs = self.encoder_model(
             input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=self.wants_hidden_states
         )
-        states = self.select_states(outputs, attention_mask)  # (B, L, D)
+        states = self.select_states(outputs.last_hidden_state, outputs.hidden_states, attention_mask)  # (B, L, D)
         labels, class_mask = class_vectors(states, input_ids, attention_mask, num_labels, self.config)
         tokens, pool_mask, attend_mask = text_window(states, input_ids, attention_mask, self.config)
         text = self.text_vector(tokens, pool_mask)  # (B, D), or (B, L, D) for cross-attn
