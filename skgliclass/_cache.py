@@ -1,37 +1,32 @@
-"""Process-level cache of loaded models, so ``clone``/``GridSearchCV`` never re-read the disk."""
+"""Process-level cache of loaded models and tokenizers, so ``clone``/``GridSearchCV`` never re-read the disk."""
 
 from __future__ import annotations
 
 import copy
 import threading
 from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
-from transformers import PreTrainedTokenizerBase
+__all__ = ["cached", "clear_cache"]
 
-from skgliclass.modeling.model import GLiClassModel
-
-__all__ = ["cached_model", "clear_cache"]
-
-_CACHE: dict[Hashable, tuple[GLiClassModel, PreTrainedTokenizerBase]] = {}
+T = TypeVar("T")
+_CACHE: dict[Hashable, Any] = {}
 _LOCK = threading.Lock()
 
 
-def cached_model(
-    key: Hashable, load: Callable[[], tuple[GLiClassModel, PreTrainedTokenizerBase]]
-) -> tuple[GLiClassModel, PreTrainedTokenizerBase]:
-    """A private copy of the (CPU) model and tokenizer stored under ``key``, loading them on first use.
+def cached(key: Hashable, load: Callable[[], T]) -> T:
+    """A private deep copy of what ``load()`` returned the first time ``key`` was asked for.
 
-    The cached objects are never handed out, so fitting or moving a copy never changes the cache.
+    The cached object itself is never handed out, so fitting or moving a copy never changes the cache.
+    Models are cached on the CPU in eval mode.
     """
     with _LOCK:
         if key not in _CACHE:
-            model, tokenizer = load()
-            _CACHE[key] = (model.cpu().eval(), tokenizer)
-        model, tokenizer = _CACHE[key]
-        return copy.deepcopy(model), copy.deepcopy(tokenizer)
+            _CACHE[key] = load()
+        return copy.deepcopy(_CACHE[key])
 
 
 def clear_cache() -> None:
-    """Forget every cached model (frees their memory)."""
+    """Forget every cached model and tokenizer (frees their memory)."""
     with _LOCK:
         _CACHE.clear()

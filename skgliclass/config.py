@@ -14,6 +14,7 @@ __all__ = [
     "POOLER_NAMES",
     "SCORER_NAMES",
     "GLiClassConfig",
+    "check_choice",
 ]
 
 ARCHITECTURES = ("uni-encoder", "bi-encoder", "bi-encoder-fused", "encoder-decoder")
@@ -200,10 +201,10 @@ class GLiClassConfig:
     # ------------------------------------------------------------------ checks
     def validate(self) -> None:
         """Check every field; raise ``ValueError`` naming the field, the value and the choices."""
-        _check_choice("architecture", self.architecture, ARCHITECTURES)
-        _check_choice("pooler", self.pooler, POOLER_NAMES)
-        _check_choice("scorer", self.scorer, SCORER_NAMES)
-        _check_choice("class_token_pooling", self.class_token_pooling, ("first", "average"))
+        check_choice("architecture", self.architecture, ARCHITECTURES)
+        check_choice("pooler", self.pooler, POOLER_NAMES)
+        check_choice("scorer", self.scorer, SCORER_NAMES)
+        check_choice("class_token_pooling", self.class_token_pooling, ("first", "average"))
         if (self.scorer == "cross-attn") != (self.pooler == "pass"):
             raise ValueError(
                 f"scorer={self.scorer!r} with pooler={self.pooler!r}: the cross-attn scorer reads the whole token "
@@ -377,7 +378,7 @@ def _or_minus_one(value: int | None) -> int:
     return -1 if value is None else int(value)
 
 
-def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
     if value not in choices:
         import difflib
 

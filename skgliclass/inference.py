@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
-from skgliclass.data.prompts import EncodedInputs, InputBuilder
+from skgliclass.data.prompts import Chunk, EncodedInputs, InputBuilder
 from skgliclass.modeling.model import GLiClassModel
 
-__all__ = ["autocast_context", "pad_batch", "predict_logits", "resolve_device"]
+__all__ = ["autocast_context", "chunk_inputs", "label_vectors", "pad_batch", "predict_logits", "resolve_device"]
 
 
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
@@ -57,18 +58,37 @@ def _batches(lengths: Sequence[int], batch_size: int) -> Iterator[np.ndarray]:
         yield order[start : start + batch_size]
 
 
+def chunk_inputs(
+    chunk: Chunk, index: Sequence[int], pad_id: int, device: torch.device, vectors: torch.Tensor | None
+) -> dict[str, Any]:
+    """The keyword arguments of one forward pass over rows ``index`` of ``chunk``.
+
+    ``vectors`` are the label vectors ``(C, D)`` of all labels for the bi-encoders, else None.
+    """
+    ids, mask = pad_batch([chunk.rows[i] for i in index], pad_id, device)
+    inputs: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
+    if vectors is not None:
+        inputs["label_vectors"] = vectors[chunk.start : chunk.stop]
+    else:
+        inputs["num_labels"] = chunk.stop - chunk.start
+    if chunk.decoder_ids is not None:
+        decoder = torch.tensor(chunk.decoder_ids, dtype=torch.long, device=device).expand(len(index), -1)
+        inputs["decoder_input_ids"] = decoder
+        inputs["decoder_attention_mask"] = torch.ones_like(decoder)
+    return inputs
+
+
 def label_vectors(
     model: GLiClassModel, label_ids: list[list[int]], pad_id: int, device: torch.device, batch_size: int
 ) -> torch.Tensor:
     """Bi-encoder label vectors ``(C, D)``, encoded in length-sorted batches."""
-    out: list[tuple[np.ndarray, torch.Tensor]] = []
+    parts, order = [], []
     for index in _batches([len(r) for r in label_ids], batch_size):
         ids, mask = pad_batch([label_ids[i] for i in index], pad_id, device)
-        out.append((index, model.model.encode_labels(ids, mask).float()))
-    vectors = torch.empty(len(label_ids), out[0][1].shape[-1], device=device)
-    for index, vec in out:
-        vectors[torch.as_tensor(index, device=device)] = vec
-    return vectors
+        parts.append(model.model.encode_labels(ids, mask))
+        order.append(torch.as_tensor(index, device=device))
+    inverse = torch.argsort(torch.cat(order))  # back to label order, differentiably
+    return torch.cat(parts)[inverse]
 
 
 @torch.inference_mode()
@@ -105,21 +125,12 @@ def predict_logits(
             if label_cache is not None and key in label_cache:
                 vectors = label_cache[key].to(device)
             else:
-                vectors = label_vectors(model, encoded.label_ids, pad_id, device, batch_size)
+                vectors = label_vectors(model, encoded.label_ids, pad_id, device, batch_size).float()
                 if label_cache is not None:
                     label_cache[key] = vectors
         for chunk in encoded.chunks:
             for index in _batches([len(r) for r in chunk.rows], batch_size):
-                ids, mask = pad_batch([chunk.rows[i] for i in index], pad_id, device)
-                inputs: dict = {"input_ids": ids, "attention_mask": mask}
-                if vectors is not None:
-                    inputs["label_vectors"] = vectors[chunk.start : chunk.stop]
-                else:
-                    inputs["num_labels"] = chunk.stop - chunk.start
-                if chunk.decoder_ids is not None:
-                    dec = torch.tensor(chunk.decoder_ids, dtype=torch.long, device=device)
-                    inputs["decoder_input_ids"] = dec.unsqueeze(0).expand(len(index), -1)
-                    inputs["decoder_attention_mask"] = torch.ones_like(inputs["decoder_input_ids"])
+                inputs = chunk_inputs(chunk, index, pad_id, device, vectors)
                 logits = model(**inputs).logits.float().cpu().numpy()
                 out[index, chunk.start : chunk.stop] = logits
                 bar.update(1)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -10,18 +12,20 @@ from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from skgliclass._cache import cached_model
+from skgliclass._cache import cached
 from skgliclass.data.prompts import InputBuilder
-from skgliclass.estimators._validation import check_texts
+from skgliclass.estimators._state import LIVE_ATTRIBUTES, dump_model, restore_model
+from skgliclass.estimators._validation import Targets, check_labels, check_targets, check_texts
 from skgliclass.inference import predict_logits, resolve_device
 from skgliclass.modeling.builder import new_model
 from skgliclass.modeling.model import GLiClassModel
-from skgliclass.persistence import is_gliclass_checkpoint, load_pretrained, resolve_folder
+from skgliclass.persistence import is_gliclass_checkpoint, load_pretrained, resolve_folder, save_pretrained
 
 __all__ = ["DEFAULT_MODEL_ID", "GLiClassEstimator", "default_model_path", "load_model"]
 
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+STORED_KEYS = ("_model_config", "_weights", "_tokenizer_files", "_device", "_versions")
 
 
 def default_model_path() -> str:
@@ -32,18 +36,16 @@ def default_model_path() -> str:
 
 
 def load_model(model: str | None, **head: Any) -> tuple[GLiClassModel, Any]:
-    """A private copy of a GLiClass checkpoint, or of a new head (``head`` fields) on a plain encoder.
+    """A private copy of a GLiClass checkpoint, or a new head (``head`` fields) on a plain encoder.
 
-    ``model=None`` is the embedded all-MiniLM-L6-v2.
+    ``model=None`` is the embedded all-MiniLM-L6-v2. Loads go through the process-level cache.
     """
     if model is None:
-        key = ("new", DEFAULT_MODEL_ID, tuple(sorted(head.items())))
-        return cached_model(key, lambda: new_model(default_model_path(), encoder_model_name=DEFAULT_MODEL_ID, **head))
+        return new_model(default_model_path(), encoder_model_name=DEFAULT_MODEL_ID, **head)
     folder = resolve_folder(model)
     if is_gliclass_checkpoint(folder):
-        return cached_model(("checkpoint", str(folder.resolve())), lambda: load_pretrained(folder))
-    key = ("new", str(folder.resolve()), tuple(sorted(head.items())))
-    return cached_model(key, lambda: new_model(str(folder), encoder_model_name=str(model), **head))
+        return cached(("checkpoint", str(folder.resolve())), lambda: load_pretrained(folder))
+    return new_model(str(folder), encoder_model_name=str(model), **head)
 
 
 class GLiClassEstimator(ClassifierMixin, BaseEstimator):
@@ -70,6 +72,29 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
             raise ValueError(f"multi_label must be 'auto', True or False, got {self.multi_label!r}.")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision={self.precision!r} is not valid; choose one of {PRECISIONS}.")
+
+    def _fit_classes(self, X: Any, y: Any) -> tuple[list[str] | None, Targets | None]:
+        """Set ``classes_``, ``label_names_`` and ``multilabel_`` from ``labels=`` and/or ``y``."""
+        texts = None if X is None else check_texts(X)
+        names = None if self.labels is None else check_labels(self.labels)
+        if y is None:
+            if names is None:
+                raise ValueError(f"{type(self).__name__} needs labels=[...] or a y to take the classes from.")
+            self.classes_, self.label_names_ = np.asarray(names, dtype=object), names
+            self.multilabel_ = self.multi_label is True
+            return texts, None
+        targets = check_targets(y, None if texts is None else len(texts), self.multi_label)
+        self.classes_, self.multilabel_ = targets.classes, targets.multilabel
+        self.label_names_ = [str(c) for c in targets.classes]
+        if targets.kind == "indicator":
+            if names is None or len(names) != len(targets.classes):
+                raise ValueError(
+                    f"an indicator y with {len(targets.classes)} columns needs labels=[...] naming each column."
+                )
+            self.label_names_ = names
+        elif names is not None and set(names) != set(self.label_names_):
+            raise ValueError(f"labels {names} differ from the classes in y {self.label_names_}.")
+        return texts, targets
 
     def _label_texts(self) -> list[str]:
         """What the model reads for each class: its description when one is given, else its name."""
@@ -145,3 +170,32 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         if threshold.shape != (len(self.classes_),):
             raise ValueError(f"threshold has {threshold.size} values for {len(self.classes_)} classes.")
         return threshold
+
+    # ----------------------------------------------------------- persistence
+    def __getstate__(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k not in LIVE_ATTRIBUTES}
+        if "model_" in self.__dict__:
+            state.update(dump_model(self.model_, self.tokenizer_, self.device_))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        stored = {k: state.pop(k) for k in list(state) if k in STORED_KEYS}
+        self.__dict__.update(state)
+        if "_weights" in stored:
+            model, tokenizer, device = restore_model(stored)
+            self.device_ = device
+            self.model_ = model.to(device)
+            self.tokenizer_ = tokenizer
+            self.config_ = model.config
+            self._builder = InputBuilder(tokenizer, model.config, self.max_length)
+            self._label_cache = {}
+
+    def save_pretrained(self, directory: str | os.PathLike[str]) -> Path:
+        """Write the fitted model as a checkpoint folder in the reference ``gliclass`` format.
+
+        The folder loads with ``model=directory`` here and with ``GLiClassModel.from_pretrained`` in
+        ``gliclass``; it holds the model, not the estimator's parameters or classes.
+        """
+        check_is_fitted(self)
+        return save_pretrained(self.model_, self.tokenizer_, directory)

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from skgliclass.estimators._base import GLiClassEstimator, load_model
-from skgliclass.estimators._validation import check_labels, check_targets, check_texts
 
 __all__ = ["GLiClassZeroShot"]
 
@@ -122,25 +119,7 @@ class GLiClassZeroShot(GLiClassEstimator):
         self : GLiClassZeroShot
         """
         self._check_common_params()
-        n_samples = None if X is None else len(check_texts(X))
-        names = None if self.labels is None else check_labels(self.labels)
-        if y is None:
-            if names is None:
-                raise ValueError("GLiClassZeroShot needs labels=[...] or a y to take the classes from.")
-            self.classes_, self.label_names_ = np.asarray(names, dtype=object), names
-            self.multilabel_ = self.multi_label is True
-        else:
-            targets = check_targets(y, n_samples, self.multi_label)
-            self.classes_, self.multilabel_ = targets.classes, targets.multilabel
-            self.label_names_ = [str(c) for c in targets.classes]
-            if targets.kind == "indicator":
-                if names is None or len(names) != len(targets.classes):
-                    raise ValueError(
-                        f"an indicator y with {len(targets.classes)} columns needs labels=[...] naming each column."
-                    )
-                self.label_names_ = names
-            elif names is not None and set(names) != set(self.label_names_):
-                raise ValueError(f"labels {names} differ from the classes in y {self.label_names_}.")
+        self._fit_classes(X, y)
         # Checkpoints keep their own head; a plain encoder (or the default) scores cosine similarity.
         model, tokenizer = load_model(self.model, **_DEFAULT_HEAD)
         self._setup_inference(model, tokenizer)

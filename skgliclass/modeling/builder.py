@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
+from skgliclass._cache import cached
 from skgliclass._logging import quiet_transformers
 from skgliclass.config import GLiClassConfig, portable_model_name
 from skgliclass.modeling.encoder import add_special_tokens, load_backbone, resize_vocab
+from skgliclass.modeling.layers import LayerReweighting
 from skgliclass.modeling.model import GLiClassModel
-from skgliclass.modeling.scorers import SCORERS
+from skgliclass.modeling.poolers import build_pooler
+from skgliclass.modeling.scorers import SCORERS, build_scorer
 
-__all__ = ["new_model"]
+__all__ = ["new_model", "replace_head"]
+
+
+def _tokenizer(name: str) -> PreTrainedTokenizerBase:
+    def load() -> PreTrainedTokenizerBase:
+        with quiet_transformers():
+            return AutoTokenizer.from_pretrained(name)
+
+    return cached(("tokenizer", _key(name)), load)
+
+
+def _backbone(name: str, encoder_only: bool) -> Any:
+    return cached(("backbone", _key(name), encoder_only), lambda: load_backbone(name, encoder_only=encoder_only))
+
+
+def _key(name: str) -> str:
+    path = Path(name).expanduser()
+    return str(path.resolve()) if path.is_dir() else name
 
 
 def _config_dict(backbone: Any) -> dict[str, Any]:
@@ -56,17 +77,16 @@ def new_model(
     model : GLiClassModel
     tokenizer : PreTrainedTokenizerBase
     """
-    with quiet_transformers():
-        tokenizer = AutoTokenizer.from_pretrained(encoder)
     seq2seq = architecture == "encoder-decoder"
-    backbone = load_backbone(encoder, encoder_only=not seq2seq)
+    tokenizer = _tokenizer(encoder)
+    backbone = _backbone(encoder, encoder_only=not seq2seq)
     pretrained = {"encoder_decoder_model" if seq2seq else "encoder_model": backbone}
     fields: dict[str, Any] = {}
     if architecture != "bi-encoder":  # the plain bi-encoder never reads markers (and the reference cannot resize it)
         fields.update(add_special_tokens(tokenizer))
         resize_vocab(backbone, len(tokenizer))
     if architecture in ("bi-encoder", "bi-encoder-fused"):
-        pretrained["label_encoder"] = load_backbone(label_encoder or encoder)
+        pretrained["label_encoder"] = _backbone(label_encoder or encoder, encoder_only=True)
         fields["label_model_config"] = _config_dict(pretrained["label_encoder"])
         fields["label_model_name"] = portable_model_name(label_encoder or encoder_model_name or encoder)
     fields.update(config_fields)
@@ -83,3 +103,33 @@ def new_model(
     if identity:
         config = config.replace(hidden_size=2 * config.encoder_hidden_size)
     return GLiClassModel.from_config(config, pretrained, identity_projectors=identity), tokenizer
+
+
+def replace_head(model: GLiClassModel, **changes: Any) -> GLiClassModel:
+    """Swap head parts of a model in place: ``pooler``, ``scorer``, ``layer_reweighting``.
+
+    Poolers without weights are swapped freely; a new scorer, an attention pooler or layer
+    re-weighting start fresh (initialised as for a new model). Other fields cannot change.
+    """
+    allowed = {"pooler", "scorer", "layer_reweighting"}
+    if set(changes) - allowed:
+        raise ValueError(f"only {sorted(allowed)} can change on a loaded model, not {sorted(set(changes) - allowed)}.")
+    changes = {k: v for k, v in changes.items() if v is not None and getattr(model.config, k) != v}
+    if not changes:
+        return model
+    config = model.config.replace(**changes)
+    variant = model.model
+    variant.config = config
+    model.config = config
+    if "pooler" in changes:
+        variant.pooler = build_pooler(config.pooler, config.encoder_hidden_size)
+    if "scorer" in changes:
+        variant.scorer = build_scorer(config.scorer, config)
+    if "layer_reweighting" in changes:
+        if config.layer_reweighting:
+            variant.layer_wise_attention = LayerReweighting(config.num_hidden_layers + 1, config.encoder_hidden_size)
+        elif hasattr(variant, "layer_wise_attention"):
+            del variant.layer_wise_attention
+    names = {"pooler": "pooler", "scorer": "scorer", "layer_reweighting": "layer_wise_attention"}
+    model.init_head_(only=tuple(names[k] for k in changes))
+    return model

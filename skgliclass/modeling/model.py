@@ -63,15 +63,19 @@ class GLiClassModel(nn.Module):
         return [(n, p) for n, p in self.model.named_parameters() if not n.startswith(BACKBONE_PREFIXES)]
 
     @torch.no_grad()
-    def init_head_(self, identity_projectors: bool = False) -> None:
+    def init_head_(self, identity_projectors: bool = False, only: tuple[str, ...] | None = None) -> None:
         """Initialise the head as the reference does (normal, std ``initializer_range``; zero biases).
 
-        With ``identity_projectors`` the projectors start as exact identities where their widths allow.
+        With ``identity_projectors`` the projectors start as exact identities where their widths allow;
+        ``only`` restricts the initialisation to the named head modules (e.g. ``("scorer",)``).
         """
         std = self.config.initializer_range
-        for name, module in self.model.named_modules():
-            if name.startswith(BACKBONE_PREFIXES):
-                continue
+        modules = [
+            (name, module)
+            for name, module in self.model.named_modules()
+            if name and not name.startswith(BACKBONE_PREFIXES) and (only is None or name.split(".")[0] in only)
+        ]
+        for _, module in modules:
             if isinstance(module, nn.Linear):
                 nn.init.normal_(module.weight, std=std)
                 if module.bias is not None:
@@ -79,13 +83,10 @@ class GLiClassModel(nn.Module):
             elif isinstance(module, nn.LayerNorm):
                 nn.init.ones_(module.weight)
                 nn.init.zeros_(module.bias)
-        for name, module in self.model.named_modules():
-            if name.startswith(BACKBONE_PREFIXES):
-                continue
+        for _, module in modules:
             if isinstance(module, Projector) and identity_projectors:
                 identity_init_(module)
-            elif isinstance(module, LayerReweighting):
+            elif isinstance(module, (LayerReweighting, AttentionPooler)):
                 module.reset_parameters_()
-            elif isinstance(module, AttentionPooler):
-                module.reset_parameters_()
-        self.model.logit_scale.fill_(self.config.logit_scale_init_value)
+        if only is None:
+            self.model.logit_scale.fill_(self.config.logit_scale_init_value)

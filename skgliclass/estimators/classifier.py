@@ -1,0 +1,317 @@
+"""``GLiClassifier``: few-shot fine-tuning of a GLiClass model, as a scikit-learn classifier."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+
+from skgliclass.config import ARCHITECTURES, POOLER_NAMES, SCORER_NAMES, check_choice
+from skgliclass.estimators._base import GLiClassEstimator, load_model
+from skgliclass.modeling.builder import replace_head
+from skgliclass.training.lora import add_lora, merge_lora
+from skgliclass.training.supervised import TrainSettings, train_focal
+
+__all__ = ["GLiClassifier"]
+
+METHODS = ("focal",)
+# A new head on a plain encoder (the embedded MiniLM by default), chosen by benchmarks/fewshot.py.
+DEFAULT_HEAD = {"architecture": "bi-encoder", "pooler": "mean", "scorer": "dot"}
+# The bi-encoder with a dot scorer scores cosine similarities times a learned scale.
+_COSINE = {"normalize_features": True, "logit_scale_init_value": 20.0}
+
+
+class GLiClassifier(GLiClassEstimator):
+    """Few-shot text classifier: fine-tunes a GLiClass model on labelled texts.
+
+    Parameters
+    ----------
+    model : str or None, default=None
+        A GLiClass checkpoint (local folder or hub id) to fine-tune, or a plain encoder given a
+        new head. ``None`` uses the embedded all-MiniLM-L6-v2.
+    architecture : str or None, default=None
+        Head of a new model: uni-encoder, bi-encoder, bi-encoder-fused or encoder-decoder.
+        ``None``: the checkpoint's own, else ``"bi-encoder"``.
+    pooler : str or None, default=None
+        Text pooler (first, last, mean, max, sum, rms, abs-max, abs-mean, attention). Poolers can be
+        swapped on a checkpoint. ``None``: the checkpoint's own, else ``"mean"``.
+    scorer : str or None, default=None
+        dot, weighted-dot, mlp, hopfield or cross-attn; a scorer the checkpoint lacks starts fresh.
+        ``None``: the checkpoint's own, else ``"dot"``.
+    labels : list of str or None, default=None
+        Names of the columns of an indicator ``y``; with other ``y`` forms, a check of the classes.
+    label_descriptions : dict or None, default=None
+        Text the model reads instead of a label's name; ``classes_`` keeps the names.
+    prompt : str or None, default=None
+        Task description read with the labels.
+    multi_label : {"auto", True, False}, default="auto"
+        ``"auto"``: multi-label when ``y`` holds label lists or an indicator matrix.
+    threshold : float or array-like of shape (n_classes,), default=0.5
+        Multi-label decision threshold on ``predict_proba``.
+    method : {"focal"}, default="focal"
+        Training objective: supervised focal loss.
+    epochs : int, default=10
+        Passes over the training texts.
+    batch_size : int, default=16
+        Texts per step (and per forward pass when predicting).
+    learning_rate : float, default=1e-3
+        Learning rate of the head (projectors, scorer, logit scale).
+    encoder_learning_rate : float, default=5e-5
+        Learning rate of the backbones (or of the LoRA adapters).
+    weight_decay : float, default=0.01
+        AdamW weight decay (never on biases and norms).
+    warmup_ratio : float, default=0.1
+        Share of the steps with a linear warmup; the rest decays linearly to zero.
+    focal_alpha : float or None, default=None
+        Weight of positive (text, label) pairs; None weighs both sides equally.
+    focal_gamma : float, default=0.0
+        Focusing exponent; 0 is plain binary cross-entropy.
+    label_smoothing : float, default=0.0
+        Targets become ``y (1 - eps) + eps / 2``.
+    contrastive_coef : float, default=0.0
+        Weight of the contrastive loss that pushes label vectors apart.
+    layer_reweighting : bool, default=False
+        Mix all hidden states with learned gates instead of reading the last layer.
+    lora_r : int or None, default=None
+        LoRA rank; None fine-tunes every weight.
+    lora_alpha : float, default=16
+        LoRA scaling numerator.
+    lora_dropout : float, default=0.1
+        Dropout inside the adapters.
+    lora_target_modules : list of str or None, default=None
+        Module names to adapt; None picks them per backbone family.
+    max_length : int, default=256
+        Longest input in tokens; longer texts are cut (labels are never dropped).
+    device : str, default="auto"
+        ``"auto"`` picks cuda, then mps, then cpu.
+    precision : {"auto", "fp32", "bf16", "fp16"}, default="fp32"
+        Mixed precision for prediction on CUDA.
+    random_state : int, RandomState or None, default=None
+        Seeds the head, the shuffling and dropout; an int makes CPU fits repeatable.
+    verbose : int, default=0
+        0 is silent; 1 shows progress bars with the loss.
+    warm_start : bool, default=False
+        Continue from the previous fit's weights when the classes are unchanged.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    label_names_ : list of str
+    multilabel_ : bool
+    model_ : GLiClassModel
+    tokenizer_ : PreTrainedTokenizerBase
+    config_ : GLiClassConfig
+    device_ : torch.device
+    history_ : dict
+        ``loss`` per step, ``epoch_loss``, ``learning_rate`` per step, ``epoch_seconds``.
+
+    Examples
+    --------
+    >>> from skgliclass import GLiClassifier
+    >>> clf = GLiClassifier(epochs=1, random_state=0).fit(
+    ...     ["the team won the cup", "the senate passed the bill"], ["sport", "politics"]
+    ... )
+    >>> clf.predict_proba(["a late goal"]).shape
+    (1, 2)
+    """
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        architecture: str | None = None,
+        pooler: str | None = None,
+        scorer: str | None = None,
+        labels: list[str] | None = None,
+        label_descriptions: dict[str, str] | None = None,
+        prompt: str | None = None,
+        multi_label: bool | str = "auto",
+        threshold: float | Any = 0.5,
+        method: str = "focal",
+        epochs: int = 10,
+        batch_size: int = 16,
+        learning_rate: float = 1e-3,
+        encoder_learning_rate: float = 5e-5,
+        weight_decay: float = 0.01,
+        warmup_ratio: float = 0.1,
+        focal_alpha: float | None = None,
+        focal_gamma: float = 0.0,
+        label_smoothing: float = 0.0,
+        contrastive_coef: float = 0.0,
+        layer_reweighting: bool = False,
+        lora_r: int | None = None,
+        lora_alpha: float = 16,
+        lora_dropout: float = 0.1,
+        lora_target_modules: list[str] | None = None,
+        max_length: int = 256,
+        device: str = "auto",
+        precision: str = "fp32",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+        warm_start: bool = False,
+    ) -> None:
+        self.model = model
+        self.architecture = architecture
+        self.pooler = pooler
+        self.scorer = scorer
+        self.labels = labels
+        self.label_descriptions = label_descriptions
+        self.prompt = prompt
+        self.multi_label = multi_label
+        self.threshold = threshold
+        self.method = method
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.encoder_learning_rate = encoder_learning_rate
+        self.weight_decay = weight_decay
+        self.warmup_ratio = warmup_ratio
+        self.focal_alpha = focal_alpha
+        self.focal_gamma = focal_gamma
+        self.label_smoothing = label_smoothing
+        self.contrastive_coef = contrastive_coef
+        self.layer_reweighting = layer_reweighting
+        self.lora_r = lora_r
+        self.lora_alpha = lora_alpha
+        self.lora_dropout = lora_dropout
+        self.lora_target_modules = lora_target_modules
+        self.max_length = max_length
+        self.device = device
+        self.precision = precision
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self) -> None:
+        self._check_common_params()
+        _choice("architecture", self.architecture, ARCHITECTURES, optional=True)
+        _choice("pooler", self.pooler, POOLER_NAMES, optional=True)
+        _choice("scorer", self.scorer, SCORER_NAMES, optional=True)
+        _choice("method", self.method, METHODS)
+        _positive_int("epochs", self.epochs)
+        for name in ("learning_rate", "encoder_learning_rate"):
+            _number(name, getattr(self, name), low=0.0, low_open=True)
+        _number("weight_decay", self.weight_decay, low=0.0)
+        _number("warmup_ratio", self.warmup_ratio, low=0.0, high=1.0)
+        _number("focal_gamma", self.focal_gamma, low=0.0)
+        _number("label_smoothing", self.label_smoothing, low=0.0, high=1.0, high_open=True)
+        _number("contrastive_coef", self.contrastive_coef, low=0.0)
+        if self.focal_alpha is not None:
+            _number("focal_alpha", self.focal_alpha, low=0.0, high=1.0)
+        if self.lora_r is not None:
+            _positive_int("lora_r", self.lora_r)
+            _number("lora_dropout", self.lora_dropout, low=0.0, high=1.0, high_open=True)
+
+    # --------------------------------------------------------------------- fit
+    def fit(self, X: Any, y: Any) -> GLiClassifier:
+        """Fine-tune on texts ``X`` and targets ``y``.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Training texts.
+        y : array-like
+            1-D labels (single-label), label lists or a 0/1 indicator matrix (multi-label).
+
+        Returns
+        -------
+        self : GLiClassifier
+        """
+        self._check_params()
+        if X is None:
+            raise ValueError("GLiClassifier.fit needs training texts X.")
+        if y is None:
+            raise ValueError("GLiClassifier.fit needs targets y (labels, label lists or an indicator matrix).")
+        previous = (self.classes_.tolist(), self.model_) if self.warm_start and hasattr(self, "model_") else None
+        texts, targets = self._fit_classes(X, y)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        with torch.random.fork_rng(devices=[]):  # the caller's global RNG is left as it was
+            torch.manual_seed(seed)
+            if previous is not None and previous[0] == self.classes_.tolist():
+                model, tokenizer = previous[1], self.tokenizer_
+            else:
+                model, tokenizer = self._new_model()
+            self._setup_inference(model, tokenizer)
+            if self.lora_r is not None:
+                add_lora(self.model_, self.lora_r, self.lora_alpha, self.lora_dropout, self.lora_target_modules)
+            settings = TrainSettings(
+                epochs=self.epochs,
+                batch_size=self.batch_size,
+                learning_rate=self.learning_rate,
+                encoder_learning_rate=self.encoder_learning_rate,
+                weight_decay=self.weight_decay,
+                warmup_ratio=self.warmup_ratio,
+                focal_alpha=self.focal_alpha,
+                focal_gamma=self.focal_gamma,
+                label_smoothing=self.label_smoothing,
+                contrastive_coef=self.contrastive_coef,
+                shuffle_labels=self.config_.architecture not in ("bi-encoder",),
+            )
+            self.history_ = train_focal(
+                self.model_,
+                self._builder,
+                texts,
+                targets.Y.astype(np.float32),
+                self._label_texts(),
+                settings,
+                np.random.default_rng(seed),
+                self.device_,
+                progress=bool(self.verbose),
+            )
+            if self.lora_r is not None:
+                merge_lora(self.model_)
+        self.model_.eval()
+        self._label_cache = {}
+        return self
+
+    def _new_model(self) -> tuple[Any, Any]:
+        head = {
+            "architecture": self.architecture or DEFAULT_HEAD["architecture"],
+            "pooler": self.pooler or DEFAULT_HEAD["pooler"],
+            "scorer": self.scorer or DEFAULT_HEAD["scorer"],
+            "layer_reweighting": bool(self.layer_reweighting),
+        }
+        if head["architecture"].startswith("bi-encoder") and head["scorer"] == "dot":
+            head.update(_COSINE)
+        if head["scorer"] == "cross-attn" and self.pooler is None:
+            head["pooler"] = "pass"
+        model, tokenizer = load_model(self.model, **head)
+        if self.architecture is not None and model.config.architecture != self.architecture:
+            raise ValueError(
+                f"architecture={self.architecture!r}, but the checkpoint {self.model!r} is a "
+                f"{model.config.architecture}; leave architecture=None to fine-tune it as it is."
+            )
+        replace_head(model, pooler=self.pooler, scorer=self.scorer, layer_reweighting=self.layer_reweighting or None)
+        return model, tokenizer
+
+
+def _choice(name: str, value: Any, choices: tuple[str, ...], optional: bool = False) -> None:
+    if not (optional and value is None):
+        check_choice(name, value, choices)
+
+
+def _positive_int(name: str, value: Any) -> None:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}.")
+
+
+def _number(
+    name: str,
+    value: Any,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> None:
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value < high if high_open else value <= high
+    if not ok:
+        bounds = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        raise ValueError(f"{name} must be a number in {bounds}, got {value!r}.")
