@@ -23,7 +23,7 @@ demo: install
 	$(BIN)/python -m skgliclass demo
 
 lint: install
-	$(BIN)/python -m ruff check skgliclass tests examples
+	$(BIN)/python -m ruff check skgliclass tests examples benchmarks
 
 test: lint
 	$(BIN)/python -m pytest -q

@@ -52,6 +52,8 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
     """Shared base of :class:`GLiClassZeroShot` and :class:`GLiClassifier` (not for direct use)."""
 
     _estimator_type = "classifier"
+    # Whether fit trains the model (unnamed indicator columns are then learnable as "0", "1", ...).
+    _trains = True
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -87,11 +89,15 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         self.classes_, self.multilabel_ = targets.classes, targets.multilabel
         self.label_names_ = [str(c) for c in targets.classes]
         if targets.kind == "indicator":
-            if names is None or len(names) != len(targets.classes):
+            if names is not None and len(names) != len(targets.classes):
+                raise ValueError(
+                    f"labels has {len(names)} names for an indicator y with {len(targets.classes)} columns."
+                )
+            if names is None and not self._trains:
                 raise ValueError(
                     f"an indicator y with {len(targets.classes)} columns needs labels=[...] naming each column."
                 )
-            self.label_names_ = names
+            self.label_names_ = names or self.label_names_
         elif names is not None and set(names) != set(self.label_names_):
             raise ValueError(f"labels {names} differ from the classes in y {self.label_names_}.")
         return texts, targets

@@ -99,6 +99,8 @@ class GLiClassZeroShot(GLiClassEstimator):
         self.precision = precision
         self.verbose = verbose
 
+    _trains = False
+
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.target_tags.required = False
