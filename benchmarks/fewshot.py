@@ -10,7 +10,7 @@ Each run draws ``k`` training articles per topic (seeded), tests on all the rest
 Texts are cut to their first 256 MiniLM tokens for every method. Writes
 ``results/fewshot.{json,md,png}`` next to this file.
 
-Usage: ``python benchmarks/fewshot.py [--k 8] [--seeds 5] [--methods tfidf,embeddings,gliclass,zeroshot]``
+Usage: ``python benchmarks/fewshot.py [--k 8] [--seeds 5] [--methods tfidf,embeddings,gliclass,zeroshot] [--keep]``
 """
 
 from __future__ import annotations
@@ -175,9 +175,15 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=8)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--methods", default="tfidf,embeddings,gliclass,zeroshot")
+    parser.add_argument("--keep", action="store_true", help="keep other methods' rows from the saved results")
     args = parser.parse_args()
-    rows = run(args.k, args.seeds, args.methods.split(","))
+    methods = args.methods.split(",")
+    rows = run(args.k, args.seeds, methods)
     RESULTS.mkdir(exist_ok=True)
+    saved = RESULTS / "fewshot.json"
+    if args.keep and saved.exists():  # keep the other methods' rows from an earlier run with the same k
+        old = [r for r in json.loads(saved.read_text()) if r["method"] not in methods and r["k"] == args.k]
+        rows = old + rows
     (RESULTS / "fewshot.json").write_text(json.dumps(rows, indent=1))
     (RESULTS / "fewshot.md").write_text(table(rows))
     print(table(rows))

