@@ -256,15 +256,17 @@ class GLiClassConfig:
         return int(cfg.get("num_hidden_layers") or cfg.get("num_layers"))
 
     @property
-    def default_max_length(self) -> int:
-        """Input length used when the user gives none: ``max_seq_length``, else what the backbone's
-        positions allow, at most 1024 (the reference pipeline's length)."""
-        if self.max_seq_length:
-            return int(self.max_seq_length)
+    def position_limit(self) -> int:
+        """The longest input the backbone's positions allow, at most 1024 (the reference pipeline's length)."""
         cfg = self.encoder_config
         if cfg.get("model_type") == "deberta-v2" and not cfg.get("position_biased_input", True):
             return 1024  # relative positions: no absolute limit
         return min(1024, int(cfg.get("max_position_embeddings") or 1024))
+
+    @property
+    def default_max_length(self) -> int:
+        """Training input length when the user gives none: ``max_seq_length``, else :attr:`position_limit`."""
+        return int(self.max_seq_length or self.position_limit)
 
     @property
     def pad_token_id(self) -> int | None:

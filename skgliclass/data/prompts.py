@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from transformers import PreTrainedTokenizerBase
 
+from skgliclass._logging import quiet_transformers
 from skgliclass.config import GLiClassConfig
 
 __all__ = ["Chunk", "EncodedInputs", "InputBuilder", "format_examples"]
@@ -90,7 +91,8 @@ class InputBuilder:
     def _ids(self, strings: list[str]) -> list[list[int]]:
         if not strings:
             return []
-        return self.tokenizer(strings, add_special_tokens=False)["input_ids"]
+        with quiet_transformers():  # its "longer than the maximum" notice: we cut texts ourselves
+            return self.tokenizer(strings, add_special_tokens=False)["input_ids"]
 
     def _piece_ids(self, strings: list[str], opens: bool) -> list[list[int]]:
         """Ids of pieces as they tokenise inside a longer string: at its start, or right after a marker."""

@@ -102,6 +102,10 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
             raise ValueError(f"labels {names} differ from the classes in y {self.label_names_}.")
         return texts, targets
 
+    def _default_max_length(self, config: Any) -> int:
+        """Fine-tuning reads what the encoder was trained on (cheaper); see the zero-shot override."""
+        return config.default_max_length
+
     def _label_texts(self) -> list[str]:
         """What the model reads for each class: its description when one is given, else its name
         written with ``label_template_``."""
@@ -119,7 +123,7 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         self.model_ = model.to(self.device_).eval()
         self.tokenizer_ = tokenizer
         self.config_ = model.config
-        self.max_length_ = int(self.max_length or model.config.default_max_length)
+        self.max_length_ = int(self.max_length or self._default_max_length(model.config))
         self._builder = InputBuilder(tokenizer, model.config, self.max_length_)
         self._label_cache: dict = {}
 

@@ -57,7 +57,7 @@ class GLiClassifier(GLiClassEstimator):
         Passes over the training texts.
     batch_size : int, default=16
         Texts per step (and per forward pass when predicting).
-    learning_rate : float, default=1e-3
+    learning_rate : float, default=3e-4
         Learning rate of the head (projectors, scorer, logit scale).
     encoder_learning_rate : float, default=5e-5
         Learning rate of the backbones (or of the LoRA adapters).
@@ -139,7 +139,7 @@ class GLiClassifier(GLiClassEstimator):
         method: str = "focal",
         epochs: int = 10,
         batch_size: int = 16,
-        learning_rate: float = 1e-3,
+        learning_rate: float = 3e-4,
         encoder_learning_rate: float = 5e-5,
         weight_decay: float = 0.01,
         warmup_ratio: float = 0.1,

@@ -40,9 +40,8 @@ class GLiClassZeroShot(GLiClassEstimator):
     batch_size : int, default=16
         Texts per forward pass.
     max_length : int or None, default=None
-        Longest input in tokens; longer texts are cut (labels are never dropped). None: the length
-        the backbone was trained on (256 for the embedded MiniLM), else what its positions allow, at
-        most 1024.
+        Longest input in tokens; longer texts are cut (labels are never dropped). None: as much as
+        the backbone's positions allow, at most 1024 (512 for the embedded MiniLM).
     device : str, default="auto"
         ``"auto"`` picks cuda, then mps, then cpu.
     precision : {"auto", "fp32", "bf16", "fp16"}, default="fp32"
@@ -108,6 +107,10 @@ class GLiClassZeroShot(GLiClassEstimator):
         self.verbose = verbose
 
     _trains = False
+
+    def _default_max_length(self, config: Any) -> int:
+        """No training to pay for: read as much of each text as the backbone's positions allow."""
+        return config.position_limit
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
