@@ -45,8 +45,9 @@ def reference_checkpoint(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def tiny_encoder_dir(tmp_path_factory: pytest.TempPathFactory):
     """Factory: a folder holding a tiny random plain encoder (bert/deberta/modernbert/t5) and the MiniLM tokenizer."""
-    from _reference import _tiny_encoder_config
     from transformers import AutoModel, AutoTokenizer, T5Model
+
+    from _reference import _tiny_encoder_config
 
     made: dict[str, Path] = {}
 

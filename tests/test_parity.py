@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _reference import reference_logits
 from scipy.special import expit, softmax
 
+from _reference import reference_logits
 from skgliclass import GLiClassZeroShot, load_pretrained, new_model, save_pretrained
 
 TEXTS = [

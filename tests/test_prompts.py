@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from _reference import minilm_tokenizer
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
 from transformers import PreTrainedTokenizerFast
 
+from _reference import minilm_tokenizer
 from skgliclass import GLiClassConfig
 from skgliclass.data.prompts import InputBuilder, format_examples
 from skgliclass.modeling.encoder import SPECIAL_TOKENS, add_special_tokens
