@@ -12,7 +12,15 @@ import torch
 from skgliclass.data.prompts import Chunk, EncodedInputs, InputBuilder
 from skgliclass.modeling.model import GLiClassModel
 
-__all__ = ["autocast_context", "chunk_inputs", "label_vectors", "pad_batch", "predict_logits", "resolve_device"]
+__all__ = [
+    "autocast_context",
+    "chunk_inputs",
+    "label_vectors",
+    "pad_batch",
+    "predict_logits",
+    "progress_bar",
+    "resolve_device",
+]
 
 
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
@@ -117,7 +125,7 @@ def predict_logits(
     pad_id = 0 if pad_id is None else int(pad_id)
     out = np.zeros((len(texts), len(labels)), dtype=np.float32)
     total = sum(-(-len(c.rows) // batch_size) for c in encoded.chunks)
-    bar = _progress(total, progress)
+    bar = progress_bar(total, progress, "predict")
     with autocast_context(device, precision):
         vectors = None
         if encoded.label_ids is not None:
@@ -138,17 +146,8 @@ def predict_logits(
     return out, encoded
 
 
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def _progress(total: int, show: bool) -> object:
-    if not show:
-        return _NoBar()
+def progress_bar(total: int, show: bool, desc: str) -> Any:
+    """A tqdm bar, drawn only when ``show`` (``verbose >= 1``)."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc="skgliclass", unit="batch", leave=False)
+    return tqdm(total=total, desc=desc, unit="batch", disable=not show, leave=False)

@@ -53,11 +53,6 @@ class GLiClassModel(nn.Module):
         """Run the variant on the tensors an input builder made for it."""
         return self.model(**inputs)
 
-    @property
-    def is_bi_encoder(self) -> bool:
-        """True when label vectors come from a separate label encoder (and can be cached)."""
-        return hasattr(self.model, "encode_labels")
-
     def head_parameters(self) -> list[tuple[str, nn.Parameter]]:
         """Named parameters outside the pretrained backbones."""
         return [(n, p) for n, p in self.model.named_parameters() if not n.startswith(BACKBONE_PREFIXES)]

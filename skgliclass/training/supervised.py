@@ -6,13 +6,12 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
 
 from skgliclass.data.prompts import InputBuilder
-from skgliclass.inference import chunk_inputs, label_vectors
+from skgliclass.inference import chunk_inputs, label_vectors, progress_bar
 from skgliclass.losses import contrastive_loss, focal_loss
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.optim import build_optimizer, linear_schedule
@@ -36,12 +35,6 @@ class TrainSettings:
     contrastive_coef: float
     shuffle_labels: bool = True
     max_grad_norm: float = 1.0
-
-
-def _progress(total: int, show: bool) -> Any:
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc="fit", unit="step", disable=not show, leave=False)
 
 
 def train_focal(
@@ -75,7 +68,7 @@ def train_focal(
     history: dict[str, list[float]] = {"loss": [], "epoch_loss": [], "learning_rate": [], "epoch_seconds": []}
     target_tensor = torch.as_tensor(targets, dtype=torch.float32)
     model.train()
-    bar = _progress(total, progress)
+    bar = progress_bar(total, progress, "fit")
     for _ in range(settings.epochs):
         start, losses = time.perf_counter(), []
         for batch in np.array_split(rng.permutation(n), steps_per_epoch):

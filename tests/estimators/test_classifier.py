@@ -228,3 +228,12 @@ def test_bad_targets(encoder):
         _fast(encoder).fit(X, ["a", "b", "c"])
     with pytest.raises(TypeError, match="single str"):
         _fast(encoder).fit("text", ["a"])
+
+
+def test_verbose_controls_progress_bars(encoder, capsys):
+    _fast(encoder, epochs=1, verbose=0).fit(X, Y).predict(X)
+    quiet = capsys.readouterr()
+    assert "fit" not in quiet.err and "predict" not in quiet.err
+    _fast(encoder, epochs=1, verbose=1).fit(X, Y).predict(X)
+    loud = capsys.readouterr().err
+    assert "fit" in loud and "loss=" in loud and "predict" in loud
