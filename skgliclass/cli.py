@@ -36,6 +36,8 @@ def _demo(args: argparse.Namespace) -> int:
         f"\nzero-shot accuracy on these {len(texts)} articles: {accuracy:.0%} "
         f"(embedded all-MiniLM-L6-v2, cosine bi-encoder, no training)"
     )
+    for warning in caught:
+        print(f"note: {warning.message}")
     return 0
 
 
