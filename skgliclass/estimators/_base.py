@@ -117,9 +117,10 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         template = getattr(self, "label_template_", "{}")
         return [str(descriptions.get(c, descriptions.get(n, template.format(n)))) for c, n in pairs]
 
-    def _setup_inference(self, model: GLiClassModel, tokenizer: Any) -> None:
+    def _setup_inference(self, model: GLiClassModel, tokenizer: Any, device: Any = None) -> None:
+        """Set the fitted model attributes; ``device`` (a restored one) overrides ``self.device``."""
         self.label_template_ = model.config.label_template or "{}"
-        self.device_ = resolve_device(self.device)
+        self.device_ = resolve_device(self.device) if device is None else device
         self.model_ = model.to(self.device_).eval()
         self.tokenizer_ = tokenizer
         self.config_ = model.config
@@ -197,13 +198,7 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         stored = {k: state.pop(k) for k in list(state) if k in STORED_KEYS}
         self.__dict__.update(state)
         if "_weights" in stored:
-            model, tokenizer, device = restore_model(stored)
-            self.device_ = device
-            self.model_ = model.to(device)
-            self.tokenizer_ = tokenizer
-            self.config_ = model.config
-            self._builder = InputBuilder(tokenizer, model.config, self.max_length_)
-            self._label_cache = {}
+            self._setup_inference(*restore_model(stored))
 
     def save_pretrained(self, directory: str | os.PathLike[str]) -> Path:
         """Write the fitted model as a checkpoint folder in the reference ``gliclass`` format.
