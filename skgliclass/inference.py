@@ -121,8 +121,7 @@ def predict_logits(
     device = device or next(model.parameters()).device
     model.eval()
     encoded = builder.build(texts, labels, prompt=prompt, examples=examples)
-    pad_id = builder.tokenizer.pad_token_id
-    pad_id = 0 if pad_id is None else int(pad_id)
+    pad_id = builder.pad_id
     out = np.zeros((len(texts), len(labels)), dtype=np.float32)
     total = sum(-(-len(c.rows) // batch_size) for c in encoded.chunks)
     bar = progress_bar(total, progress, "predict")

@@ -87,6 +87,12 @@ class InputBuilder:
         if self.max_length < len(self.prefix) + len(self.suffix) + 8:
             raise ValueError(f"max_length={max_length} is too small to hold any text.")
 
+    @property
+    def pad_id(self) -> int:
+        """The id that pads rows (0 when the tokenizer has no pad token)."""
+        pad = self.tokenizer.pad_token_id
+        return 0 if pad is None else int(pad)
+
     # --------------------------------------------------------------- tokenising
     def _ids(self, strings: list[str]) -> list[list[int]]:
         if not strings:

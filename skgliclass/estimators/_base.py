@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from skgliclass._cache import cached
 from skgliclass.data.prompts import InputBuilder
 from skgliclass.estimators._state import LIVE_ATTRIBUTES, dump_model, restore_model
-from skgliclass.estimators._validation import Targets, check_labels, check_targets, check_texts
+from skgliclass.estimators._validation import Targets, check_labels, check_positive_int, check_targets, check_texts
 from skgliclass.inference import predict_logits, resolve_device
 from skgliclass.modeling.builder import new_model
 from skgliclass.modeling.model import GLiClassModel
@@ -66,8 +66,7 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------ set-up
     def _check_common_params(self) -> None:
-        if not isinstance(self.batch_size, (int, np.integer)) or self.batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {self.batch_size!r}.")
+        check_positive_int("batch_size", self.batch_size)
         if self.max_length is not None and (not isinstance(self.max_length, (int, np.integer)) or self.max_length < 16):
             raise ValueError(f"max_length must be None or an int >= 16, got {self.max_length!r}.")
         if self.multi_label not in ("auto", True, False):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -9,7 +10,17 @@ from typing import Any
 import numpy as np
 from sklearn.preprocessing import MultiLabelBinarizer
 
-__all__ = ["Targets", "check_labels", "check_targets", "check_texts"]
+from skgliclass.config import check_choice
+
+__all__ = [
+    "Targets",
+    "check_labels",
+    "check_number",
+    "check_optional_choice",
+    "check_positive_int",
+    "check_targets",
+    "check_texts",
+]
 
 _MARKERS = ("<<LABEL>>", "<<SEP>>", "<<EXAMPLE>>")
 
@@ -101,3 +112,34 @@ def check_targets(y: Any, n_samples: int | None, multi_label: bool | str = "auto
     if kind != "labels" and not multilabel and (Y.sum(1) != 1).any():
         raise ValueError("multi_label=False, but some rows of y hold zero or several labels.")
     return Targets(Y=Y, classes=classes, multilabel=multilabel, kind=kind)
+
+
+def check_optional_choice(name: str, value: Any, choices: tuple[str, ...], optional: bool = False) -> None:
+    """``value`` must be one of ``choices`` (or None when ``optional``)."""
+    if not (optional and value is None):
+        check_choice(name, value, choices)
+
+
+def check_positive_int(name: str, value: Any) -> None:
+    """``value`` must be an int >= 1 (not a bool)."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}.")
+
+
+def check_number(
+    name: str,
+    value: Any,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> None:
+    """``value`` must be a finite real number within the bounds (closed unless ``*_open``)."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value < high if high_open else value <= high
+    if not ok:
+        bounds = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        raise ValueError(f"{name} must be a number in {bounds}, got {value!r}.")

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
-from skgliclass.config import ARCHITECTURES, POOLER_NAMES, SCORER_NAMES, check_choice
+from skgliclass.config import ARCHITECTURES, POOLER_NAMES, SCORER_NAMES
 from skgliclass.estimators._base import GLiClassEstimator, load_model
+from skgliclass.estimators._validation import check_number, check_optional_choice, check_positive_int
 from skgliclass.modeling.builder import replace_head
 from skgliclass.training.lora import add_lora, merge_lora
 from skgliclass.training.supervised import TrainSettings, train_focal
@@ -194,23 +194,23 @@ class GLiClassifier(GLiClassEstimator):
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> None:
         self._check_common_params()
-        _choice("architecture", self.architecture, ARCHITECTURES, optional=True)
-        _choice("pooler", self.pooler, POOLER_NAMES, optional=True)
-        _choice("scorer", self.scorer, SCORER_NAMES, optional=True)
-        _choice("method", self.method, METHODS)
-        _positive_int("epochs", self.epochs)
+        check_optional_choice("architecture", self.architecture, ARCHITECTURES, optional=True)
+        check_optional_choice("pooler", self.pooler, POOLER_NAMES, optional=True)
+        check_optional_choice("scorer", self.scorer, SCORER_NAMES, optional=True)
+        check_optional_choice("method", self.method, METHODS)
+        check_positive_int("epochs", self.epochs)
         for name in ("learning_rate", "encoder_learning_rate"):
-            _number(name, getattr(self, name), low=0.0, low_open=True)
-        _number("weight_decay", self.weight_decay, low=0.0)
-        _number("warmup_ratio", self.warmup_ratio, low=0.0, high=1.0)
-        _number("focal_gamma", self.focal_gamma, low=0.0)
-        _number("label_smoothing", self.label_smoothing, low=0.0, high=1.0, high_open=True)
-        _number("contrastive_coef", self.contrastive_coef, low=0.0)
+            check_number(name, getattr(self, name), low=0.0, low_open=True)
+        check_number("weight_decay", self.weight_decay, low=0.0)
+        check_number("warmup_ratio", self.warmup_ratio, low=0.0, high=1.0)
+        check_number("focal_gamma", self.focal_gamma, low=0.0)
+        check_number("label_smoothing", self.label_smoothing, low=0.0, high=1.0, high_open=True)
+        check_number("contrastive_coef", self.contrastive_coef, low=0.0)
         if self.focal_alpha is not None:
-            _number("focal_alpha", self.focal_alpha, low=0.0, high=1.0)
+            check_number("focal_alpha", self.focal_alpha, low=0.0, high=1.0)
         if self.lora_r is not None:
-            _positive_int("lora_r", self.lora_r)
-            _number("lora_dropout", self.lora_dropout, low=0.0, high=1.0, high_open=True)
+            check_positive_int("lora_r", self.lora_r)
+            check_number("lora_dropout", self.lora_dropout, low=0.0, high=1.0, high_open=True)
 
     # --------------------------------------------------------------------- fit
     def fit(self, X: Any, y: Any) -> GLiClassifier:
@@ -293,31 +293,3 @@ class GLiClassifier(GLiClassEstimator):
             )
         replace_head(model, pooler=self.pooler, scorer=self.scorer, layer_reweighting=self.layer_reweighting or None)
         return model, tokenizer
-
-
-def _choice(name: str, value: Any, choices: tuple[str, ...], optional: bool = False) -> None:
-    if not (optional and value is None):
-        check_choice(name, value, choices)
-
-
-def _positive_int(name: str, value: Any) -> None:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}.")
-
-
-def _number(
-    name: str,
-    value: Any,
-    low: float | None = None,
-    high: float | None = None,
-    low_open: bool = False,
-    high_open: bool = False,
-) -> None:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
-    if ok and low is not None:
-        ok = value > low if low_open else value >= low
-    if ok and high is not None:
-        ok = value < high if high_open else value <= high
-    if not ok:
-        bounds = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
-        raise ValueError(f"{name} must be a number in {bounds}, got {value!r}.")

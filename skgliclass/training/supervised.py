@@ -64,7 +64,7 @@ def train_focal(
         weight_decay=settings.weight_decay,
     )
     schedule = linear_schedule(optimizer, total, settings.warmup_ratio)
-    pad_id = 0 if builder.tokenizer.pad_token_id is None else int(builder.tokenizer.pad_token_id)
+    pad_id = builder.pad_id
     history: dict[str, list[float]] = {"loss": [], "epoch_loss": [], "learning_rate": [], "epoch_seconds": []}
     target_tensor = torch.as_tensor(targets, dtype=torch.float32)
     model.train()
