@@ -256,6 +256,7 @@ class GLiClassifier(GLiClassEstimator):
                 label_smoothing=self.label_smoothing,
                 contrastive_coef=self.contrastive_coef,
                 shuffle_labels=self.config_.architecture not in ("bi-encoder",),
+                prompt=self.prompt,
             )
             self.history_ = train_focal(
                 self.model_,

@@ -11,9 +11,10 @@ import numpy as np
 import torch
 
 from skgliclass.data.prompts import InputBuilder
-from skgliclass.inference import chunk_inputs, label_vectors, progress_bar
-from skgliclass.losses import contrastive_loss, focal_loss
+from skgliclass.inference import progress_bar
+from skgliclass.losses import focal_loss
 from skgliclass.modeling.model import GLiClassModel
+from skgliclass.training.forward import forward_batch
 from skgliclass.training.optim import build_optimizer, linear_schedule
 
 __all__ = ["TrainSettings", "train_focal"]
@@ -35,6 +36,7 @@ class TrainSettings:
     contrastive_coef: float
     shuffle_labels: bool = True
     max_grad_norm: float = 1.0
+    prompt: str | None = None
 
 
 def train_focal(
@@ -64,7 +66,6 @@ def train_focal(
         weight_decay=settings.weight_decay,
     )
     schedule = linear_schedule(optimizer, total, settings.warmup_ratio)
-    pad_id = builder.pad_id
     history: dict[str, list[float]] = {"loss": [], "epoch_loss": [], "learning_rate": [], "epoch_seconds": []}
     target_tensor = torch.as_tensor(targets, dtype=torch.float32)
     model.train()
@@ -74,14 +75,7 @@ def train_focal(
         for batch in np.array_split(rng.permutation(n), steps_per_epoch):
             order = rng.permutation(len(labels)) if settings.shuffle_labels else np.arange(len(labels))
             loss = _step_loss(
-                model,
-                builder,
-                [texts[i] for i in batch],
-                [labels[j] for j in order],
-                target_tensor[batch][:, order],
-                settings,
-                pad_id,
-                device,
+                model, builder, [texts[i] for i in batch], labels, target_tensor[batch], order, settings, device
             )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -104,31 +98,29 @@ def _step_loss(
     model: GLiClassModel,
     builder: InputBuilder,
     texts: list[str],
-    labels: list[str],
+    labels: Sequence[str],
     targets: torch.Tensor,
+    order: np.ndarray,
     settings: TrainSettings,
-    pad_id: int,
     device: torch.device,
 ) -> torch.Tensor:
-    """Loss of one batch over every label chunk (one chunk unless the labels overflow ``max_length``)."""
-    encoded = builder.build(texts, labels)
-    vectors = None
-    if encoded.label_ids is not None:
-        vectors = label_vectors(model, encoded.label_ids, pad_id, device, max(len(labels), 1))
-    targets = targets.to(device)
-    total = torch.zeros((), device=device)
-    for chunk in encoded.chunks:
-        out = model(**chunk_inputs(chunk, range(len(texts)), pad_id, device, vectors))
-        y = targets[:, chunk.start : chunk.stop]
-        loss = focal_loss(
-            out.logits,
-            y,
-            alpha=settings.focal_alpha,
-            gamma=settings.focal_gamma,
-            label_smoothing=settings.label_smoothing,
-            mask=out.class_mask,
-        )
-        if settings.contrastive_coef > 0 and out.class_embeddings is not None:
-            loss = loss + settings.contrastive_coef * contrastive_loss(out.class_embeddings, out.class_mask)
-        total = total + loss * (chunk.stop - chunk.start) / len(labels)
-    return total
+    """Focal loss of one batch over every label (plus the weighted contrastive loss)."""
+    out = forward_batch(
+        model,
+        builder,
+        texts,
+        labels,
+        device,
+        order=order,
+        prompt=settings.prompt,
+        contrastive=settings.contrastive_coef > 0,
+    )
+    loss = focal_loss(
+        out.logits,
+        targets.to(device),
+        alpha=settings.focal_alpha,
+        gamma=settings.focal_gamma,
+        label_smoothing=settings.label_smoothing,
+        mask=out.mask,
+    )
+    return loss + settings.contrastive_coef * out.contrastive
