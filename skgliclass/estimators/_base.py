@@ -109,7 +109,8 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         """What the model reads for each class: its description when one is given, else its name
         written with ``label_template_``."""
         descriptions = self.label_descriptions or {}
-        unknown = set(descriptions) - {str(c) for c in self.classes_} - set(self.classes_.tolist())
+        known = {str(c) for c in self.classes_} | set(self.classes_.tolist()) | set(self.label_names_)
+        unknown = set(descriptions) - known
         if unknown:
             raise ValueError(f"label_descriptions names unknown classes {sorted(map(str, unknown))}.")
         pairs = zip(self.classes_.tolist(), self.label_names_, strict=True)

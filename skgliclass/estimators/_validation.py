@@ -89,8 +89,8 @@ def check_targets(y: Any, n_samples: int | None, multi_label: bool | str = "auto
         y = y.to_numpy()
     if isinstance(y, np.ndarray) and y.ndim == 2:
         kind = "indicator"
-        if not np.isin(y, (0, 1)).all():
-            raise ValueError("a 2-D y must be a 0/1 indicator matrix (n_samples, n_classes).")
+        if not np.isin(y, (-1, 0, 1)).all():
+            raise ValueError("a 2-D y must be an indicator matrix (n_samples, n_classes) of 1, 0 and -1 (unknown).")
         Y, classes = y.astype(np.int64), np.arange(y.shape[1])
     elif len(y) and all(isinstance(v, (list, tuple, set, frozenset)) for v in y):
         kind = "label-sets"
@@ -109,6 +109,8 @@ def check_targets(y: Any, n_samples: int | None, multi_label: bool | str = "auto
     if n_samples is not None and len(Y) != n_samples:
         raise ValueError(f"X has {n_samples} texts but y has {len(Y)} rows; they must match.")
     multilabel = kind != "labels" if multi_label == "auto" else bool(multi_label)
+    if not multilabel and (Y < 0).any():
+        raise ValueError("y marks unknown entries (-1), which only multi-label training can use; set multi_label=True.")
     if kind != "labels" and not multilabel and (Y.sum(1) != 1).any():
         raise ValueError("multi_label=False, but some rows of y hold zero or several labels.")
     return Targets(Y=Y, classes=classes, multilabel=multilabel, kind=kind)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -11,13 +12,17 @@ from sklearn.utils import check_random_state
 from skgliclass.config import ARCHITECTURES, POOLER_NAMES, SCORER_NAMES
 from skgliclass.estimators._base import GLiClassEstimator, load_model
 from skgliclass.estimators._validation import check_number, check_optional_choice, check_positive_int
+from skgliclass.losses import IGNORE_INDEX
 from skgliclass.modeling.builder import replace_head
 from skgliclass.training.lora import add_lora, merge_lora
+from skgliclass.training.ppo import SAMPLING, PPOSettings, train_ppo
+from skgliclass.training.rewards import make_reward
 from skgliclass.training.supervised import TrainSettings, train_focal
+from skgliclass.training.value import VALUE_MODELS
 
 __all__ = ["GLiClassifier"]
 
-METHODS = ("focal",)
+METHODS = ("focal", "ppo")
 # A new head on a plain encoder (the embedded MiniLM by default), chosen by benchmarks/fewshot.py.
 DEFAULT_HEAD = {"architecture": "bi-encoder", "pooler": "mean", "scorer": "dot"}
 # The bi-encoder with a dot scorer scores cosine similarities times a learned scale.
@@ -51,8 +56,9 @@ class GLiClassifier(GLiClassEstimator):
         ``"auto"``: multi-label when ``y`` holds label lists or an indicator matrix.
     threshold : float or array-like of shape (n_classes,), default=0.5
         Multi-label decision threshold on ``predict_proba``.
-    method : {"focal"}, default="focal"
-        Training objective: supervised focal loss.
+    method : {"focal", "ppo"}, default="focal"
+        Training objective: supervised focal loss, or PPO (reinforcement learning from rewards; it
+        learns from partial labels and from feedback functions, see the user guide).
     epochs : int, default=10
         Passes over the training texts.
     batch_size : int, default=16
@@ -73,6 +79,24 @@ class GLiClassifier(GLiClassEstimator):
         Targets become ``y (1 - eps) + eps / 2``.
     contrastive_coef : float, default=0.0
         Weight of the contrastive loss that pushes label vectors apart.
+    reward : str, callable or dict, default="f1"
+        PPO only. ``"f1"``, ``"accuracy"``, ``"precision"`` or ``"recall"`` of each text's chosen labels
+        against ``y``; a callable ``reward(texts, actions, probs)`` returning ``(n,)`` or
+        ``(n, n_classes)`` rewards (NaN: no feedback), which lets ``fit(X)`` run without ``y``; or a
+        dict mapping names and callables to weights.
+    ppo_sampling : {"stochastic", "deterministic"}, default="stochastic"
+        PPO only. Sample each label from its probability, or take ``p > 0.5``.
+    ppo_clip : float, default=0.2
+        PPO only. The probability ratio is clipped to ``[1 - ppo_clip, 1 + ppo_clip]``.
+    ppo_iterations : int, default=3
+        PPO only. Policy updates per sampled batch.
+    kl_coef : float, default=0.0
+        PPO only. Weight of the KL divergence to the model as it was when ``fit`` started.
+    entropy_coef : float, default=0.0
+        PPO only. Weight of the entropy bonus (more exploration).
+    value_model : {"head", "encoder"} or None, default="head"
+        PPO only. The reward baseline: a small head on the policy's text vector, a separate text
+        encoder (steadier, about twice the memory and time), or None for the batch mean.
     layer_reweighting : bool, default=False
         Mix all hidden states with learned gates instead of reading the last layer.
     lora_r : int or None, default=None
@@ -112,7 +136,10 @@ class GLiClassifier(GLiClassEstimator):
         The input length in use.
     device_ : torch.device
     history_ : dict
-        ``loss`` per step, ``epoch_loss``, ``learning_rate`` per step, ``epoch_seconds``.
+        Focal: ``loss`` per step, ``epoch_loss``, ``learning_rate`` per step, ``epoch_seconds``.
+        PPO: per step ``loss``, ``policy_loss``, ``value_loss``, ``kl``, ``entropy``, ``advantage``,
+        ``reward`` and ``reward_<name>`` for each component, ``learning_rate``; ``epoch_reward``,
+        ``epoch_seconds``.
 
     Examples
     --------
@@ -147,6 +174,13 @@ class GLiClassifier(GLiClassEstimator):
         focal_gamma: float = 0.0,
         label_smoothing: float = 0.0,
         contrastive_coef: float = 0.0,
+        reward: Any = "f1",
+        ppo_sampling: str = "stochastic",
+        ppo_clip: float = 0.2,
+        ppo_iterations: int = 3,
+        kl_coef: float = 0.0,
+        entropy_coef: float = 0.0,
+        value_model: str | None = "head",
         layer_reweighting: bool = False,
         lora_r: int | None = None,
         lora_alpha: float = 16,
@@ -179,6 +213,13 @@ class GLiClassifier(GLiClassEstimator):
         self.focal_gamma = focal_gamma
         self.label_smoothing = label_smoothing
         self.contrastive_coef = contrastive_coef
+        self.reward = reward
+        self.ppo_sampling = ppo_sampling
+        self.ppo_clip = ppo_clip
+        self.ppo_iterations = ppo_iterations
+        self.kl_coef = kl_coef
+        self.entropy_coef = entropy_coef
+        self.value_model = value_model
         self.layer_reweighting = layer_reweighting
         self.lora_r = lora_r
         self.lora_alpha = lora_alpha
@@ -211,17 +252,27 @@ class GLiClassifier(GLiClassEstimator):
         if self.lora_r is not None:
             check_positive_int("lora_r", self.lora_r)
             check_number("lora_dropout", self.lora_dropout, low=0.0, high=1.0, high_open=True)
+        if self.method == "ppo":
+            make_reward(self.reward)
+            check_optional_choice("ppo_sampling", self.ppo_sampling, SAMPLING)
+            check_number("ppo_clip", self.ppo_clip, low=0.0, high=1.0, low_open=True)
+            check_positive_int("ppo_iterations", self.ppo_iterations)
+            check_number("kl_coef", self.kl_coef, low=0.0)
+            check_number("entropy_coef", self.entropy_coef, low=0.0)
+            check_optional_choice("value_model", self.value_model, VALUE_MODELS, optional=True)
 
     # --------------------------------------------------------------------- fit
-    def fit(self, X: Any, y: Any) -> GLiClassifier:
+    def fit(self, X: Any, y: Any = None) -> GLiClassifier:
         """Fine-tune on texts ``X`` and targets ``y``.
 
         Parameters
         ----------
         X : sequence of str
             Training texts.
-        y : array-like
-            1-D labels (single-label), label lists or a 0/1 indicator matrix (multi-label).
+        y : array-like or None, default=None
+            1-D labels (single-label), label lists or an indicator matrix (multi-label; with
+            ``method="ppo"`` or ``"focal"``, -1 marks an unknown entry). PPO with a reward function
+            and ``labels=`` may leave it out: the rewards are then the only signal.
 
         Returns
         -------
@@ -231,9 +282,15 @@ class GLiClassifier(GLiClassEstimator):
         if X is None:
             raise ValueError("GLiClassifier.fit needs training texts X.")
         if y is None:
-            raise ValueError("GLiClassifier.fit needs targets y (labels, label lists or an indicator matrix).")
+            self._check_without_targets()
         previous = (self.classes_.tolist(), self.model_) if self.warm_start and hasattr(self, "model_") else None
         texts, targets = self._fit_classes(X, y)
+        if targets is None:
+            self.multilabel_ = self.multi_label is not False  # a reward judges each label on its own
+            matrix = None
+        else:
+            matrix = targets.Y.astype(np.float32)
+            matrix[matrix < 0] = IGNORE_INDEX
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         with torch.random.fork_rng(devices=[]):  # the caller's global RNG is left as it was
             torch.manual_seed(seed)
@@ -242,6 +299,8 @@ class GLiClassifier(GLiClassEstimator):
             else:
                 model, tokenizer = self._new_model()
             self._setup_inference(model, tokenizer)
+            ppo = self.method == "ppo"
+            start = copy.deepcopy(self.model_) if ppo and (self.kl_coef > 0 or self.value_model == "encoder") else None
             if self.lora_r is not None:
                 add_lora(self.model_, self.lora_r, self.lora_alpha, self.lora_dropout, self.lora_target_modules)
             settings = TrainSettings(
@@ -258,22 +317,46 @@ class GLiClassifier(GLiClassEstimator):
                 shuffle_labels=self.config_.architecture not in ("bi-encoder",),
                 prompt=self.prompt,
             )
-            self.history_ = train_focal(
-                self.model_,
-                self._builder,
-                texts,
-                targets.Y.astype(np.float32),
-                self._label_texts(),
-                settings,
-                np.random.default_rng(seed),
-                self.device_,
-                progress=bool(self.verbose),
-            )
+            rng = np.random.default_rng(seed)
+            common = (self.model_, self._builder, texts, matrix, self._label_texts(), settings)
+            if ppo:
+                self.history_ = train_ppo(
+                    *common, self._ppo_settings(), rng, self.device_, start=start, progress=bool(self.verbose)
+                )
+            else:
+                self.history_ = train_focal(*common, rng, self.device_, progress=bool(self.verbose))
+            del start
             if self.lora_r is not None:
                 merge_lora(self.model_)
         self.model_.eval()
         self._label_cache = {}
         return self
+
+    def _check_without_targets(self) -> None:
+        """``fit(X)`` alone is PPO learning from a reward function, with the classes from ``labels``."""
+        if self.method != "ppo":
+            raise ValueError(
+                "GLiClassifier.fit needs targets y (labels, label lists or an indicator matrix); "
+                "only method='ppo' with a reward function can learn without them."
+            )
+        if make_reward(self.reward).needs_targets:
+            raise ValueError(
+                f"reward={self.reward!r} compares predictions with y, but y is None; pass y, or give "
+                "reward=a function reward(texts, actions, probs) to learn from feedback alone."
+            )
+        if self.labels is None:
+            raise ValueError("fit(X) without y needs labels=[...] naming the classes the reward judges.")
+
+    def _ppo_settings(self) -> PPOSettings:
+        return PPOSettings(
+            reward=make_reward(self.reward),
+            sampling=self.ppo_sampling,
+            clip=self.ppo_clip,
+            iterations=self.ppo_iterations,
+            kl_coef=self.kl_coef,
+            entropy_coef=self.entropy_coef,
+            value_model=self.value_model,
+        )
 
     def _new_model(self) -> tuple[Any, Any]:
         head = {

@@ -1,0 +1,287 @@
+"""Proximal policy optimisation for multi-label classification (the GLiClass paper's RL fine-tuning).
+
+The policy chooses every (text, label) independently: ``a ~ Bernoulli(sigmoid(logit))`` (or
+``a = 1[p > 0.5]``). A batch is sampled once; its rewards ``R`` and advantages ``A = R - V(s)`` are
+then held fixed while the policy takes ``iterations`` clipped-surrogate steps against the
+log-probabilities it had when sampling. Optional terms: an exact Bernoulli KL to the starting
+model, an entropy bonus, focal weighting and smoothed actions. Unknown targets, padded label slots
+and entries a user reward left NaN never count.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from skgliclass.data.prompts import InputBuilder
+from skgliclass.inference import progress_bar
+from skgliclass.modeling.model import GLiClassModel
+from skgliclass.training.forward import forward_batch
+from skgliclass.training.optim import build_optimizer, linear_schedule
+from skgliclass.training.rewards import Reward
+from skgliclass.training.supervised import TrainSettings
+from skgliclass.training.value import batch_mean_baseline, build_value_model
+
+__all__ = ["PPOSettings", "train_ppo"]
+
+SAMPLING = ("stochastic", "deterministic")
+# Per-step history entries besides learning_rate and the reward components.
+TERMS = ("loss", "policy_loss", "value_loss", "kl", "entropy", "advantage", "reward")
+
+
+@dataclass
+class PPOSettings:
+    """PPO's own settings (see :class:`~skgliclass.GLiClassifier` for each meaning)."""
+
+    reward: Reward
+    sampling: str = "stochastic"
+    clip: float = 0.2
+    iterations: int = 3
+    kl_coef: float = 0.0
+    entropy_coef: float = 0.0
+    value_model: str | None = "head"
+
+
+def train_ppo(
+    model: GLiClassModel,
+    builder: InputBuilder,
+    texts: Sequence[str],
+    targets: np.ndarray | None,
+    labels: Sequence[str],
+    settings: TrainSettings,
+    ppo: PPOSettings,
+    rng: np.random.Generator,
+    device: torch.device,
+    start: GLiClassModel | None = None,
+    progress: bool = False,
+) -> dict[str, list[float]]:
+    """Fine-tune ``model`` in place with PPO; returns the per-step and per-epoch history.
+
+    ``targets`` ``(n, C)`` hold 1, 0 or a negative value for unknown (None without labels).
+    ``start`` is a copy of the model before fine-tuning (LoRA not yet added): the frozen KL
+    reference and the source of the value encoder; needed only when either is used.
+    """
+    n, n_labels = len(texts), len(labels)
+    steps_per_epoch = math.ceil(n / settings.batch_size)
+    total = steps_per_epoch * settings.epochs
+    optimizer = build_optimizer(
+        model,
+        learning_rate=settings.learning_rate,
+        encoder_learning_rate=settings.encoder_learning_rate,
+        weight_decay=settings.weight_decay,
+    )
+    schedule = linear_schedule(optimizer, total * ppo.iterations, settings.warmup_ratio)
+    reference = None
+    if ppo.kl_coef > 0:
+        reference = start.to(device).eval().requires_grad_(False)  # type: ignore[union-attr]
+    sampler = torch.Generator(device=device).manual_seed(int(rng.integers(2**31)))
+    step = _Step(model, builder, labels, settings, ppo, device, reference, sampler)
+    value_model = ppo.value_model
+    history: dict[str, list[float]] = {key: [] for key in (*TERMS, "learning_rate")}
+    history.update({f"reward_{name}": [] for name, *_ in ppo.reward.components})
+    history.update(epoch_reward=[], epoch_seconds=[])
+    model.train()
+    bar = progress_bar(total, progress, "fit (ppo)")
+    for _ in range(settings.epochs):
+        begun, rewards = time.perf_counter(), []
+        for batch in np.array_split(rng.permutation(n), steps_per_epoch):
+            order = rng.permutation(n_labels) if settings.shuffle_labels else np.arange(n_labels)
+            if value_model is not None and not isinstance(value_model, torch.nn.Module):
+                value_model = step.make_value_model(value_model, start, [texts[i] for i in batch], order)
+            stats = step.run(
+                [texts[i] for i in batch],
+                None if targets is None else targets[batch],
+                order,
+                optimizer,
+                schedule,
+                value_model,
+            )
+            for key, value in stats.items():
+                history[key].append(value)
+            history["learning_rate"].append(float(schedule.get_last_lr()[-1]))
+            rewards.append(stats["reward"])
+            bar.update(1)
+            bar.set_postfix({key: f"{value:.3f}" for key, value in stats.items()}, refresh=False)
+        history["epoch_reward"].append(float(np.nanmean(rewards)))
+        history["epoch_seconds"].append(time.perf_counter() - begun)
+    bar.close()
+    model.eval()
+    return history
+
+
+class _Step:
+    """One PPO batch: sample, reward, baseline, then ``iterations`` clipped policy updates."""
+
+    def __init__(
+        self,
+        model: GLiClassModel,
+        builder: InputBuilder,
+        labels: Sequence[str],
+        settings: TrainSettings,
+        ppo: PPOSettings,
+        device: torch.device,
+        reference: GLiClassModel | None,
+        sampler: torch.Generator,
+    ) -> None:
+        self.model, self.builder, self.labels = model, builder, labels
+        self.settings, self.ppo, self.device = settings, ppo, device
+        self.reference, self.sampler = reference, sampler
+        self.value_optimizer: torch.optim.Optimizer | None = None
+
+    def forward(self, model: GLiClassModel, texts: list[str], order: np.ndarray) -> Any:
+        return forward_batch(
+            model,
+            self.builder,
+            texts,
+            self.labels,
+            self.device,
+            order=order,
+            prompt=self.settings.prompt,
+            contrastive=self.settings.contrastive_coef > 0 and model is self.model,
+        )
+
+    def make_value_model(self, kind: str, start: GLiClassModel | None, texts: list[str], order: np.ndarray) -> Any:
+        """Build the value model (its width read from one forward pass) and its own AdamW."""
+        with torch.no_grad():
+            width = self.forward(self.model, texts[:1], order).text.shape[-1]
+        source = start if start is not None else self.model
+        value = build_value_model(
+            kind, source, self.builder.tokenizer, self.builder.max_length, width, len(self.labels)
+        ).to(self.device)
+        head = [p for n, p in value.named_parameters() if not n.startswith("backbone.")]
+        backbone = [p for n, p in value.named_parameters() if n.startswith("backbone.")]
+        groups = [{"params": head, "lr": self.settings.learning_rate}]
+        if backbone:
+            groups.append({"params": backbone, "lr": self.settings.encoder_learning_rate})
+        self.value_optimizer = torch.optim.AdamW(groups, weight_decay=self.settings.weight_decay)
+        return value
+
+    def run(
+        self,
+        texts: list[str],
+        targets: np.ndarray | None,
+        order: np.ndarray,
+        optimizer: torch.optim.Optimizer,
+        schedule: Any,
+        value_model: Any,
+    ) -> dict[str, float]:
+        ppo, settings = self.ppo, self.settings
+        reference_logits = None
+        if self.reference is not None:
+            with torch.no_grad():
+                reference_logits = self.forward(self.reference, texts, order).logits.float()
+        sums: dict[str, float] = {}
+        for iteration in range(ppo.iterations):
+            out = self.forward(self.model, texts, order)
+            logits = out.logits.float()
+            if iteration == 0:
+                actions, old_logp, valid, rewards, parts = self.sample(texts, logits, out.mask, targets)
+                value_loss, baseline = self.baseline(value_model, out.text, texts, rewards, valid)
+                advantage = rewards - baseline
+            logp = _log_prob(logits, actions, settings.label_smoothing)
+            ratio = torch.exp(logp - old_logp)
+            surrogate = -torch.minimum(ratio * advantage, ratio.clamp(1 - ppo.clip, 1 + ppo.clip) * advantage)
+            policy_loss = _masked_mean(surrogate * self.focal_weights(logp, actions), valid)
+            real = out.mask
+            kl = _masked_mean(_bernoulli_kl(logits, reference_logits), real) if reference_logits is not None else None
+            entropy = _masked_mean(_bernoulli_entropy(logits), real)
+            loss = policy_loss - ppo.entropy_coef * entropy + settings.contrastive_coef * out.contrastive
+            if kl is not None:
+                loss = loss + ppo.kl_coef * kl
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), settings.max_grad_norm)
+            optimizer.step()
+            schedule.step()
+            terms = {
+                "loss": float(loss.detach()) + value_loss,
+                "policy_loss": float(policy_loss.detach()),
+                "kl": float(kl.detach()) if kl is not None else 0.0,
+                "entropy": float(entropy.detach()),
+            }
+            for key, value in terms.items():
+                sums[key] = sums.get(key, 0.0) + value / ppo.iterations
+        total_reward = _masked_mean(rewards, valid)
+        sums.update(
+            value_loss=value_loss,
+            advantage=float(_masked_mean(advantage, valid)),
+            reward=float(total_reward),
+            **{f"reward_{name}": value for name, value in parts.items()},
+        )
+        return sums
+
+    @torch.no_grad()
+    def sample(
+        self, texts: list[str], logits: torch.Tensor, mask: torch.Tensor, targets: np.ndarray | None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, dict[str, float]]:
+        """Actions, their log-probabilities, the entries that count and the rewards, for one batch."""
+        probs = torch.sigmoid(logits)
+        if self.ppo.sampling == "stochastic":
+            actions = torch.bernoulli(probs, generator=self.sampler)
+        else:
+            actions = (probs > 0.5).to(probs.dtype)
+        old_logp = _log_prob(logits, actions, self.settings.label_smoothing)
+        known = np.ones(actions.shape, dtype=bool) if targets is None else targets >= 0
+        rewards, parts = self.ppo.reward(
+            texts, actions.cpu().numpy().astype(np.int64), probs.cpu().numpy(), targets, known
+        )
+        rewards_t = torch.as_tensor(rewards, dtype=torch.float32, device=self.device)
+        valid = mask & torch.as_tensor(known, device=self.device) & torch.isfinite(rewards_t)
+        return actions, old_logp, valid, torch.nan_to_num(rewards_t, nan=0.0), parts
+
+    def baseline(
+        self, value_model: Any, text: torch.Tensor, texts: list[str], rewards: torch.Tensor, valid: torch.Tensor
+    ) -> tuple[float, torch.Tensor]:
+        """``V(s)`` for this batch (detached) and the value model's loss after its one update."""
+        if value_model is None:
+            return 0.0, batch_mean_baseline(rewards, valid)
+        value_model.train()
+        values = value_model(text, texts)
+        loss = _masked_mean((values - rewards) ** 2, valid)
+        self.value_optimizer.zero_grad(set_to_none=True)  # type: ignore[union-attr]
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(value_model.parameters(), self.settings.max_grad_norm)
+        self.value_optimizer.step()  # type: ignore[union-attr]
+        return float(loss.detach()), values.detach()
+
+    def focal_weights(self, logp: torch.Tensor, actions: torch.Tensor) -> torch.Tensor | float:
+        """Focal modulation of each entry: ``alpha_t (1 - pi(a))^gamma`` (1 when both are off)."""
+        weight: torch.Tensor | float = 1.0
+        if self.settings.focal_gamma > 0:
+            weight = (1 - logp.detach().exp()).pow(self.settings.focal_gamma)
+        alpha = self.settings.focal_alpha
+        if alpha is not None:
+            weight = weight * (alpha * actions + (1 - alpha) * (1 - actions))
+        return weight
+
+
+def _log_prob(logits: torch.Tensor, actions: torch.Tensor, smoothing: float) -> torch.Tensor:
+    """``log pi(a)`` of Bernoulli actions, with the actions smoothed towards 1/2 when asked."""
+    if smoothing:
+        actions = actions * (1 - smoothing) + 0.5 * smoothing
+    return -F.binary_cross_entropy_with_logits(logits, actions, reduction="none")
+
+
+def _bernoulli_kl(logits: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """Exact ``KL(pi || pi_ref)`` per entry, from logits."""
+    p = torch.sigmoid(logits)
+    return p * (F.logsigmoid(logits) - F.logsigmoid(reference)) + (1 - p) * (
+        F.logsigmoid(-logits) - F.logsigmoid(-reference)
+    )
+
+
+def _bernoulli_entropy(logits: torch.Tensor) -> torch.Tensor:
+    """Entropy of each Bernoulli policy entry."""
+    return F.binary_cross_entropy_with_logits(logits, torch.sigmoid(logits), reduction="none")
+
+
+def _masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    weights = mask.to(values.dtype)
+    return (values * weights).sum() / weights.sum().clamp_min(1.0)

@@ -1,0 +1,145 @@
+"""PPO rewards: set metrics of the sampled labels against known targets, and user feedback functions.
+
+Every reward is computed for a whole batch at once from ``(n, C)`` arrays. A named reward scores
+each text (shape ``(n,)``) over the entries whose target is known; a user function may score each
+text or each (text, label) entry, and may return NaN where it gives no feedback.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from skgliclass.config import check_choice
+
+__all__ = ["REWARDS", "Reward", "accuracy_reward", "f1_reward", "make_reward", "precision_reward", "recall_reward"]
+
+RewardFunction = Callable[[list[str], np.ndarray, np.ndarray], Any]
+
+
+def _counts(actions: np.ndarray, targets: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, ...]:
+    """True positives, false positives and false negatives per row, over known entries only."""
+    a = actions.astype(bool) & known
+    y = (targets == 1) & known
+    tp = (a & y).sum(1)
+    return tp, (a & ~y).sum(1), (~a & y & known).sum(1)
+
+
+def f1_reward(actions: np.ndarray, targets: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Per-text F1 of the chosen label set; 1 when nothing is chosen and nothing is true."""
+    tp, fp, fn = _counts(actions, targets, known)
+    denominator = 2 * tp + fp + fn
+    return np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 1.0)
+
+
+def precision_reward(actions: np.ndarray, targets: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Per-text precision; choosing nothing scores 1 only when no label is true."""
+    tp, fp, fn = _counts(actions, targets, known)
+    chosen = tp + fp
+    return np.where(chosen > 0, tp / np.maximum(chosen, 1), (fn == 0).astype(float))
+
+
+def recall_reward(actions: np.ndarray, targets: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Per-text recall; 1 when no label is true."""
+    tp, _, fn = _counts(actions, targets, known)
+    true = tp + fn
+    return np.where(true > 0, tp / np.maximum(true, 1), 1.0)
+
+
+def accuracy_reward(actions: np.ndarray, targets: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Per-text share of known entries decided right (0 for a text with no known entry)."""
+    right = ((actions.astype(bool) == (targets == 1)) & known).sum(1)
+    return right / np.maximum(known.sum(1), 1)
+
+
+REWARDS: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = {
+    "f1": f1_reward,
+    "accuracy": accuracy_reward,
+    "precision": precision_reward,
+    "recall": recall_reward,
+}
+
+
+@dataclass
+class Reward:
+    """A weighted sum of reward components: ``(name, function, weight, from_labels)`` each."""
+
+    components: list[tuple[str, Callable[..., Any], float, bool]]
+
+    @property
+    def needs_targets(self) -> bool:
+        """Whether some component compares the actions with ``y``."""
+        return any(from_labels for *_, from_labels in self.components)
+
+    def __call__(
+        self,
+        texts: list[str],
+        actions: np.ndarray,
+        probs: np.ndarray,
+        targets: np.ndarray | None,
+        known: np.ndarray,
+    ) -> tuple[np.ndarray, dict[str, float]]:
+        """The total reward ``(n, C)`` (NaN where there is no feedback) and each component's batch mean."""
+        n, c = actions.shape
+        total = np.zeros((n, c))
+        parts: dict[str, float] = {}
+        for name, function, weight, from_labels in self.components:
+            if from_labels:
+                value = function(actions, targets, known)
+            else:
+                value = _checked(name, function(list(texts), actions.copy(), probs.copy()), n, c)
+            finite = value[np.isfinite(value)]
+            parts[name] = float(finite.mean()) if finite.size else float("nan")
+            total = total + weight * (value[:, None] if value.ndim == 1 else value)
+        return total, parts
+
+
+def _checked(name: str, value: Any, n: int, c: int) -> np.ndarray:
+    """A user reward as a float array of shape (n,) or (n, C); NaN is allowed (no feedback), inf is not."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"reward {name!r} must return numbers, got {type(value).__name__}.") from error
+    if array.shape not in ((n,), (n, c)):
+        raise ValueError(
+            f"reward {name!r} returned shape {array.shape}; expected ({n},) for one reward per text "
+            f"or ({n}, {c}) for one per (text, label)."
+        )
+    if np.isinf(array).any():
+        raise ValueError(f"reward {name!r} returned an infinite value; return NaN for 'no feedback'.")
+    return array
+
+
+def _name(function: Callable[..., Any]) -> str:
+    name = getattr(function, "__name__", type(function).__name__)
+    return "custom" if name == "<lambda>" else name
+
+
+def make_reward(spec: Any) -> Reward:
+    """Read ``reward=``: a name in :data:`REWARDS`, a callable ``reward(texts, actions, probs)``, or a
+    dict mapping names and callables to weights (the total is the weighted sum)."""
+    items = spec.items() if isinstance(spec, Mapping) else [(spec, 1.0)]
+    if isinstance(spec, Mapping) and not spec:
+        raise ValueError("reward is an empty dict; map at least one reward name or function to a weight.")
+    components = []
+    for key, weight in items:
+        if not isinstance(weight, numbers.Real) or isinstance(weight, bool) or not np.isfinite(weight):
+            raise ValueError(f"reward weight of {key!r} must be a finite number, got {weight!r}.")
+        if isinstance(key, str):
+            check_choice("reward", key, tuple(REWARDS))
+            components.append((key, REWARDS[key], float(weight), True))
+        elif callable(key):
+            components.append((_name(key), key, float(weight), False))
+        else:
+            raise TypeError(
+                f"reward must be one of {tuple(REWARDS)}, a callable reward(texts, actions, probs) or a dict "
+                f"of those to weights; got {key!r}."
+            )
+    names = [name for name, *_ in components]
+    if len(set(names)) != len(names):
+        raise ValueError(f"reward components need distinct names, got {names}.")
+    return Reward(components)
