@@ -15,7 +15,7 @@ from skgliclass.estimators._validation import check_number, check_optional_choic
 from skgliclass.losses import IGNORE_INDEX
 from skgliclass.modeling.builder import replace_head
 from skgliclass.training.lora import add_lora, merge_lora
-from skgliclass.training.ppo import SAMPLING, PPOSettings, train_ppo
+from skgliclass.training.ppo import CREDIT, SAMPLING, PPOSettings, train_ppo
 from skgliclass.training.rewards import make_reward
 from skgliclass.training.supervised import TrainSettings, train_focal
 from skgliclass.training.value import VALUE_MODELS
@@ -86,6 +86,12 @@ class GLiClassifier(GLiClassEstimator):
         dict mapping names and callables to weights.
     ppo_sampling : {"stochastic", "deterministic"}, default="stochastic"
         PPO only. Sample each label from its probability, or take ``p > 0.5``.
+    ppo_credit : {"label", "text"}, default="label"
+        PPO only. How a reward computed from ``y`` is shared among a text's decisions. ``"label"``:
+        each (text, label) decision is credited with the reward it changed (the reward minus what it
+        would have been with that one decision drawn afresh), which learns from few texts.
+        ``"text"``: every decision of a text shares ``R - V(s)``, as in the paper. User reward
+        functions always use ``R - V(s)``.
     ppo_clip : float, default=0.2
         PPO only. The probability ratio is clipped to ``[1 - ppo_clip, 1 + ppo_clip]``.
     ppo_iterations : int, default=3
@@ -176,6 +182,7 @@ class GLiClassifier(GLiClassEstimator):
         contrastive_coef: float = 0.0,
         reward: Any = "f1",
         ppo_sampling: str = "stochastic",
+        ppo_credit: str = "label",
         ppo_clip: float = 0.2,
         ppo_iterations: int = 3,
         kl_coef: float = 0.0,
@@ -215,6 +222,7 @@ class GLiClassifier(GLiClassEstimator):
         self.contrastive_coef = contrastive_coef
         self.reward = reward
         self.ppo_sampling = ppo_sampling
+        self.ppo_credit = ppo_credit
         self.ppo_clip = ppo_clip
         self.ppo_iterations = ppo_iterations
         self.kl_coef = kl_coef
@@ -255,6 +263,7 @@ class GLiClassifier(GLiClassEstimator):
         if self.method == "ppo":
             make_reward(self.reward)
             check_optional_choice("ppo_sampling", self.ppo_sampling, SAMPLING)
+            check_optional_choice("ppo_credit", self.ppo_credit, CREDIT)
             check_number("ppo_clip", self.ppo_clip, low=0.0, high=1.0, low_open=True)
             check_positive_int("ppo_iterations", self.ppo_iterations)
             check_number("kl_coef", self.kl_coef, low=0.0)
@@ -356,6 +365,7 @@ class GLiClassifier(GLiClassEstimator):
             kl_coef=self.kl_coef,
             entropy_coef=self.entropy_coef,
             value_model=self.value_model,
+            credit=self.ppo_credit,
         )
 
     def _new_model(self) -> tuple[Any, Any]:

@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ from skgliclass.training.value import batch_mean_baseline, build_value_model
 __all__ = ["PPOSettings", "train_ppo"]
 
 SAMPLING = ("stochastic", "deterministic")
+CREDIT = ("label", "text")
 # Per-step history entries besides learning_rate and the reward components.
 TERMS = ("loss", "policy_loss", "value_loss", "kl", "entropy", "advantage", "reward")
 
@@ -47,6 +49,12 @@ class PPOSettings:
     kl_coef: float = 0.0
     entropy_coef: float = 0.0
     value_model: str | None = "head"
+    credit: str = "label"
+
+    @property
+    def learns_baseline(self) -> bool:
+        """Whether some reward is left for ``V(s)`` to baseline (user feedback, or credit per text)."""
+        return self.reward.has_feedback or self.credit == "text"
 
 
 def train_ppo(
@@ -83,7 +91,7 @@ def train_ppo(
         reference = start.to(device).eval().requires_grad_(False)  # type: ignore[union-attr]
     sampler = torch.Generator(device=device).manual_seed(int(rng.integers(2**31)))
     step = _Step(model, builder, labels, settings, ppo, device, reference, sampler)
-    value_model = ppo.value_model
+    value_model = ppo.value_model if ppo.learns_baseline else None
     history: dict[str, list[float]] = {key: [] for key in (*TERMS, "learning_rate")}
     history.update({f"reward_{name}": [] for name, *_ in ppo.reward.components})
     history.update(epoch_reward=[], epoch_seconds=[])
@@ -93,7 +101,7 @@ def train_ppo(
         begun, rewards = time.perf_counter(), []
         for batch in np.array_split(rng.permutation(n), steps_per_epoch):
             order = rng.permutation(n_labels) if settings.shuffle_labels else np.arange(n_labels)
-            if value_model is not None and not isinstance(value_model, torch.nn.Module):
+            if ppo.learns_baseline and isinstance(value_model, str):
                 value_model = step.make_value_model(value_model, start, [texts[i] for i in batch], order)
             stats = step.run(
                 [texts[i] for i in batch],
@@ -182,9 +190,9 @@ class _Step:
             out = self.forward(self.model, texts, order)
             logits = out.logits.float()
             if iteration == 0:
-                actions, old_logp, valid, rewards, parts = self.sample(texts, logits, out.mask, targets)
-                value_loss, baseline = self.baseline(value_model, out.text, texts, rewards, valid)
-                advantage = rewards - baseline
+                actions, old_logp, valid, rewards, credited, rest, parts = self.sample(texts, logits, out.mask, targets)
+                value_loss, baseline = self.baseline(value_model, out.text, texts, rest, valid)
+                advantage = credited + rest - baseline
             logp = _log_prob(logits, actions, settings.label_smoothing)
             ratio = torch.exp(logp - old_logp)
             surrogate = -torch.minimum(ratio * advantage, ratio.clamp(1 - ppo.clip, 1 + ppo.clip) * advantage)
@@ -218,10 +226,9 @@ class _Step:
         return sums
 
     @torch.no_grad()
-    def sample(
-        self, texts: list[str], logits: torch.Tensor, mask: torch.Tensor, targets: np.ndarray | None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, dict[str, float]]:
-        """Actions, their log-probabilities, the entries that count and the rewards, for one batch."""
+    def sample(self, texts: list[str], logits: torch.Tensor, mask: torch.Tensor, targets: np.ndarray | None) -> tuple:
+        """One batch's actions, their log-probabilities, the entries that count, the total reward, the
+        advantage already credited per label, the reward left for ``V(s)``, and each component's mean."""
         probs = torch.sigmoid(logits)
         if self.ppo.sampling == "stochastic":
             actions = torch.bernoulli(probs, generator=self.sampler)
@@ -229,12 +236,22 @@ class _Step:
             actions = (probs > 0.5).to(probs.dtype)
         old_logp = _log_prob(logits, actions, self.settings.label_smoothing)
         known = np.ones(actions.shape, dtype=bool) if targets is None else targets >= 0
-        rewards, parts = self.ppo.reward(
-            texts, actions.cpu().numpy().astype(np.int64), probs.cpu().numpy(), targets, known
-        )
-        rewards_t = torch.as_tensor(rewards, dtype=torch.float32, device=self.device)
-        valid = mask & torch.as_tensor(known, device=self.device) & torch.isfinite(rewards_t)
-        return actions, old_logp, valid, torch.nan_to_num(rewards_t, nan=0.0), parts
+        chosen = actions.cpu().numpy().astype(np.int64)
+        values = self.ppo.reward(texts, chosen, probs.cpu().numpy(), targets, known)
+        tensor = partial(torch.as_tensor, dtype=torch.float32, device=self.device)
+        total = tensor(values.total)
+        valid = mask & tensor(known).bool() & torch.isfinite(total)
+        if self.ppo.credit == "label" and self.ppo.reward.needs_targets:
+            # Counterfactual baseline per decision: E over a fresh draw of (i, j) alone, so
+            # A_ij = (1 - pi(a_ij)) (R - R with a_ij flipped); each label gets its own credit.
+            flipped = tensor(self.ppo.reward.flipped(chosen, targets, known))
+            p_chosen = torch.where(actions.bool(), probs, 1 - probs)
+            credited = (1 - p_chosen) * (tensor(values.from_labels)[:, None] - flipped)
+            rest = tensor(values.feedback)
+        else:
+            credited, rest = torch.zeros_like(total), total
+        zero = partial(torch.nan_to_num, nan=0.0)
+        return actions, old_logp, valid, zero(total), credited, zero(rest), values.parts
 
     def baseline(
         self, value_model: Any, text: torch.Tensor, texts: list[str], rewards: torch.Tensor, valid: torch.Tensor

@@ -16,7 +16,16 @@ import numpy as np
 
 from skgliclass.config import check_choice
 
-__all__ = ["REWARDS", "Reward", "accuracy_reward", "f1_reward", "make_reward", "precision_reward", "recall_reward"]
+__all__ = [
+    "REWARDS",
+    "Reward",
+    "RewardValues",
+    "accuracy_reward",
+    "f1_reward",
+    "make_reward",
+    "precision_reward",
+    "recall_reward",
+]
 
 RewardFunction = Callable[[list[str], np.ndarray, np.ndarray], Any]
 
@@ -65,6 +74,30 @@ REWARDS: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] =
 
 
 @dataclass
+class RewardValues:
+    """Rewards of one batch, split by where they come from.
+
+    Attributes
+    ----------
+    from_labels : ndarray of shape (n,)
+        Weighted sum of the components that compare actions with ``y`` (0 without any).
+    feedback : ndarray of shape (n, C)
+        Weighted sum of the user functions, broadcast per label; NaN where one gave no feedback.
+    parts : dict
+        Each component's batch mean, before weighting.
+    """
+
+    from_labels: np.ndarray
+    feedback: np.ndarray
+    parts: dict[str, float]
+
+    @property
+    def total(self) -> np.ndarray:
+        """The whole reward per (text, label) entry."""
+        return self.from_labels[:, None] + self.feedback
+
+
+@dataclass
 class Reward:
     """A weighted sum of reward components: ``(name, function, weight, from_labels)`` each."""
 
@@ -75,6 +108,11 @@ class Reward:
         """Whether some component compares the actions with ``y``."""
         return any(from_labels for *_, from_labels in self.components)
 
+    @property
+    def has_feedback(self) -> bool:
+        """Whether some component is a user function."""
+        return not all(from_labels for *_, from_labels in self.components)
+
     def __call__(
         self,
         texts: list[str],
@@ -82,20 +120,33 @@ class Reward:
         probs: np.ndarray,
         targets: np.ndarray | None,
         known: np.ndarray,
-    ) -> tuple[np.ndarray, dict[str, float]]:
-        """The total reward ``(n, C)`` (NaN where there is no feedback) and each component's batch mean."""
+    ) -> RewardValues:
+        """Every component on one batch of ``(n, C)`` actions (columns in class order)."""
         n, c = actions.shape
-        total = np.zeros((n, c))
+        from_labels, feedback = np.zeros(n), np.zeros((n, c))
         parts: dict[str, float] = {}
-        for name, function, weight, from_labels in self.components:
-            if from_labels:
+        for name, function, weight, labelled in self.components:
+            if labelled:
                 value = function(actions, targets, known)
+                from_labels = from_labels + weight * value
             else:
                 value = _checked(name, function(list(texts), actions.copy(), probs.copy()), n, c)
+                feedback = feedback + weight * (value[:, None] if value.ndim == 1 else value)
             finite = value[np.isfinite(value)]
             parts[name] = float(finite.mean()) if finite.size else float("nan")
-            total = total + weight * (value[:, None] if value.ndim == 1 else value)
-        return total, parts
+        return RewardValues(from_labels, feedback, parts)
+
+    def flipped(self, actions: np.ndarray, targets: np.ndarray, known: np.ndarray) -> np.ndarray:
+        """The label-based reward of each text had decision (i, j) gone the other way, ``(n, C)``."""
+        out = np.zeros(actions.shape)
+        flipped = actions.copy()
+        for j in range(actions.shape[1]):  # one vectorised call per label column, never per text
+            flipped[:, j] = 1 - actions[:, j]
+            for _, function, weight, labelled in self.components:
+                if labelled:
+                    out[:, j] += weight * function(flipped, targets, known)
+            flipped[:, j] = actions[:, j]
+        return out
 
 
 def _checked(name: str, value: Any, n: int, c: int) -> np.ndarray:
