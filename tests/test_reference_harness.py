@@ -59,8 +59,10 @@ def test_checkpoint_and_logits(tmp_path, architecture, backbone):
     _check(with_context)
     if backbone == "t5":
         # The reference re-draws the decoder embeddings on every load; tied back, it is deterministic.
-        tied = [_reference.reference_logits(folder, TEXTS, LABELS, batch_size=2, tie_decoder_embeddings=True)
-                for _ in range(2)]
+        tied = [
+            _reference.reference_logits(folder, TEXTS, LABELS, batch_size=2, tie_decoder_embeddings=True)
+            for _ in range(2)
+        ]
         _check(tied[0])
         np.testing.assert_array_equal(tied[0], tied[1])
     else:

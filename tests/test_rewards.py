@@ -51,8 +51,10 @@ def test_weighted_sum_of_names_and_functions():
 
     reward = make_reward({"f1": 0.5, rater: 2.0})
     assert reward.needs_targets
-    total, parts = reward(["t"] * 40, ACTIONS, np.full(ACTIONS.shape, 0.5), TARGETS, ALL)
+    values = reward(["t"] * 40, ACTIONS, np.full(ACTIONS.shape, 0.5), TARGETS, ALL)
+    total, parts = values.total, values.parts
     f1 = REWARDS["f1"](ACTIONS, TARGETS, ALL)
+    np.testing.assert_allclose(values.from_labels, 0.5 * f1)
     chosen = ACTIONS == 1
     np.testing.assert_allclose(total[chosen], np.broadcast_to(0.5 * f1[:, None] + 2.0, total.shape)[chosen])
     assert np.isnan(total[~chosen]).all()
@@ -71,9 +73,19 @@ def test_user_function_sees_class_ordered_copies():
     reward = make_reward(spy)
     assert not reward.needs_targets
     actions = ACTIONS.copy()
-    total, _ = reward(["a"] * 40, actions, np.zeros((40, 6)), None, ALL)
+    total = reward(["a"] * 40, actions, np.zeros((40, 6)), None, ALL).total
     np.testing.assert_array_equal(actions, ACTIONS)
     assert total.shape == (40, 6) and seen["texts"] == ["a"] * 40
+
+
+def test_flipped_rewards_change_one_decision_at_a_time():
+    reward = make_reward({"f1": 1.0, "accuracy": 0.5})
+    flipped = reward.flipped(ACTIONS, TARGETS, ALL)
+    for i, j in [(0, 0), (3, 5), (17, 2)]:
+        changed = ACTIONS.copy()
+        changed[i, j] = 1 - changed[i, j]
+        expected = reward(["t"] * 40, changed, np.zeros((40, 6)), TARGETS, ALL).from_labels[i]
+        assert flipped[i, j] == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(

@@ -260,6 +260,9 @@ class _Step:
         if value_model is None:
             return 0.0, batch_mean_baseline(rewards, valid)
         value_model.train()
+        if not getattr(value_model, "started", False):
+            weights = valid.float()
+            value_model.start_at((rewards * weights).sum(0) / weights.sum(0).clamp_min(1.0))
         values = value_model(text, texts)
         loss = _masked_mean((values - rewards) ** 2, valid)
         self.value_optimizer.zero_grad(set_to_none=True)  # type: ignore[union-attr]

@@ -22,18 +22,32 @@ __all__ = ["VALUE_MODELS", "ValueEncoder", "ValueHead", "batch_mean_baseline", "
 VALUE_MODELS = ("head", "encoder")
 
 
-class ValueHead(nn.Module):
+class _Value(nn.Module):
+    """What both value models share: a last linear layer whose bias starts at the first rewards."""
+
+    out: nn.Linear
+
+    @torch.no_grad()
+    def start_at(self, mean_reward: torch.Tensor) -> None:
+        """Start ``V`` at the first batch's mean reward per label, so it needs no steps to find the scale."""
+        self.out.bias.copy_(mean_reward)
+        self.started = True
+
+
+class ValueHead(_Value):
     """``V(s)`` from the policy's pooled text vector (gradients never reach the policy)."""
 
     def __init__(self, width: int, n_labels: int) -> None:
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(width, width), nn.GELU(), nn.Linear(width, n_labels))
+        # LayerNorm first: cosine text vectors are unit-norm, far too small for a fresh MLP.
+        self.net = nn.Sequential(nn.LayerNorm(width), nn.Linear(width, width), nn.GELU())
+        self.out = nn.Linear(width, n_labels)
 
     def forward(self, text_vectors: torch.Tensor, texts: list[str]) -> torch.Tensor:
-        return self.net(text_vectors.detach().float())
+        return self.out(self.net(text_vectors.detach().float()))
 
 
-class ValueEncoder(nn.Module):
+class ValueEncoder(_Value):
     """``V(s)`` from a separate text encoder that reads the texts alone."""
 
     def __init__(self, backbone: nn.Module, tokenizer: Any, max_length: int, n_labels: int) -> None:

@@ -1,0 +1,218 @@
+"""GLiClassifier(method="ppo"): learning from labels, partial labels and reward functions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import f1_score
+
+from skgliclass import GLiClassifier
+
+# ----------------------------------------------------------------- a multi-label rule to learn
+KEYWORDS = {
+    "animal": ["cat", "dog", "horse", "cow"],
+    "food": ["bread", "apple", "cheese", "rice"],
+    "vehicle": ["car", "bus", "train", "boat"],
+}
+LABELS = list(KEYWORDS)
+FILLER = (
+    "the a of in on with today yesterday near big small old new very quite green blue house road city river".split()
+)
+
+
+def make_texts(n: int, seed: int) -> tuple[list[str], np.ndarray]:
+    """Filler sentences; each label is on (with one of its keywords inserted) with probability 0.4."""
+    rng = np.random.default_rng(seed)
+    texts, rows = [], []
+    for _ in range(n):
+        words = list(rng.choice(FILLER, rng.integers(4, 8)))
+        row = rng.random(len(LABELS)) < 0.4
+        for on, label in zip(row, LABELS, strict=True):
+            if on:
+                words.insert(int(rng.integers(0, len(words) + 1)), str(rng.choice(KEYWORDS[label])))
+        texts.append(" ".join(words))
+        rows.append(row)
+    return texts, np.array(rows, dtype=np.int64)
+
+
+def keyword_rater(texts: list[str], actions: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """Plays a human rater: approves (1) each decision that matches the keyword rule, else 0."""
+    truth = np.array([[any(k in text.split() for k in KEYWORDS[label]) for label in LABELS] for text in texts])
+    return (actions == truth).astype(float)
+
+
+X_TRAIN, Y_TRAIN = make_texts(48, 0)
+X_TEST, Y_TEST = make_texts(200, 1)
+
+
+def micro_f1(clf: GLiClassifier) -> float:
+    return f1_score(Y_TEST, clf.predict(X_TEST), average="micro")
+
+
+# --------------------------------------------------- the real MiniLM: does PPO learn the rule?
+def _minilm(**kwargs) -> GLiClassifier:
+    params = dict(labels=LABELS, method="ppo", epochs=8, batch_size=16, random_state=0)
+    return GLiClassifier(**{**params, **kwargs})
+
+
+@pytest.fixture(scope="module")
+def untrained_f1() -> float:
+    frozen = _minilm(method="focal", epochs=1, learning_rate=1e-12, encoder_learning_rate=1e-12)
+    return micro_f1(frozen.fit(X_TRAIN, Y_TRAIN))
+
+
+@pytest.mark.slow
+def test_ppo_from_labels_learns_the_rule(untrained_f1):
+    clf = _minilm().fit(X_TRAIN, Y_TRAIN)
+    assert clf.multilabel_ and micro_f1(clf) >= 0.9 and untrained_f1 < 0.7
+    history = clf.history_
+    for key in ("loss", "policy_loss", "value_loss", "kl", "entropy", "advantage", "reward", "reward_f1"):
+        assert len(history[key]) == 8 * 3 and np.isfinite(history[key]).all(), key
+    assert history["epoch_reward"][-1] > history["epoch_reward"][0] + 0.2
+
+
+@pytest.mark.slow
+def test_ppo_from_a_reward_function_alone_learns_the_rule():
+    clf = _minilm(reward=keyword_rater).fit(X_TRAIN)  # no y: the rater's approvals are the only signal
+    assert clf.multilabel_ and list(clf.classes_) == LABELS
+    assert micro_f1(clf) >= 0.9
+    assert clf.history_["reward_keyword_rater"][-1] > clf.history_["reward_keyword_rater"][0]
+    assert clf.history_["value_loss"][-1] < clf.history_["value_loss"][0]  # the value head learned V(s)
+
+
+@pytest.mark.slow
+def test_ppo_with_half_the_labels_unknown_beats_the_untrained_model(untrained_f1):
+    partial = Y_TRAIN.copy()
+    partial[np.random.default_rng(0).random(partial.shape) < 0.5] = -1
+    clf = _minilm().fit(X_TRAIN, partial)
+    assert list(clf.classes_) == [0, 1, 2] and clf.label_names_ == LABELS
+    assert micro_f1(clf) > untrained_f1 + 0.15
+
+
+# --------------------------------------------- a tiny random encoder: mechanics, options, errors
+@pytest.fixture(scope="module")
+def encoder(tiny_encoder_dir):
+    return str(tiny_encoder_dir("bert"))
+
+
+def _tiny(encoder: str, **kwargs) -> GLiClassifier:
+    # The mlp scorer starts near p = 0.5 on a random encoder; a cosine head starts saturated.
+    params = dict(
+        model=encoder,
+        method="ppo",
+        labels=LABELS,
+        scorer="mlp",
+        epochs=2,
+        batch_size=8,
+        learning_rate=3e-3,
+        encoder_learning_rate=3e-4,
+        random_state=0,
+    )
+    return GLiClassifier(**{**params, **kwargs})
+
+
+def test_same_seed_same_fit_and_global_rng_untouched(encoder):
+    torch.manual_seed(5)
+    before = torch.random.get_rng_state()
+    a = _tiny(encoder).fit(X_TRAIN, Y_TRAIN).predict_proba(X_TEST)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    b = _tiny(encoder).fit(X_TRAIN, Y_TRAIN).predict_proba(X_TEST)
+    c = _tiny(encoder, random_state=1).fit(X_TRAIN, Y_TRAIN).predict_proba(X_TEST)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_larger_kl_coef_stays_closer_to_the_starting_model(encoder):
+    start = _tiny(encoder, method="focal", epochs=1, learning_rate=1e-12, encoder_learning_rate=1e-12)
+    p0 = start.fit(X_TRAIN, Y_TRAIN).predict_proba(X_TEST)
+    drift = {}
+    for kl in (0.0, 0.5, 5.0):
+        clf = _tiny(encoder, kl_coef=kl, epochs=3).fit(X_TRAIN, Y_TRAIN)
+        drift[kl] = np.abs(clf.predict_proba(X_TEST) - p0).mean()
+        assert (np.asarray(clf.history_["kl"]) > 0).any() == (kl > 0)
+    assert drift[5.0] < drift[0.5] < drift[0.0]
+    assert drift[5.0] < 0.5 * drift[0.0]
+
+
+def test_reward_function_sees_columns_in_class_order(encoder):
+    def wants_first_label(texts, actions, probs):
+        return np.where(np.arange(actions.shape[1]) == 0, actions, 1 - actions)  # choose column 0 only
+
+    clf = _tiny(encoder, reward=wants_first_label, epochs=4).fit(X_TRAIN)
+    proba = clf.predict_proba(X_TEST).mean(0)
+    assert proba[0] > 0.8 and (proba[1:] < 0.2).all(), proba
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"value_model": "encoder", "reward": keyword_rater},
+        {"value_model": None, "reward": {keyword_rater: 1.0, "f1": 0.5}},
+        {"ppo_credit": "text", "ppo_sampling": "deterministic"},
+        {"entropy_coef": 0.1, "focal_gamma": 2.0, "focal_alpha": 0.75, "label_smoothing": 0.1},
+        {"lora_r": 4, "kl_coef": 0.1, "value_model": "encoder", "reward": keyword_rater},
+        {"architecture": "bi-encoder-fused", "contrastive_coef": 0.1, "ppo_iterations": 1},
+    ],
+)
+def test_options_train(encoder, options):
+    clf = _tiny(encoder, **options).fit(X_TRAIN, Y_TRAIN)
+    history = clf.history_
+    assert len(history["loss"]) == 2 * 6 and np.isfinite(history["loss"]).all()
+    assert np.isfinite(history["reward"]).all() and 0 <= min(history["reward"])
+    assert not any("lora" in name for name, _ in clf.model_.named_modules())
+    assert clf.predict_proba(X_TEST).shape == (200, 3)
+
+
+def test_value_encoder_is_separate_from_the_policy(encoder):
+    clf = _tiny(encoder, value_model="encoder", reward=keyword_rater, epochs=1).fit(X_TRAIN)
+    names = {name for name, _ in clf.model_.named_parameters()}
+    assert not any(name.startswith("backbone.") or "value" in name.split(".")[0] for name in names)
+    assert clf.history_["value_loss"][0] > 0
+
+
+def test_single_label_targets(encoder):
+    y = np.array(LABELS)[Y_TRAIN.argmax(1)]
+    clf = _tiny(encoder).fit(X_TRAIN, y)
+    assert not clf.multilabel_ and clf.predict(X_TEST).shape == (200,)
+    np.testing.assert_allclose(clf.predict_proba(X_TEST).sum(1), 1)
+
+
+def test_focal_ignores_unknown_entries(encoder):
+    unknown = Y_TRAIN.copy()
+    unknown[:, 2] = -1  # nothing known about the last label
+    a = _tiny(encoder, method="focal").fit(X_TRAIN, unknown).predict_proba(X_TEST)
+    flipped = unknown.copy()
+    flipped[:, 0] = 1 - flipped[:, 0]
+    b = _tiny(encoder, method="focal").fit(X_TRAIN, flipped).predict_proba(X_TEST)
+    assert not np.allclose(a, b)  # known entries matter ...
+    c = _tiny(encoder, method="focal").fit(X_TRAIN, np.where(unknown == -1, -1, unknown)).predict_proba(X_TEST)
+    np.testing.assert_array_equal(a, c)
+
+
+def test_progress_bar_shows_the_terms(encoder, capsys):
+    _tiny(encoder, epochs=1, verbose=1).fit(X_TRAIN, Y_TRAIN)
+    err = capsys.readouterr().err
+    assert "fit (ppo)" in err and "reward=" in err and "advantage=" in err
+
+
+@pytest.mark.parametrize(
+    "kwargs, y, match",
+    [
+        ({"method": "focal"}, None, "needs targets y.*only method='ppo'"),
+        ({}, None, "reward='f1' compares predictions with y"),
+        ({"reward": keyword_rater, "labels": None}, None, "needs labels"),
+        ({"reward": "f2"}, Y_TRAIN, "reward='f2'"),
+        ({"ppo_clip": 0.0}, Y_TRAIN, "ppo_clip"),
+        ({"ppo_iterations": 0}, Y_TRAIN, "ppo_iterations"),
+        ({"ppo_sampling": "greedy"}, Y_TRAIN, "ppo_sampling='greedy'"),
+        ({"ppo_credit": "row"}, Y_TRAIN, "ppo_credit='row'"),
+        ({"value_model": "big"}, Y_TRAIN, "value_model='big'"),
+        ({"kl_coef": -1.0}, Y_TRAIN, "kl_coef"),
+        ({"multi_label": False}, np.where(Y_TRAIN == 1, -1, 0), "unknown entries"),
+        ({"reward": lambda texts, actions, probs: np.ones(2)}, Y_TRAIN, r"returned shape \(2,\)"),
+    ],
+)
+def test_errors_name_the_problem(encoder, kwargs, y, match):
+    with pytest.raises(ValueError, match=match):
+        _tiny(encoder, **kwargs).fit(X_TRAIN, y)
