@@ -4,13 +4,14 @@ Each run draws ``k`` training articles per topic (seeded), tests on all the rest
 
 - TF-IDF + LogisticRegression,
 - frozen all-MiniLM-L6-v2 embeddings (mean pooled, normalised) + LogisticRegression,
-- ``GLiClassifier()`` with no arguments (fine-tunes the same MiniLM),
+- ``GLiClassifier()`` with no arguments (fine-tunes the same MiniLM with focal loss),
+- ``GLiClassifier(method="ppo")`` (PPO with the F1 reward, otherwise the defaults),
 - ``GLiClassZeroShot`` (no training) for reference.
 
 Texts are cut to their first 256 MiniLM tokens for every method. Writes
 ``results/fewshot.{json,md,png}`` next to this file.
 
-Usage: ``python benchmarks/fewshot.py [--k 8] [--seeds 5] [--methods tfidf,embeddings,gliclass,zeroshot] [--keep]``
+Usage: ``python benchmarks/fewshot.py [--k 8] [--seeds 5] [--methods tfidf,embeddings,gliclass,ppo,zeroshot] [--keep]``
 """
 
 from __future__ import annotations
@@ -100,8 +101,9 @@ def run(k: int, seeds: int, methods: list[str]) -> list[dict]:
                 clf = LogisticRegression(max_iter=2000).fit(embeddings[train], labels[train])
                 fit_seconds = time.perf_counter() - start  # embedding time excluded: computed once for all runs
                 predicted = clf.predict(embeddings[test])
-            elif method == "gliclass":
-                clf = GLiClassifier(random_state=seed).fit(x_train, labels[train])
+            elif method in ("gliclass", "ppo"):
+                params = {"method": "ppo"} if method == "ppo" else {}
+                clf = GLiClassifier(random_state=seed, **params).fit(x_train, labels[train])
                 fit_seconds = time.perf_counter() - start
                 predicted = clf.predict(x_test)
             elif method == "zeroshot":
@@ -130,6 +132,7 @@ NAMES = {
     "tfidf": "TF-IDF + LogisticRegression",
     "embeddings": "frozen MiniLM embeddings + LogisticRegression",
     "gliclass": "GLiClassifier() (defaults)",
+    "ppo": 'GLiClassifier(method="ppo")',
     "zeroshot": "GLiClassZeroShot (no training)",
 }
 
@@ -174,7 +177,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--k", type=int, default=8)
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--methods", default="tfidf,embeddings,gliclass,zeroshot")
+    parser.add_argument("--methods", default="tfidf,embeddings,gliclass,ppo,zeroshot")
     parser.add_argument("--keep", action="store_true", help="keep other methods' rows from the saved results")
     args = parser.parse_args()
     methods = args.methods.split(",")
