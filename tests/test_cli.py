@@ -1,10 +1,31 @@
-"""The command line: the demo classifies real BBC articles with the embedded model."""
+"""The command line: demo, classify (jsonl/csv, files or stdin), fit then classify, exit codes."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import sys
+
+import numpy as np
 import pytest
 
+from skgliclass import GLiClassifier
 from skgliclass.cli import main
+from skgliclass.datasets import load_bbc_news
+
+TRAIN = [
+    ("the team won the cup", "sport"),
+    ("a late goal in the match", "sport"),
+    ("the senate passed the bill", "politics"),
+    ("the minister resigned", "politics"),
+    ("a new phone chip", "tech"),
+    ("the app crashed again", "tech"),
+]
+
+
+def _jsonl(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def test_demo_prints_a_table_and_accuracy(capsys):
@@ -14,6 +35,102 @@ def test_demo_prints_a_table_and_accuracy(capsys):
     assert len(rows) == 5
     accuracy = int(out.split("zero-shot accuracy on these 5 articles: ")[1].split("%")[0])
     assert 0 <= accuracy <= 100
+
+
+@pytest.mark.slow
+def test_classify_bbc_lines_with_the_embedded_default(tmp_path, capsys):
+    texts, topics = load_bbc_news(n_per_class=4, random_state=1)
+    path = tmp_path / "news.txt"
+    path.write_text("\n".join(" ".join(t.split()) for t in texts) + "\n", encoding="utf-8")
+    labels = "business,entertainment,politics,sport,tech"
+    assert main(["classify", "--labels", labels, "--quiet", str(path)]) == 0
+    rows = _jsonl(capsys.readouterr().out)
+    assert len(rows) == 20 and set(rows[0]) == {"text", "labels", "scores"}
+    right = sum(row["labels"] == [topic.replace("sports", "sport")] for row, topic in zip(rows, topics, strict=True))
+    assert right >= 18
+    assert all(abs(sum(row["scores"].values()) - 1) < 1e-4 for row in rows)
+
+
+@pytest.fixture()
+def fitted(tmp_path, tiny_encoder_dir, capsys):
+    """A tiny model trained by `skgliclass fit`, and the same fit done in Python."""
+    train = tmp_path / "train.csv"
+    with train.open("w", newline="") as stream:
+        csv.writer(stream).writerows([("text", "label"), *TRAIN])
+    encoder = str(tiny_encoder_dir("bert"))
+    out = tmp_path / "model"
+    argv = ["fit", "--train", str(train), "--model", encoder, "--epochs", "2", "--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    assert "saved to" in capsys.readouterr().out
+    same = GLiClassifier(model=encoder, epochs=2, multi_label=False, random_state=0)
+    return out, same.fit([t for t, _ in TRAIN], [y for _, y in TRAIN])
+
+
+def test_fit_then_classify_round_trips(fitted, tmp_path, capsys, monkeypatch):
+    out, clf = fitted
+    texts = ["a goal for the team", "the senate voted", "", "new chip software ☃"]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(texts) + "\n"))
+    assert main(["classify", "--model", str(out), "--quiet"]) == 0  # labels come from the fit folder
+    rows = _jsonl(capsys.readouterr().out)
+    assert [row["text"] for row in rows] == texts
+    proba = np.array([[row["scores"][c] for c in clf.classes_] for row in rows])
+    np.testing.assert_allclose(proba, clf.predict_proba(texts), atol=2e-6)
+    assert [row["labels"] for row in rows] == [[c] for c in clf.predict(texts)]
+
+
+def test_classify_csv_multi_label_with_threshold(fitted, tmp_path, capsys):
+    out, _ = fitted
+    path = tmp_path / "in.txt"
+    path.write_text('the team won, "again"\nthe minister resigned\n', encoding="utf-8")
+    argv = ["classify", "--model", str(out), "--multi-label", "--threshold", "0.3", "--format", "csv", str(path)]
+    assert main([*argv, "--quiet"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0] == ["text", "labels", "politics", "sport", "tech"]
+    assert rows[1][0] == 'the team won, "again"' and len(rows) == 3
+    for row in rows[1:]:
+        scores = np.array(row[2:], dtype=float)
+        assert row[1].split("|") == [c for c, s in zip(rows[0][2:], scores, strict=True) if s >= 0.3] or (
+            row[1] == "" and (scores < 0.3).all()
+        )
+
+
+def test_fit_multi_label_csv(tmp_path, tiny_encoder_dir, capsys):
+    train = tmp_path / "multi.csv"
+    rows = [("doc", "tags"), ("goal and vote", "sport|politics"), ("a chip", "tech"), ("nothing here", "")]
+    with train.open("w", newline="") as stream:
+        csv.writer(stream).writerows(rows)
+    out = tmp_path / "m"
+    argv = ["fit", "--train", str(train), "--text-column", "doc", "--label-column", "tags", "--label-sep", "|"]
+    assert main([*argv, "--model", str(tiny_encoder_dir("bert")), "--epochs", "1", "--out", str(out), "--quiet"]) == 0
+    meta = json.loads((out / "skgliclass.json").read_text())
+    assert meta["labels"] == ["politics", "sport", "tech"] and meta["multi_label"] is True
+
+
+@pytest.mark.parametrize(
+    "argv, code, message",
+    [
+        (["classify", "--labels", "a,b", "missing.txt"], 2, "no such file: missing.txt"),
+        (["classify", "in.txt"], 2, "--labels is required"),
+        (["classify", "--labels", "a,,b", "in.txt"], 2, "--labels must name labels"),
+        (["classify", "--labels", "a,b", "--threshold", "2", "in.txt"], 2, "--threshold must be between"),
+        (["classify", "--labels", "a,b", "--model", "no/such/model", "in.txt"], 1, "failed"),
+        (["fit", "--train", "missing.csv", "--out", "o"], 2, "no such file"),
+        (
+            ["fit", "--train", "bad.csv", "--out", "o"],
+            2,
+            "no column 'label' \\(columns: text, topic\\).*--label-column",
+        ),
+        (["fit", "--train", "empty.csv", "--out", "o", "--label-column", "topic"], 2, "line 3: the label is empty"),
+        (["fit", "--train", "bad.csv", "--out", "o", "--epochs", "0"], 2, "--epochs must be a positive int"),
+    ],
+)
+def test_errors_and_exit_codes(tmp_path, monkeypatch, capsys, argv, code, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in.txt").write_text("some text\n")
+    (tmp_path / "bad.csv").write_text("text,topic\nhello,sport\n")
+    (tmp_path / "empty.csv").write_text("text,topic\nhello,sport\nbye,\n")
+    assert main([*argv, "--quiet"]) == code
+    assert __import__("re").search(message, capsys.readouterr().err)
 
 
 def test_unknown_command_is_a_usage_error():

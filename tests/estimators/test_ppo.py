@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -169,6 +171,16 @@ def test_value_encoder_is_separate_from_the_policy(encoder):
     names = {name for name, _ in clf.model_.named_parameters()}
     assert not any(name.startswith("backbone.") or "value" in name.split(".")[0] for name in names)
     assert clf.history_["value_loss"][0] > 0
+
+
+def test_focal_then_ppo_with_warm_start_and_pickling(encoder):
+    clf = _tiny(encoder, method="focal", warm_start=True).fit(X_TRAIN, Y_TRAIN)
+    model = clf.model_
+    clf.set_params(method="ppo", reward=keyword_rater).fit(X_TRAIN, Y_TRAIN)
+    assert clf.model_ is model and "reward_keyword_rater" in clf.history_
+    again = pickle.loads(pickle.dumps(clf))  # a module-level reward function pickles by reference
+    np.testing.assert_array_equal(again.predict_proba(X_TEST), clf.predict_proba(X_TEST))
+    assert again.reward is keyword_rater
 
 
 def test_single_label_targets(encoder):

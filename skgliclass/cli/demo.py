@@ -1,17 +1,16 @@
-"""The ``skgliclass`` command line."""
+"""``skgliclass demo``: zero-shot on a handful of real BBC News articles, printed as a table."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 import textwrap
 import warnings
-from collections.abc import Sequence
+from typing import Any
 
-__all__ = ["main"]
+__all__ = ["add_parser", "run"]
 
 
-def _demo(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """Classify a handful of real BBC News articles with the embedded default model, no training."""
     from skgliclass import GLiClassZeroShot
     from skgliclass.datasets import load_bbc_news
@@ -41,17 +40,8 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``skgliclass`` and ``python -m skgliclass``."""
-    parser = argparse.ArgumentParser(prog="skgliclass", description="GLiClass text classification.")
-    commands = parser.add_subparsers(dest="command", required=True)
+def add_parser(commands: Any) -> None:
     demo = commands.add_parser("demo", help="classify real BBC News texts with the embedded default model")
     demo.add_argument("--per-class", type=int, default=4, help="articles per topic (default 4)")
     demo.add_argument("--seed", type=int, default=0, help="which articles to draw")
-    demo.set_defaults(run=_demo)
-    args = parser.parse_args(argv)
-    return int(args.run(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    demo.set_defaults(run=run)

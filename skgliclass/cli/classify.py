@@ -1,0 +1,111 @@
+"""``skgliclass classify``: one text per line in, one prediction per line out (JSON lines or CSV)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import json
+import sys
+import warnings
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+import numpy as np
+
+from skgliclass.cli._common import UsageError, read_lines, read_meta, split_labels
+
+__all__ = ["add_parser"]
+
+# Texts read and predicted at a time, so memory stays bounded on long inputs.
+CHUNK = 512
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "classify",
+        help="classify texts (one per line) from files or standard input",
+        description="Classify one text per line; prints JSON lines {text, labels, scores} or CSV.",
+    )
+    parser.add_argument("files", nargs="*", metavar="FILE", help="text files, one text per line (default: stdin)")
+    parser.add_argument("--labels", help="comma-separated labels (default: those a `fit` model was trained on)")
+    parser.add_argument("--model", help="GLiClass checkpoint, encoder folder, hub id or `fit --out` folder")
+    parser.add_argument("--multi-label", action="store_true", default=None, help="independent yes/no per label")
+    parser.add_argument("--threshold", type=float, help="multi-label decision threshold (default 0.5)")
+    parser.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="output format")
+    parser.add_argument("--batch-size", type=int, default=16, help="texts per forward pass")
+    parser.add_argument("--max-length", type=int, help="longest input in tokens")
+    parser.add_argument("--device", default="auto", help="cpu, cuda, mps or auto")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    parser.set_defaults(run=run)
+
+
+def _estimator(args: argparse.Namespace) -> Any:
+    from skgliclass import GLiClassZeroShot
+
+    meta = read_meta(args.model)
+    labels = split_labels(args.labels) if args.labels else meta.get("labels")
+    if not labels:
+        raise UsageError("--labels is required (e.g. --labels sport,politics,tech) unless --model is a `fit` folder.")
+    trained = labels == meta.get("labels")
+    multi_label = args.multi_label or (trained and meta.get("multi_label", False))
+    threshold = args.threshold if args.threshold is not None else (meta.get("threshold", 0.5) if trained else 0.5)
+    if not 0 < threshold < 1:
+        raise UsageError(f"--threshold must be between 0 and 1, got {threshold}.")
+    return GLiClassZeroShot(
+        model=args.model,
+        labels=labels,
+        label_descriptions=meta.get("label_descriptions") if trained else None,
+        prompt=meta.get("prompt") if trained else None,
+        multi_label=bool(multi_label),
+        threshold=threshold,
+        batch_size=args.batch_size,
+        max_length=args.max_length or meta.get("max_length"),
+        device=args.device,
+    ).fit()
+
+
+def _chunks(lines: Iterator[str]) -> Iterator[list[str]]:
+    while chunk := list(itertools.islice(lines, CHUNK)):
+        yield chunk
+
+
+def _rows(clf: Any, texts: list[str], proba: np.ndarray) -> Iterator[tuple[str, list[str], list[float]]]:
+    names = [str(c) for c in clf.classes_]
+    chosen = proba >= clf._thresholds() if clf.multilabel_ else np.eye(len(names), dtype=bool)[proba.argmax(1)]
+    for text, row, picks in zip(texts, proba, chosen, strict=True):
+        yield text, [n for n, pick in zip(names, picks, strict=True) if pick], [round(float(p), 6) for p in row]
+
+
+def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Read, classify in chunks, write; progress and a truncation summary go to stderr."""
+    from tqdm.auto import tqdm
+
+    out = out or sys.stdout
+    if args.batch_size < 1:
+        raise UsageError(f"--batch-size must be a positive int, got {args.batch_size}.")
+    lines = read_lines(args.files)
+    first = next(_chunks(lines), None)  # read before loading the model: a missing file fails fast
+    clf = _estimator(args)
+    names = [str(c) for c in clf.classes_]
+    writer = csv.writer(out) if args.format == "csv" else None
+    if writer is not None:
+        writer.writerow(["text", "labels", *names])
+    bar = tqdm(desc="classify", unit="text", disable=args.quiet, file=sys.stderr)
+    cut = 0
+    for chunk in itertools.chain([first] if first else [], _chunks(lines)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            proba = clf.predict_proba(chunk)
+        cut += sum(int(str(w.message).split()[0]) for w in caught if "were cut" in str(w.message))
+        for text, chosen, scores in _rows(clf, chunk, proba):
+            if writer is not None:
+                writer.writerow([text, "|".join(chosen), *scores])
+            else:
+                record = {"text": text, "labels": chosen, "scores": dict(zip(names, scores, strict=True))}
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        bar.update(len(chunk))
+    bar.close()
+    if cut:
+        print(f"note: {cut} texts were longer than {clf.max_length_} tokens and were cut.", file=sys.stderr)
+    return 0

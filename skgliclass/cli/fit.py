@@ -1,0 +1,98 @@
+"""``skgliclass fit``: fine-tune on a CSV of labelled texts and save a model ``classify`` can use."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+from typing import Any
+
+from skgliclass.cli._common import UsageError, write_meta
+
+__all__ = ["add_parser", "read_csv"]
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "fit",
+        help="fine-tune on a labelled CSV and save the model",
+        description="Fine-tune GLiClassifier on a CSV (one text and its label(s) per row); save to --out.",
+    )
+    parser.add_argument("--train", required=True, help="CSV file with a header row")
+    parser.add_argument("--out", required=True, help="folder to write the model to")
+    parser.add_argument("--text-column", default="text", help="column holding the texts (default: text)")
+    parser.add_argument("--label-column", default="label", help="column holding the labels (default: label)")
+    parser.add_argument("--label-sep", help='multi-label: separator inside the label column, e.g. "|"')
+    parser.add_argument("--model", help="checkpoint or encoder to start from (default: embedded MiniLM)")
+    parser.add_argument("--method", choices=("focal", "ppo"), default="focal", help="training objective")
+    parser.add_argument("--epochs", type=int, default=10, help="passes over the training texts")
+    parser.add_argument("--batch-size", type=int, default=16, help="texts per step")
+    parser.add_argument("--lora-r", type=int, help="train LoRA adapters of this rank instead of every weight")
+    parser.add_argument("--max-length", type=int, help="longest input in tokens")
+    parser.add_argument("--device", default="auto", help="cpu, cuda, mps or auto")
+    parser.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    parser.set_defaults(run=run)
+
+
+def read_csv(path: str, text_column: str, label_column: str, label_sep: str | None) -> tuple[list[str], list[Any]]:
+    """Texts and labels (label lists when ``label_sep`` is given) from a CSV with a header row."""
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"no such file: {path}")
+    with file.open(encoding="utf-8", newline="") as stream:
+        reader = csv.DictReader(stream)
+        columns = reader.fieldnames or []
+        missing = [c for c in (text_column, label_column) if c not in columns]
+        if missing:
+            flags = {text_column: "--text-column", label_column: "--label-column"}
+            raise UsageError(
+                f"{path} has no column {missing[0]!r} (columns: {', '.join(columns) or 'none'}); "
+                f"name the right one with {flags[missing[0]]}."
+            )
+        texts, labels = [], []
+        for line, row in enumerate(reader, start=2):
+            text, label = row[text_column] or "", (row[label_column] or "").strip()
+            if label_sep is None:
+                if not label:
+                    raise UsageError(f"{path}, line {line}: the label is empty.")
+                labels.append(label)
+            else:
+                labels.append([part.strip() for part in label.split(label_sep) if part.strip()])
+            texts.append(text)
+    if not texts:
+        raise UsageError(f"{path} has a header but no rows.")
+    return texts, labels
+
+
+def run(args: argparse.Namespace) -> int:
+    from skgliclass import GLiClassifier
+
+    for flag in ("epochs", "batch_size"):
+        if getattr(args, flag) < 1:
+            raise UsageError(f"--{flag.replace('_', '-')} must be a positive int, got {getattr(args, flag)}.")
+    texts, labels = read_csv(args.train, args.text_column, args.label_column, args.label_sep)
+    clf = GLiClassifier(
+        model=args.model,
+        method=args.method,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lora_r=args.lora_r,
+        max_length=args.max_length,
+        multi_label=args.label_sep is not None,
+        device=args.device,
+        random_state=args.random_state,
+        verbose=0 if args.quiet else 1,
+    ).fit(texts, labels)
+    out = clf.save_pretrained(args.out)
+    meta = {
+        "labels": [str(c) for c in clf.classes_],
+        "multi_label": bool(clf.multilabel_),
+        "threshold": 0.5,
+        "max_length": clf.max_length_,
+        "method": args.method,
+        "train_texts": len(texts),
+    }
+    write_meta(Path(out), meta)
+    print(f"saved to {out} ({len(texts)} texts, {len(clf.classes_)} labels, method {args.method})")
+    return 0
