@@ -15,12 +15,12 @@ from skgliclass import GLiClassifier, GLiClassZeroShot
 from skgliclass.datasets import load_bbc_news
 
 texts, topics = load_bbc_news(max_chars=800, random_state=0)
-TOPICS = ["business", "entertainment", "politics", "sport", "tech"]
+TOPICS = ["business", "entertainment", "politics", "sports", "tech"]
 RULES = {
     "business": ["shares", "profit", "market", "economy", "firm", "bank"],
     "entertainment": ["film", "music", "star", "award", "album", "show"],
     "politics": ["election", "minister", "party", "labour", "government", "tory"],
-    "sport": ["match", "cup", "coach", "player", "champion", "game"],
+    "sports": ["match", "cup", "coach", "player", "champion", "game"],
     "tech": ["software", "computer", "mobile", "internet", "digital", "technology"],
 }
 
