@@ -1,9 +1,11 @@
-# %% [markdown]
-# # Few-shot fine-tuning on BBC News
-#
-# Eight labelled articles per topic are enough for `GLiClassifier` to beat a logistic
-# regression on frozen sentence embeddings. With no arguments it fine-tunes the embedded
-# all-MiniLM-L6-v2 (about a minute on two CPU cores).
+"""
+Few-shot fine-tuning on BBC News
+================================
+
+Eight labelled articles per topic are enough for `GLiClassifier` to beat a logistic
+regression on frozen sentence embeddings. With no arguments it fine-tunes the embedded
+all-MiniLM-L6-v2 (about a minute on two CPU cores).
+"""
 
 # %%
 import numpy as np
@@ -24,7 +26,7 @@ print("loss per epoch:", np.round(clf.history_["epoch_loss"], 3))
 predicted = clf.predict(texts[test])
 print(classification_report(topics[test], predicted))
 
-# %% [markdown]
+# %%
 # The confusion matrix shows which topics still get mixed up.
 
 # %%

@@ -1,9 +1,11 @@
-# %% [markdown]
-# # GridSearchCV over poolers and scorers
-#
-# Poolers and scorers are ordinary parameters, so scikit-learn's model selection searches
-# them. Each candidate fine-tunes the embedded MiniLM on 4 articles per topic (short
-# texts and few epochs keep the search to about two minutes on two CPU cores).
+"""
+GridSearchCV over poolers and scorers
+=====================================
+
+Poolers and scorers are ordinary parameters, so scikit-learn's model selection searches
+them. Each candidate fine-tunes the embedded MiniLM on 4 articles per topic (short
+texts and few epochs keep the search to about two minutes on two CPU cores).
+"""
 
 # %%
 import numpy as np
@@ -22,7 +24,7 @@ search = GridSearchCV(
 )
 search.fit(texts, topics)
 
-# %% [markdown]
+# %%
 # The cosine dot scorer starts as the zero-shot model, while a new mlp scorer starts from
 # random weights, so with this little data the dot scorer usually wins.
 

@@ -1,9 +1,11 @@
-# %% [markdown]
-# # LoRA: fine-tuning a few adapter weights instead of the whole encoder
-#
-# `lora_r=8` adds low-rank adapters (peft) to the encoder's linear layers and trains only
-# those and the head; after `fit` they are merged into the weights, so prediction costs the
-# same as before and the saved model is a plain checkpoint. About two minutes on two CPU cores.
+"""
+LoRA: fine-tuning a few adapter weights instead of the whole encoder
+====================================================================
+
+`lora_r=8` adds low-rank adapters (peft) to the encoder's linear layers and trains only
+those and the head; after `fit` they are merged into the weights, so prediction costs the
+same as before and the saved model is a plain checkpoint. About two minutes on two CPU cores.
+"""
 
 # %%
 import time
@@ -28,6 +30,6 @@ for name, params in {"full fine-tuning": {}, "LoRA r=8": {"lora_r": 8}}.items():
     score = f1_score(topics[test], clf.predict(texts[test]), average="macro")
     print(f"{name:17s} macro-F1 {score:.3f}   fit {seconds:.0f} s")
 
-# %% [markdown]
+# %%
 # With LoRA the encoder's own weights stay frozen during training, which needs less optimiser
 # memory: on large encoders and GPUs that is what makes fine-tuning fit.

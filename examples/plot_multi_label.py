@@ -1,10 +1,12 @@
-# %% [markdown]
-# # Multi-label classification
-#
-# With label lists (or a 0/1 indicator matrix) as `y`, each label gets its own yes/no:
-# `predict_proba` holds independent probabilities and `predict` an indicator matrix.
-# Here each text joins the openings of two BBC articles on different topics, so its labels
-# are both topics. About two minutes on two CPU cores.
+"""
+Multi-label classification
+==========================
+
+With label lists (or a 0/1 indicator matrix) as `y`, each label gets its own yes/no:
+`predict_proba` holds independent probabilities and `predict` an indicator matrix.
+Here each text joins the openings of two BBC articles on different topics, so its labels
+are both topics. About two minutes on two CPU cores.
+"""
 
 # %%
 import numpy as np
@@ -33,7 +35,7 @@ train_texts, train_labels = pairs(40)
 test_texts, test_labels = pairs(200)
 truth = MultiLabelBinarizer(classes=sorted(set(topics))).fit_transform(test_labels)
 
-# %% [markdown]
+# %%
 # Zero-shot first: `multi_label=True` scores each label on its own.
 
 # %%
@@ -41,7 +43,7 @@ zero_shot = GLiClassZeroShot(labels=sorted(set(topics)), multi_label=True).fit()
 scores = zero_shot.predict_proba(test_texts)
 print("zero-shot average precision:", round(average_precision_score(truth, scores, average="macro"), 3))
 
-# %% [markdown]
+# %%
 # Fine-tuning on 40 labelled pairs. The threshold can be changed after fitting.
 
 # %%

@@ -1,11 +1,13 @@
-# %% [markdown]
-# # Learning from a rater's feedback with PPO (no labels)
-#
-# Sometimes nobody labels texts, but someone (or some program) can judge predictions:
-# "yes, this article is about sport", "no, it is not about tech". `GLiClassifier(method="ppo")`
-# learns from such judgements. Here a function plays the rater: it approves a decision when it
-# agrees with a keyword rule, and it only looks at the labels the model chose (NaN elsewhere:
-# no feedback), as a busy human would. About two minutes on two CPU cores.
+"""
+Learning from a rater's feedback with PPO (no labels)
+=====================================================
+
+Sometimes nobody labels texts, but someone (or some program) can judge predictions:
+"yes, this article is about sport", "no, it is not about tech". `GLiClassifier(method="ppo")`
+learns from such judgements. Here a function plays the rater: it approves a decision when it
+agrees with a keyword rule, and it only looks at the labels the model chose (NaN elsewhere:
+no feedback), as a busy human would. About two minutes on two CPU cores.
+"""
 
 # %%
 import numpy as np
@@ -39,7 +41,7 @@ def rater(batch: list[str], actions: np.ndarray, probs: np.ndarray) -> np.ndarra
 
 train, test = texts[:64], texts[64:364]
 
-# %% [markdown]
+# %%
 # The starting point is the zero-shot model: the same embedded MiniLM, no training.
 
 # %%
@@ -60,7 +62,7 @@ after = f1_score(rule(test), clf.predict(test), average="micro")
 print(f"agreement with the rater (micro-F1) on {len(test)} new articles: {before:.3f} -> {after:.3f}")
 print("rater approval per epoch:", np.round(clf.history_["epoch_reward"], 3))
 
-# %% [markdown]
+# %%
 # The rater's rule is not the topic: an article about a football club's profits is both
 # sport and business to the rule. Still, the top-scoring label should remain the topic.
 

@@ -1,11 +1,13 @@
-# %% [markdown]
-# # Loading a `gliclass` checkpoint
-#
-# Checkpoints of the public `gliclass` package (`knowledgator/gliclass-*` on the
-# Hugging Face hub) load with their own scores: pass the hub id or a local folder as
-# `model=`. This example builds a tiny random checkpoint with `gliclass` itself, so it
-# runs offline; with a network, replace the folder with e.g.
-# `"knowledgator/gliclass-modern-base-v3.0"`.
+"""
+Loading a `gliclass` checkpoint
+===============================
+
+Checkpoints of the public `gliclass` package (`knowledgator/gliclass-*` on the
+Hugging Face hub) load with their own scores: pass the hub id or a local folder as
+`model=`. This example builds a tiny random checkpoint with `gliclass` itself, so it
+runs offline; with a network, replace the folder with e.g.
+`"knowledgator/gliclass-modern-base-v3.0"`.
+"""
 
 # %%
 import tempfile
@@ -42,7 +44,7 @@ folder = tempfile.mkdtemp()
 reference.save_pretrained(folder)
 tokenizer.save_pretrained(folder)
 
-# %% [markdown]
+# %%
 # The same scores as the reference pipeline, as a scikit-learn estimator.
 
 # %%
@@ -55,7 +57,7 @@ pipe = gliclass.ZeroShotClassificationPipeline(reference.eval(), tokenizer, devi
 theirs = np.array([[s for s in pipe([t], labels, threshold=0.0, return_hierarchical=True)[0].values()] for t in texts])
 print("largest difference:", np.abs(ours - theirs).max())
 
-# %% [markdown]
+# %%
 # `save_pretrained` writes the reference format back, which `gliclass` loads.
 
 # %%

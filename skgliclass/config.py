@@ -152,6 +152,13 @@ class GLiClassConfig:
         one from the backbone (see :attr:`default_max_length`).
     extra : dict, default={}
         Unknown reference keys, written back unchanged.
+
+    Examples
+    --------
+    >>> from skgliclass import GLiClassConfig
+    >>> config = GLiClassConfig(architecture="uni-encoder", pooler="mean", scorer="mlp")
+    >>> config.to_reference_dict()["pooling_strategy"]
+    'avg'
     """
 
     architecture: str = "uni-encoder"

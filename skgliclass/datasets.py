@@ -38,6 +38,13 @@ def load_bbc_news(
     texts : list of str
     labels : list of str
         One of :data:`BBC_LABELS` per text.
+
+    Examples
+    --------
+    >>> from skgliclass.datasets import load_bbc_news
+    >>> texts, labels = load_bbc_news(n_per_class=2, max_chars=200)
+    >>> len(texts), sorted(set(labels))
+    (10, ['business', 'entertainment', 'politics', 'sports', 'tech'])
     """
     folder = _bbc_folder()
     rng = np.random.default_rng(random_state)

@@ -62,11 +62,29 @@ def _read_weights(folder: Path) -> dict[str, torch.Tensor]:
 def load_pretrained(name_or_path: str | os.PathLike[str]) -> tuple[GLiClassModel, PreTrainedTokenizerBase]:
     """Load a GLiClass checkpoint (reference format) with its own tokenizer, in eval mode on the CPU.
 
+    Parameters
+    ----------
+    name_or_path : str or path-like
+        A checkpoint folder, or a hub id found in the local Hugging Face cache (or online).
+
+    Returns
+    -------
+    model : GLiClassModel
+    tokenizer : PreTrainedTokenizerBase
+        The tokenizer saved with the checkpoint, marker tokens included.
+
     Raises
     ------
     ValueError
         When the folder is not a GLiClass checkpoint, or its weights do not match its config
         (the message names the missing and unexpected keys).
+
+    Examples
+    --------
+    >>> from skgliclass import load_pretrained
+    >>> model, tokenizer = load_pretrained("path/to/gliclass-checkpoint")  # doctest: +SKIP
+    >>> model.config.architecture  # doctest: +SKIP
+    'uni-encoder'
     """
     folder = resolve_folder(name_or_path)
     if not is_gliclass_checkpoint(folder):
@@ -129,6 +147,25 @@ def save_pretrained(
 
     The config holds no machine path. Features the reference lacks (the attention pooler) are saved
     too, but such a checkpoint loads only in skgliclass.
+
+    Parameters
+    ----------
+    model : GLiClassModel
+    tokenizer : PreTrainedTokenizerBase
+    directory : str or path-like
+        Created if missing; ``config.json``, ``model.safetensors`` and the tokenizer files go there.
+
+    Returns
+    -------
+    Path
+        The folder.
+
+    Examples
+    --------
+    >>> from skgliclass import new_model, save_pretrained
+    >>> model, tokenizer = new_model("sentence-transformers/all-MiniLM-L6-v2", architecture="bi-encoder")  # doctest: +SKIP
+    >>> save_pretrained(model, tokenizer, "my-checkpoint")  # doctest: +SKIP
+    PosixPath('my-checkpoint')
     """
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)

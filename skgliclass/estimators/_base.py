@@ -154,7 +154,25 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         return logits.astype(np.float64)
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Raw scores (logits), ``(n_samples, n_classes)``; ``(n_samples,)`` for binary single-label."""
+        """Raw scores (logits), ``(n_samples, n_classes)``; ``(n_samples,)`` for binary single-label.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Texts to score.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes) or (n_samples,)
+            Logits in ``classes_`` order; for two classes single-label, the second minus the first.
+
+        Examples
+        --------
+        >>> from skgliclass import GLiClassZeroShot
+        >>> clf = GLiClassZeroShot(labels=["sport", "politics", "tech"]).fit()
+        >>> clf.decision_function(["The striker scored twice."]).shape
+        (1, 3)
+        """
         logits = self._logits(X)
         if not self.multilabel_ and logits.shape[1] == 2:
             return logits[:, 1] - logits[:, 0]
@@ -164,6 +182,23 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         """Probabilities ``(n_samples, n_classes)`` in ``classes_`` order, float64.
 
         Multi-label: independent sigmoids, clipped into (0, 1). Single-label: softmax rows.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Texts to classify.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+
+        Examples
+        --------
+        >>> from skgliclass import GLiClassZeroShot
+        >>> clf = GLiClassZeroShot(labels=["sport", "politics"]).fit()
+        >>> proba = clf.predict_proba(["The striker scored twice.", "The senate voted."])
+        >>> proba.shape, proba.sum(axis=1).round(6).tolist()
+        ((2, 2), [1.0, 1.0])
         """
         logits = self._logits(X)
         if self.multilabel_:
@@ -172,7 +207,25 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         return softmax(logits, axis=1)
 
     def predict(self, X: Any) -> np.ndarray:
-        """Multi-label: a 0/1 indicator ``proba >= threshold``; single-label: ``classes_[argmax]``."""
+        """Multi-label: a 0/1 indicator ``proba >= threshold``; single-label: ``classes_[argmax]``.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Texts to classify.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Class labels, or an int indicator matrix for multi-label.
+
+        Examples
+        --------
+        >>> from skgliclass import GLiClassZeroShot
+        >>> clf = GLiClassZeroShot(labels=["sport", "politics"]).fit()
+        >>> clf.predict(["The striker scored twice.", "The senate voted."]).tolist()
+        ['sport', 'politics']
+        """
         proba = self.predict_proba(X)
         if self.multilabel_:
             return (proba >= self._thresholds()).astype(np.int64)
@@ -205,6 +258,24 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
 
         The folder loads with ``model=directory`` here and with ``GLiClassModel.from_pretrained`` in
         ``gliclass``; it holds the model, not the estimator's parameters or classes.
+
+        Parameters
+        ----------
+        directory : str or path-like
+            Created if missing.
+
+        Returns
+        -------
+        Path
+            The folder.
+
+        Examples
+        --------
+        >>> from skgliclass import GLiClassZeroShot
+        >>> clf = GLiClassZeroShot(labels=["sport", "politics"]).fit()
+        >>> folder = clf.save_pretrained("my-model")  # doctest: +SKIP
+        >>> GLiClassZeroShot(model=str(folder), labels=["sport", "politics"]).fit()  # doctest: +SKIP
+        GLiClassZeroShot(labels=['sport', 'politics'], model='my-model')
         """
         check_is_fitted(self)
         return save_pretrained(self.model_, self.tokenizer_, directory)

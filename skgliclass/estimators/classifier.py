@@ -286,6 +286,14 @@ class GLiClassifier(GLiClassEstimator):
         Returns
         -------
         self : GLiClassifier
+
+        Examples
+        --------
+        >>> from skgliclass import GLiClassifier
+        >>> texts = ["the team won the cup", "a late goal", "the senate passed the bill", "the minister resigned"]
+        >>> clf = GLiClassifier(epochs=2, random_state=0).fit(texts, ["sport", "sport", "politics", "politics"])
+        >>> clf.history_["epoch_loss"][-1] < clf.history_["epoch_loss"][0]  # doctest: +SKIP
+        True
         """
         self._check_params()
         if X is None:

@@ -130,6 +130,13 @@ class GLiClassZeroShot(GLiClassEstimator):
         Returns
         -------
         self : GLiClassZeroShot
+
+        Examples
+        --------
+        >>> from skgliclass import GLiClassZeroShot
+        >>> clf = GLiClassZeroShot().fit(["a goal", "a vote"], ["sport", "politics"])
+        >>> clf.classes_.tolist()
+        ['politics', 'sport']
         """
         self._check_common_params()
         self._fit_classes(X, y)

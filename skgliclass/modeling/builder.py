@@ -90,6 +90,15 @@ def new_model(
     -------
     model : GLiClassModel
     tokenizer : PreTrainedTokenizerBase
+
+    Examples
+    --------
+    >>> from skgliclass import new_model
+    >>> model, tokenizer = new_model(
+    ...     "microsoft/deberta-v3-small", architecture="uni-encoder", pooler="mean", scorer="mlp"
+    ... )  # doctest: +SKIP
+    >>> model.config.scorer  # doctest: +SKIP
+    'mlp'
     """
     seq2seq = architecture == "encoder-decoder"
     tokenizer = _tokenizer(encoder)

@@ -28,6 +28,14 @@ class GLiClassModel(nn.Module):
     config : GLiClassConfig
     model : VariantBase
         The variant module, built by :meth:`from_config` or a builder.
+
+    Examples
+    --------
+    >>> from skgliclass import GLiClassConfig, GLiClassModel
+    >>> config = GLiClassConfig(architecture="uni-encoder", encoder_config={"model_type": "bert",
+    ...     "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64,
+    ...     "vocab_size": 100})  # doctest: +SKIP
+    >>> model = GLiClassModel.from_config(config)  # a random model: nothing is downloaded  # doctest: +SKIP
     """
 
     def __init__(self, config: GLiClassConfig, model: VariantBase) -> None:
@@ -40,7 +48,24 @@ class GLiClassModel(nn.Module):
         cls, config: GLiClassConfig, pretrained: dict[str, nn.Module] | None = None, identity_projectors: bool = False
     ) -> GLiClassModel:
         """A model with a fresh head on ``pretrained`` backbones (by attribute name), or on random ones
-        built from their nested configs (nothing downloaded)."""
+        built from their nested configs (nothing downloaded).
+
+        Parameters
+        ----------
+        config : GLiClassConfig
+        pretrained : dict of str to Module or None, default=None
+            Backbones by attribute name (``encoder_model``, ``label_encoder``, ``encoder_decoder_model``).
+        identity_projectors : bool, default=False
+            Start the projectors as exact identities where their widths allow.
+
+        Returns
+        -------
+        GLiClassModel
+
+        Examples
+        --------
+        >>> model = GLiClassModel.from_config(config)  # doctest: +SKIP
+        """
         variant = ARCHITECTURE_CLASSES[config.architecture].from_config(config, pretrained)  # type: ignore[attr-defined]
         model = cls(config, variant)
         for module in model.modules():
@@ -50,19 +75,54 @@ class GLiClassModel(nn.Module):
         return model
 
     def forward(self, **inputs: Any) -> GLiClassOutput:
-        """Run the variant on the tensors an input builder made for it."""
+        """Run the variant on the tensors an input builder made for it.
+
+        Parameters
+        ----------
+        **inputs
+            ``input_ids``, ``attention_mask`` and the variant's extras (see :func:`skgliclass.inference.chunk_inputs`).
+
+        Returns
+        -------
+        GLiClassOutput
+            ``logits`` ``(B, C)``, ``class_mask`` and the vectors that were scored.
+
+        Examples
+        --------
+        >>> out = model(**inputs)  # doctest: +SKIP
+        >>> out.logits.shape  # doctest: +SKIP
+        torch.Size([4, 3])
+        """
         return self.model(**inputs)
 
     def head_parameters(self) -> list[tuple[str, nn.Parameter]]:
-        """Named parameters outside the pretrained backbones."""
+        """Named parameters outside the pretrained backbones.
+
+        Returns
+        -------
+        list of (str, Parameter)
+
+        Examples
+        --------
+        >>> [name for name, _ in model.head_parameters()][:2]  # doctest: +SKIP
+        ['text_projector.linear_1.weight', 'text_projector.linear_1.bias']
+        """
         return [(n, p) for n, p in self.model.named_parameters() if not n.startswith(BACKBONE_PREFIXES)]
 
     @torch.no_grad()
     def init_head_(self, identity_projectors: bool = False, only: tuple[str, ...] | None = None) -> None:
         """Initialise the head as the reference does (normal, std ``initializer_range``; zero biases).
 
-        With ``identity_projectors`` the projectors start as exact identities where their widths allow;
-        ``only`` restricts the initialisation to the named head modules (e.g. ``("scorer",)``).
+        Parameters
+        ----------
+        identity_projectors : bool, default=False
+            Start the projectors as exact identities where their widths allow.
+        only : tuple of str or None, default=None
+            Initialise only these head modules (e.g. ``("scorer",)``); None: the whole head.
+
+        Examples
+        --------
+        >>> model.init_head_(only=("scorer",))  # a fresh scorer, everything else kept  # doctest: +SKIP
         """
         std = self.config.initializer_range
         modules = [
