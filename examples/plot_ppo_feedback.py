@@ -4,12 +4,14 @@ Learning from a rater's feedback with PPO (no labels)
 
 Sometimes nobody labels texts, but someone (or some program) can judge predictions:
 "yes, this article is about sport", "no, it is not about tech". `GLiClassifier(method="ppo")`
-learns from such judgements. Here a function plays the rater: it approves a decision when it
-agrees with a keyword rule, and it only looks at the labels the model chose (NaN elsewhere:
-no feedback), as a busy human would. About two minutes on two CPU cores.
+learns from such judgements. Here a function plays the rater: it approves each yes/no decision
+that agrees with a keyword rule and rejects the others; it skips every fourth article (NaN:
+no feedback), as a busy human would. About a minute and a half on two CPU cores.
 """
 
 # %%
+import zlib
+
 import numpy as np
 from sklearn.metrics import f1_score
 
@@ -34,9 +36,11 @@ def rule(batch: list[str]) -> np.ndarray:
 
 
 def rater(batch: list[str], actions: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    """Approve (1) or reject (0) each chosen label; say nothing (NaN) about the rest."""
-    verdict = (rule(batch) == 1).astype(float)
-    return np.where(actions == 1, verdict, np.nan)
+    """Approve (1) or reject (0) each decision; no opinion (NaN) on the articles it skips."""
+    verdict = (actions == rule(batch)).astype(float)
+    skipped = np.array([zlib.crc32(text.encode()) % 4 == 0 for text in batch])
+    verdict[skipped] = np.nan
+    return verdict
 
 
 train, test = texts[:64], texts[64:364]
