@@ -163,7 +163,7 @@ def save_pretrained(
     Examples
     --------
     >>> from skgliclass import new_model, save_pretrained
-    >>> model, tokenizer = new_model("sentence-transformers/all-MiniLM-L6-v2", architecture="bi-encoder")  # doctest: +SKIP
+    >>> model, tokenizer = new_model("bert-base-uncased", architecture="uni-encoder")  # doctest: +SKIP
     >>> save_pretrained(model, tokenizer, "my-checkpoint")  # doctest: +SKIP
     PosixPath('my-checkpoint')
     """
