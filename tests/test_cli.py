@@ -39,15 +39,15 @@ def test_demo_prints_a_table_and_accuracy(capsys):
 
 @pytest.mark.slow
 def test_classify_bbc_lines_with_the_embedded_default(tmp_path, capsys):
-    texts, topics = load_bbc_news(n_per_class=4, random_state=1)
+    texts, topics = load_bbc_news(n_per_class=20, random_state=1)
     path = tmp_path / "news.txt"
     path.write_text("\n".join(" ".join(t.split()) for t in texts) + "\n", encoding="utf-8")
     labels = "business,entertainment,politics,sport,tech"
     assert main(["classify", "--labels", labels, "--quiet", str(path)]) == 0
     rows = _jsonl(capsys.readouterr().out)
-    assert len(rows) == 20 and set(rows[0]) == {"text", "labels", "scores"}
+    assert len(rows) == 100 and set(rows[0]) == {"text", "labels", "scores"}
     right = sum(row["labels"] == [topic.replace("sports", "sport")] for row, topic in zip(rows, topics, strict=True))
-    assert right >= 18
+    assert right >= 85  # zero-shot with bare topic names: 0.86-0.89 on BBC
     assert all(abs(sum(row["scores"].values()) - 1) < 1e-4 for row in rows)
 
 
