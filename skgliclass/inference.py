@@ -19,6 +19,7 @@ __all__ = [
     "pad_batch",
     "predict_logits",
     "progress_bar",
+    "quantized_copy",
     "resolve_device",
 ]
 
@@ -46,6 +47,24 @@ def autocast_context(device: torch.device, precision: str) -> contextlib.Abstrac
         precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
     return torch.autocast("cuda", dtype=dtype)
+
+
+def quantized_copy(model: GLiClassModel) -> GLiClassModel:
+    """A CPU copy of ``model`` whose Linear layers run in int8 (torch's dynamic quantization).
+
+    Weights are quantized once, per output channel (per-tensor scales lost 6 points of zero-shot
+    accuracy on BBC); activations are quantized per batch, so nothing needs calibrating.
+    """
+    import copy
+    import warnings
+
+    from torch import nn
+
+    quantized = copy.deepcopy(model).cpu().eval()
+    qconfig = torch.ao.quantization.per_channel_dynamic_qconfig
+    with warnings.catch_warnings():  # torch points eager quantization users at torchao; it still works
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(quantized, {nn.Linear: qconfig})
 
 
 def pad_batch(rows: Sequence[list[int]], pad_id: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:

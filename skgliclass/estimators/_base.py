@@ -16,7 +16,7 @@ from skgliclass._cache import cached
 from skgliclass.data.prompts import InputBuilder
 from skgliclass.estimators._state import LIVE_ATTRIBUTES, dump_model, restore_model
 from skgliclass.estimators._validation import Targets, check_labels, check_positive_int, check_targets, check_texts
-from skgliclass.inference import predict_logits, resolve_device
+from skgliclass.inference import predict_logits, quantized_copy, resolve_device
 from skgliclass.modeling.builder import new_model
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.persistence import is_gliclass_checkpoint, load_pretrained, resolve_folder, save_pretrained
@@ -24,7 +24,7 @@ from skgliclass.persistence import is_gliclass_checkpoint, load_pretrained, reso
 __all__ = ["DEFAULT_MODEL_ID", "GLiClassEstimator", "default_model_path", "load_model"]
 
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
 STORED_KEYS = ("_model_config", "_weights", "_tokenizer_files", "_device", "_versions")
 
 
@@ -127,13 +127,24 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         self.max_length_ = int(self.max_length or self._default_max_length(model.config))
         self._builder = InputBuilder(tokenizer, model.config, self.max_length_)
         self._label_cache: dict = {}
+        self._quantized: GLiClassModel | None = None
 
     # --------------------------------------------------------- prediction
+    def _inference_model(self) -> GLiClassModel:
+        """``model_``, or its int8 copy (made once, on the CPU) when ``precision="int8"``."""
+        if self.precision != "int8":
+            return self.model_
+        if self.device_.type != "cpu":
+            raise ValueError(f"precision='int8' runs on the CPU; on {self.device_.type} use 'bf16' or 'fp16'.")
+        if getattr(self, "_quantized", None) is None:
+            self._quantized = quantized_copy(self.model_)
+        return self._quantized
+
     def _logits(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
         texts = check_texts(X)
         logits, encoded = predict_logits(
-            self.model_,
+            self._inference_model(),
             self._builder,
             texts,
             self._label_texts(),

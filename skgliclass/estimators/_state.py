@@ -22,7 +22,7 @@ from skgliclass.persistence import load_state, state_dict_for_saving
 __all__ = ["LIVE_ATTRIBUTES", "dump_model", "restore_model"]
 
 # Attributes rebuilt on load rather than stored.
-LIVE_ATTRIBUTES = ("model_", "tokenizer_", "config_", "device_", "_builder", "_label_cache")
+LIVE_ATTRIBUTES = ("model_", "tokenizer_", "config_", "device_", "_builder", "_label_cache", "_quantized")
 
 
 def dump_model(model: GLiClassModel, tokenizer: Any, device: torch.device) -> dict[str, Any]:

@@ -119,8 +119,9 @@ class GLiClassifier(GLiClassEstimator):
         most 1024.
     device : str, default="auto"
         ``"auto"`` picks cuda, then mps, then cpu.
-    precision : {"auto", "fp32", "bf16", "fp16"}, default="fp32"
-        Mixed precision for prediction on CUDA.
+    precision : {"auto", "fp32", "bf16", "fp16", "int8"}, default="fp32"
+        Prediction precision: mixed precision on CUDA (``"auto"``: bf16 where supported, else fp16);
+        ``"int8"``: on the CPU, Linear layers run with dynamic int8 quantization. Training is fp32.
     random_state : int, RandomState or None, default=None
         Seeds the head, the shuffling and dropout; an int makes CPU fits repeatable.
     verbose : int, default=0
@@ -346,7 +347,7 @@ class GLiClassifier(GLiClassEstimator):
             if self.lora_r is not None:
                 merge_lora(self.model_)
         self.model_.eval()
-        self._label_cache = {}
+        self._label_cache, self._quantized = {}, None
         return self
 
     def _check_without_targets(self) -> None:
