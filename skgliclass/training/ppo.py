@@ -25,9 +25,8 @@ from skgliclass.data.prompts import InputBuilder
 from skgliclass.inference import progress_bar
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import forward_batch
-from skgliclass.training.optim import build_optimizer, linear_schedule
 from skgliclass.training.rewards import Reward
-from skgliclass.training.supervised import TrainSettings
+from skgliclass.training.supervised import TrainSettings, optimizer_and_schedule
 from skgliclass.training.value import batch_mean_baseline, build_value_model
 
 __all__ = ["PPOSettings", "train_ppo"]
@@ -79,13 +78,7 @@ def train_ppo(
     n, n_labels = len(texts), len(labels)
     steps_per_epoch = math.ceil(n / settings.batch_size)
     total = steps_per_epoch * settings.epochs
-    optimizer = build_optimizer(
-        model,
-        learning_rate=settings.learning_rate,
-        encoder_learning_rate=settings.encoder_learning_rate,
-        weight_decay=settings.weight_decay,
-    )
-    schedule = linear_schedule(optimizer, total * ppo.iterations, settings.warmup_ratio)
+    optimizer, schedule = optimizer_and_schedule(model, settings, total * ppo.iterations)
     reference = None
     if ppo.kl_coef > 0:
         reference = start.to(device).eval().requires_grad_(False)  # type: ignore[union-attr]

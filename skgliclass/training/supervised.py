@@ -17,7 +17,7 @@ from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import forward_batch
 from skgliclass.training.optim import build_optimizer, linear_schedule
 
-__all__ = ["TrainSettings", "train_focal"]
+__all__ = ["TrainSettings", "optimizer_and_schedule", "train_focal"]
 
 
 @dataclass
@@ -37,6 +37,19 @@ class TrainSettings:
     shuffle_labels: bool = True
     max_grad_norm: float = 1.0
     prompt: str | None = None
+
+
+def optimizer_and_schedule(
+    model: GLiClassModel, settings: TrainSettings, updates: int
+) -> tuple[torch.optim.AdamW, torch.optim.lr_scheduler.LambdaLR]:
+    """AdamW with the backbone/head learning rates of ``settings`` and a warmup/decay over ``updates`` steps."""
+    optimizer = build_optimizer(
+        model,
+        learning_rate=settings.learning_rate,
+        encoder_learning_rate=settings.encoder_learning_rate,
+        weight_decay=settings.weight_decay,
+    )
+    return optimizer, linear_schedule(optimizer, updates, settings.warmup_ratio)
 
 
 def train_focal(
@@ -59,13 +72,7 @@ def train_focal(
     n = len(texts)
     steps_per_epoch = math.ceil(n / settings.batch_size)
     total = steps_per_epoch * settings.epochs
-    optimizer = build_optimizer(
-        model,
-        learning_rate=settings.learning_rate,
-        encoder_learning_rate=settings.encoder_learning_rate,
-        weight_decay=settings.weight_decay,
-    )
-    schedule = linear_schedule(optimizer, total, settings.warmup_ratio)
+    optimizer, schedule = optimizer_and_schedule(model, settings, total)
     history: dict[str, list[float]] = {"loss": [], "epoch_loss": [], "learning_rate": [], "epoch_seconds": []}
     target_tensor = torch.as_tensor(targets, dtype=torch.float32)
     model.train()
