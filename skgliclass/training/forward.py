@@ -8,12 +8,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from skgliclass.data.prompts import InputBuilder
+from skgliclass.data.prompts import EncodedInputs, InputBuilder
 from skgliclass.inference import chunk_inputs, label_vectors
 from skgliclass.losses import contrastive_loss
 from skgliclass.modeling.model import GLiClassModel
 
-__all__ = ["BatchOutput", "forward_batch"]
+__all__ = ["BatchOutput", "encode_batch", "forward_batch"]
 
 
 @dataclass
@@ -37,6 +37,18 @@ class BatchOutput:
     contrastive: torch.Tensor
 
 
+def encode_batch(
+    builder: InputBuilder,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    order: np.ndarray | None = None,
+    prompt: str | None = None,
+) -> EncodedInputs:
+    """Token ids of ``texts`` against ``labels`` read in ``order`` (all of them when None)."""
+    order = np.arange(len(labels)) if order is None else np.asarray(order)
+    return builder.build(list(texts), [labels[j] for j in order], prompt=prompt)
+
+
 def forward_batch(
     model: GLiClassModel,
     builder: InputBuilder,
@@ -47,14 +59,17 @@ def forward_batch(
     order: np.ndarray | None = None,
     prompt: str | None = None,
     contrastive: bool = False,
+    encoded: EncodedInputs | None = None,
 ) -> BatchOutput:
     """Score ``texts`` against all ``labels`` with gradients, reading the labels in ``order``.
 
     The model reads the labels permuted by ``order`` (so no label learns its position) and the
-    returned columns are put back into the order of ``labels``.
+    returned columns are put back into the order of ``labels``. ``encoded`` (from
+    :func:`encode_batch` with the same texts, labels, order and prompt) skips tokenising again.
     """
     order = np.arange(len(labels)) if order is None else np.asarray(order)
-    encoded = builder.build(list(texts), [labels[j] for j in order], prompt=prompt)
+    if encoded is None:
+        encoded = encode_batch(builder, texts, labels, order, prompt)
     pad_id = builder.pad_id
     vectors = None
     if encoded.label_ids is not None:

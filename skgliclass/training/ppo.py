@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from skgliclass.data.prompts import InputBuilder
 from skgliclass.inference import progress_bar
 from skgliclass.modeling.model import GLiClassModel
-from skgliclass.training.forward import forward_batch
+from skgliclass.training.forward import encode_batch, forward_batch
 from skgliclass.training.rewards import Reward
 from skgliclass.training.supervised import TrainSettings, optimizer_and_schedule
 from skgliclass.training.value import batch_mean_baseline, build_value_model
@@ -83,8 +83,7 @@ def train_ppo(
     if ppo.kl_coef > 0:
         reference = start.to(device).eval().requires_grad_(False)  # type: ignore[union-attr]
     sampler = torch.Generator(device=device).manual_seed(int(rng.integers(2**31)))
-    step = _Step(model, builder, labels, settings, ppo, device, reference, sampler)
-    value_model = ppo.value_model if ppo.learns_baseline else None
+    step = _Step(model, builder, labels, settings, ppo, device, reference, sampler, start)
     history: dict[str, list[float]] = {key: [] for key in (*TERMS, "learning_rate")}
     history.update({f"reward_{name}": [] for name, *_ in ppo.reward.components})
     history.update(epoch_reward=[], epoch_seconds=[])
@@ -94,16 +93,8 @@ def train_ppo(
         begun, rewards = time.perf_counter(), []
         for batch in np.array_split(rng.permutation(n), steps_per_epoch):
             order = rng.permutation(n_labels) if settings.shuffle_labels else np.arange(n_labels)
-            if ppo.learns_baseline and isinstance(value_model, str):
-                value_model = step.make_value_model(value_model, start, [texts[i] for i in batch], order)
-            stats = step.run(
-                [texts[i] for i in batch],
-                None if targets is None else targets[batch],
-                order,
-                optimizer,
-                schedule,
-                value_model,
-            )
+            batch_targets = None if targets is None else targets[batch]
+            stats = step.run([texts[i] for i in batch], batch_targets, order, optimizer, schedule)
             for key, value in stats.items():
                 history[key].append(value)
             history["learning_rate"].append(float(schedule.get_last_lr()[-1]))
@@ -130,13 +121,16 @@ class _Step:
         device: torch.device,
         reference: GLiClassModel | None,
         sampler: torch.Generator,
+        start: GLiClassModel | None,
     ) -> None:
         self.model, self.builder, self.labels = model, builder, labels
         self.settings, self.ppo, self.device = settings, ppo, device
-        self.reference, self.sampler = reference, sampler
+        self.reference, self.sampler, self.start = reference, sampler, start
+        # Built at the first batch (its width is the text vectors'); None: the batch-mean baseline.
+        self.value_model: torch.nn.Module | None = None
         self.value_optimizer: torch.optim.Optimizer | None = None
 
-    def forward(self, model: GLiClassModel, texts: list[str], order: np.ndarray) -> Any:
+    def forward(self, model: GLiClassModel, texts: list[str], order: np.ndarray, encoded: Any) -> Any:
         return forward_batch(
             model,
             self.builder,
@@ -144,15 +138,13 @@ class _Step:
             self.labels,
             self.device,
             order=order,
-            prompt=self.settings.prompt,
             contrastive=self.settings.contrastive_coef > 0 and model is self.model,
+            encoded=encoded,
         )
 
-    def make_value_model(self, kind: str, start: GLiClassModel | None, texts: list[str], order: np.ndarray) -> Any:
-        """Build the value model (its width read from one forward pass) and its own AdamW."""
-        with torch.no_grad():
-            width = self.forward(self.model, texts[:1], order).text.shape[-1]
-        source = start if start is not None else self.model
+    def make_value_model(self, kind: str, width: int) -> torch.nn.Module:
+        """Build the value model of ``kind`` and its own AdamW."""
+        source = self.start if self.start is not None else self.model
         value = build_value_model(
             kind, source, self.builder.tokenizer, self.builder.max_length, width, len(self.labels)
         ).to(self.device)
@@ -171,20 +163,20 @@ class _Step:
         order: np.ndarray,
         optimizer: torch.optim.Optimizer,
         schedule: Any,
-        value_model: Any,
     ) -> dict[str, float]:
         ppo, settings = self.ppo, self.settings
+        encoded = encode_batch(self.builder, texts, self.labels, order, settings.prompt)  # once per batch
         reference_logits = None
         if self.reference is not None:
             with torch.no_grad():
-                reference_logits = self.forward(self.reference, texts, order).logits.float()
+                reference_logits = self.forward(self.reference, texts, order, encoded).logits.float()
         sums: dict[str, float] = {}
         for iteration in range(ppo.iterations):
-            out = self.forward(self.model, texts, order)
+            out = self.forward(self.model, texts, order, encoded)
             logits = out.logits.float()
             if iteration == 0:
                 actions, old_logp, valid, rewards, credited, rest, parts = self.sample(texts, logits, out.mask, targets)
-                value_loss, baseline = self.baseline(value_model, out.text, texts, rest, valid)
+                value_loss, baseline = self.baseline(out.text, texts, rest, valid)
                 advantage = credited + rest - baseline
             logp = _log_prob(logits, actions, settings.label_smoothing)
             ratio = torch.exp(logp - old_logp)
@@ -247,11 +239,14 @@ class _Step:
         return actions, old_logp, valid, zero(total), credited, zero(rest), values.parts
 
     def baseline(
-        self, value_model: Any, text: torch.Tensor, texts: list[str], rewards: torch.Tensor, valid: torch.Tensor
+        self, text: torch.Tensor, texts: list[str], rewards: torch.Tensor, valid: torch.Tensor
     ) -> tuple[float, torch.Tensor]:
         """``V(s)`` for this batch (detached) and the value model's loss after its one update."""
-        if value_model is None:
+        if self.ppo.value_model is None or not self.ppo.learns_baseline:
             return 0.0, batch_mean_baseline(rewards, valid)
+        if self.value_model is None:
+            self.value_model = self.make_value_model(self.ppo.value_model, text.shape[-1])
+        value_model = self.value_model
         value_model.train()
         if not getattr(value_model, "started", False):
             weights = valid.float()
