@@ -71,10 +71,11 @@ def _chunks(lines: Iterator[str]) -> Iterator[list[str]]:
 
 
 def _rows(clf: Any, texts: list[str], proba: np.ndarray) -> Iterator[tuple[str, list[str], list[float]]]:
-    names = [str(c) for c in clf.classes_]
-    chosen = proba >= clf._thresholds() if clf.multilabel_ else np.eye(len(names), dtype=bool)[proba.argmax(1)]
-    for text, row, picks in zip(texts, proba, chosen, strict=True):
-        yield text, [n for n, pick in zip(names, picks, strict=True) if pick], [round(float(p), 6) for p in row]
+    names = np.array([str(c) for c in clf.classes_])
+    decided = clf._decide(proba)  # the estimator's own predict rule
+    for text, row, decision in zip(texts, proba, decided, strict=True):
+        chosen = names[decision.astype(bool)].tolist() if clf.multilabel_ else [str(decision)]
+        yield text, chosen, [round(float(p), 6) for p in row]
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:

@@ -237,7 +237,10 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         >>> clf.predict(["The striker scored twice.", "The senate voted."]).tolist()
         ['sport', 'politics']
         """
-        proba = self.predict_proba(X)
+        return self._decide(self.predict_proba(X))
+
+    def _decide(self, proba: np.ndarray) -> np.ndarray:
+        """``predict``'s rule applied to probabilities already computed."""
         if self.multilabel_:
             return (proba >= self._thresholds()).astype(np.int64)
         return self.classes_[proba.argmax(axis=1)]
