@@ -297,10 +297,11 @@ class GLiClassifier(GLiClassEstimator):
         True
         """
         self._check_params()
+        ppo = self._ppo_settings() if self.method == "ppo" else None
         if X is None:
             raise ValueError("GLiClassifier.fit needs training texts X.")
         if y is None:
-            self._check_without_targets()
+            self._check_without_targets(ppo)
         previous = (self.classes_.tolist(), self.model_) if self.warm_start and hasattr(self, "model_") else None
         texts, targets = self._fit_classes(X, y)
         if targets is None:
@@ -317,8 +318,11 @@ class GLiClassifier(GLiClassEstimator):
             else:
                 model, tokenizer = self._new_model()
             self._setup_inference(model, tokenizer)
-            ppo = self.method == "ppo"
-            start = copy.deepcopy(self.model_) if ppo and (self.kl_coef > 0 or self.value_model == "encoder") else None
+            start = (
+                copy.deepcopy(self.model_)
+                if ppo is not None and (ppo.kl_coef > 0 or ppo.value_model == "encoder")
+                else None
+            )
             if self.lora_r is not None:
                 add_lora(self.model_, self.lora_r, self.lora_alpha, self.lora_dropout, self.lora_target_modules)
             settings = TrainSettings(
@@ -337,10 +341,8 @@ class GLiClassifier(GLiClassEstimator):
             )
             rng = np.random.default_rng(seed)
             common = (self.model_, self._builder, texts, matrix, self._label_texts(), settings)
-            if ppo:
-                self.history_ = train_ppo(
-                    *common, self._ppo_settings(), rng, self.device_, start=start, progress=bool(self.verbose)
-                )
+            if ppo is not None:
+                self.history_ = train_ppo(*common, ppo, rng, self.device_, start=start, progress=bool(self.verbose))
             else:
                 self.history_ = train_focal(*common, rng, self.device_, progress=bool(self.verbose))
             del start
@@ -350,14 +352,14 @@ class GLiClassifier(GLiClassEstimator):
         self._label_cache, self._quantized = {}, None
         return self
 
-    def _check_without_targets(self) -> None:
+    def _check_without_targets(self, ppo: PPOSettings | None) -> None:
         """``fit(X)`` alone is PPO learning from a reward function, with the classes from ``labels``."""
-        if self.method != "ppo":
+        if ppo is None:
             raise ValueError(
                 "GLiClassifier.fit needs targets y (labels, label lists or an indicator matrix); "
                 "only method='ppo' with a reward function can learn without them."
             )
-        if make_reward(self.reward).needs_targets:
+        if ppo.reward.needs_targets:
             raise ValueError(
                 f"reward={self.reward!r} compares predictions with y, but y is None; pass y, or give "
                 "reward=a function reward(texts, actions, probs) to learn from feedback alone."
