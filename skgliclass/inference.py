@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import copy
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from skgliclass.data.prompts import Chunk, EncodedInputs, InputBuilder
 from skgliclass.modeling.model import GLiClassModel
@@ -55,11 +58,6 @@ def quantized_copy(model: GLiClassModel) -> GLiClassModel:
     Weights are quantized once, per output channel (per-tensor scales lost 6 points of zero-shot
     accuracy on BBC); activations are quantized per batch, so nothing needs calibrating.
     """
-    import copy
-    import warnings
-
-    from torch import nn
-
     quantized = copy.deepcopy(model).cpu().eval()
     qconfig = torch.ao.quantization.per_channel_dynamic_qconfig
     with warnings.catch_warnings():  # torch points eager quantization users at torchao; it still works
