@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import copy
-import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from skgliclass.data.prompts import Chunk, EncodedInputs, InputBuilder
 from skgliclass.modeling.model import GLiClassModel
@@ -18,11 +15,11 @@ from skgliclass.modeling.model import GLiClassModel
 __all__ = [
     "autocast_context",
     "chunk_inputs",
+    "cpu_supports_bf16",
     "label_vectors",
     "pad_batch",
     "predict_logits",
     "progress_bar",
-    "quantized_copy",
     "resolve_device",
 ]
 
@@ -42,27 +39,25 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     return resolved
 
 
+def cpu_supports_bf16() -> bool:
+    """Whether this CPU has native bf16 arithmetic (AVX512-BF16 or AMX), where bf16 autocast pays off."""
+    check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
+    return bool(check is not None and check())
+
+
 def autocast_context(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
-    """Mixed precision on CUDA (``"auto"`` means bf16 where supported, else fp16); fp32 elsewhere."""
-    if device.type != "cuda" or precision == "fp32":
-        return contextlib.nullcontext()
-    if precision == "auto":
-        precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
-    return torch.autocast("cuda", dtype=dtype)
+    """The autocast of ``precision`` on ``device``; a no-op for fp32, int8 and where it would not help.
 
-
-def quantized_copy(model: GLiClassModel) -> GLiClassModel:
-    """A CPU copy of ``model`` whose Linear layers run in int8 (torch's dynamic quantization).
-
-    Weights are quantized once, per output channel (per-tensor scales lost 6 points of zero-shot
-    accuracy on BBC); activations are quantized per batch, so nothing needs calibrating.
+    CUDA: ``"auto"`` is bf16 where supported, else fp16. CPU: bf16 (``"bf16"``, or ``"auto"`` on
+    CPUs with native bf16); ``"fp16"`` stays fp32 there, as CPUs have no fast fp16 matrix products.
     """
-    quantized = copy.deepcopy(model).cpu().eval()
-    qconfig = torch.ao.quantization.per_channel_dynamic_qconfig
-    with warnings.catch_warnings():  # torch points eager quantization users at torchao; it still works
-        warnings.simplefilter("ignore")
-        return torch.ao.quantization.quantize_dynamic(quantized, {nn.Linear: qconfig})
+    if device.type == "cuda" and precision in ("auto", "bf16", "fp16"):
+        if precision == "auto":
+            precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        return torch.autocast("cuda", dtype={"bf16": torch.bfloat16, "fp16": torch.float16}[precision])
+    if device.type == "cpu" and (precision == "bf16" or (precision == "auto" and cpu_supports_bf16())):
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 def pad_batch(rows: Sequence[list[int]], pad_id: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:

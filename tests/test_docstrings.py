@@ -9,9 +9,11 @@ import pytest
 import skgliclass
 from skgliclass.datasets import load_bbc_news
 from skgliclass.estimators._base import GLiClassEstimator
+from skgliclass.quantize import Int8Linear, quantized_copy
 
 PUBLIC = [skgliclass.GLiClassifier, skgliclass.GLiClassZeroShot, skgliclass.GLiClassConfig]
 PUBLIC += [GLiClassEstimator, skgliclass.clear_cache, load_bbc_news]  # the base holds predict, predict_proba, ...
+PUBLIC += [Int8Linear, quantized_copy]
 
 
 @pytest.mark.parametrize("obj", PUBLIC, ids=lambda o: o.__name__)

@@ -16,10 +16,11 @@ from skgliclass._cache import cached
 from skgliclass.data.prompts import InputBuilder
 from skgliclass.estimators._state import LIVE_ATTRIBUTES, dump_model, restore_model
 from skgliclass.estimators._validation import Targets, check_labels, check_positive_int, check_targets, check_texts
-from skgliclass.inference import predict_logits, quantized_copy, resolve_device
+from skgliclass.inference import predict_logits, resolve_device
 from skgliclass.modeling.builder import new_model
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.persistence import is_gliclass_checkpoint, load_pretrained, resolve_folder, save_pretrained
+from skgliclass.quantize import quantized_copy
 
 __all__ = ["DEFAULT_MODEL_ID", "GLiClassEstimator", "default_model_path", "load_model"]
 
