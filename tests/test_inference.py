@@ -104,6 +104,11 @@ def test_pad_batch_right_pads_with_mask():
     ids, mask = pad_batch([[5, 6, 7], [8]], pad_id=0, device=torch.device("cpu"))
     assert ids.tolist() == [[5, 6, 7], [8, 0, 0]]
     assert mask.tolist() == [[1, 1, 1], [1, 0, 0]]
+    assert ids.dtype == mask.dtype == torch.long
+    ids, mask = pad_batch([[3], [4]], pad_id=99, device=torch.device("cpu"))
+    assert ids.tolist() == [[3], [4]] and mask.tolist() == [[1], [1]]
+    ids, _ = pad_batch([[1], [2, 3]], pad_id=99, device=torch.device("cpu"))
+    assert ids.tolist() == [[1, 99], [2, 3]]
 
 
 def test_bi_encoder_label_vectors_are_cached(tiny_encoder_dir):

@@ -45,8 +45,9 @@ class GLiClassZeroShot(GLiClassEstimator):
     device : str, default="auto"
         ``"auto"`` picks cuda, then mps, then cpu.
     precision : {"auto", "fp32", "bf16", "fp16", "int8"}, default="fp32"
-        Mixed precision on CUDA (``"auto"``: bf16 where supported, else fp16). ``"int8"``: on the CPU,
-        Linear layers run with dynamic int8 quantization (faster, probabilities within about 0.02).
+        Prediction precision (training is fp32). ``"bf16"``/``"fp16"``: autocast on CUDA, bf16 also on
+        the CPU; ``"auto"``: bf16 where the device has it natively (fp16 on older GPUs, fp32 on older
+        CPUs). ``"int8"``: on the CPU, the backbone's Linear layers run as int8 products.
     verbose : int, default=0
         0 is silent; 1 shows progress bars.
 
