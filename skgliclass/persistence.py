@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -15,7 +17,14 @@ from skgliclass._logging import quiet_transformers
 from skgliclass.config import GLiClassConfig
 from skgliclass.modeling.model import GLiClassModel
 
-__all__ = ["is_gliclass_checkpoint", "load_pretrained", "resolve_folder", "save_pretrained", "state_dict_for_saving"]
+__all__ = [
+    "is_gliclass_checkpoint",
+    "load_pretrained",
+    "resolve_folder",
+    "save_pretrained",
+    "state_dict_for_saving",
+    "write_atomic",
+]
 
 WEIGHTS_FILES = ("model.safetensors", "pytorch_model.bin")
 # Keys the reference also ignores: old position buffers of some backbones.
@@ -53,10 +62,28 @@ def _read_weights(folder: Path) -> dict[str, torch.Tensor]:
     for name in WEIGHTS_FILES:
         path = folder / name
         if path.is_file():
-            if name.endswith(".safetensors"):
-                return load_file(path)
-            return torch.load(path, map_location="cpu", weights_only=True)
+            try:
+                if name.endswith(".safetensors"):
+                    return load_file(path)
+                return torch.load(path, map_location="cpu", weights_only=True)
+            except Exception as error:  # safetensors, pickle and zip each raise their own kind
+                raise ValueError(
+                    f"{path} is truncated or corrupted and cannot be read ({type(error).__name__}: {error}); "
+                    "copy or save the checkpoint again."
+                ) from error
     raise ValueError(f"{folder} holds no weights: expected one of {', '.join(WEIGHTS_FILES)}.")
+
+
+def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
+    """Run ``write(temporary_path)`` beside ``path``, then rename: readers see the old file or the new one."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(temporary)
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())  # on disk before the rename makes it visible
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def load_pretrained(name_or_path: str | os.PathLike[str]) -> tuple[GLiClassModel, PreTrainedTokenizerBase]:
@@ -169,7 +196,13 @@ def save_pretrained(
     """
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    save_file(state_dict_for_saving(model), str(folder / "model.safetensors"), metadata={"format": "pt"})
-    (folder / "config.json").write_text(model.config.to_json_string(), encoding="utf-8")
-    tokenizer.save_pretrained(folder)
+    state = state_dict_for_saving(model)
+    # Each file is written under a temporary name and renamed: an interrupted save leaves no torn file.
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".tokenizer-") as tmp:
+        tokenizer.save_pretrained(tmp)
+        for path in Path(tmp).iterdir():
+            if path.is_file():
+                os.replace(path, folder / path.name)
+    write_atomic(folder / "model.safetensors", lambda p: save_file(state, str(p), metadata={"format": "pt"}))
+    write_atomic(folder / "config.json", lambda p: p.write_text(model.config.to_json_string(), encoding="utf-8"))
     return folder

@@ -48,7 +48,10 @@ def read_lines(paths: Sequence[str]) -> Iterator[str]:
 
 
 def write_meta(directory: Path, meta: dict[str, Any]) -> None:
-    (directory / META_FILE).write_text(json.dumps(meta, indent=1, ensure_ascii=False), encoding="utf-8")
+    from skgliclass.persistence import write_atomic  # torch stays unimported for --help and usage errors
+
+    text = json.dumps(meta, indent=1, ensure_ascii=False)
+    write_atomic(directory / META_FILE, lambda path: path.write_text(text, encoding="utf-8"))
 
 
 def read_meta(model: str | None) -> dict[str, Any]:
