@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ from skgliclass.estimators._base import GLiClassEstimator, load_model
 from skgliclass.estimators._validation import check_number, check_optional_choice, check_positive_int
 from skgliclass.losses import IGNORE_INDEX
 from skgliclass.modeling.builder import replace_head
+from skgliclass.training.loop import BAD_BATCH, LoopSettings, fingerprint
 from skgliclass.training.lora import add_lora, merge_lora
 from skgliclass.training.ppo import CREDIT, SAMPLING, PPOSettings, train_ppo
 from skgliclass.training.rewards import make_reward
@@ -120,14 +122,26 @@ class GLiClassifier(GLiClassEstimator):
     device : str, default="auto"
         ``"auto"`` picks cuda, then mps, then cpu.
     precision : {"auto", "fp32", "bf16", "fp16", "int8"}, default="fp32"
-        Prediction precision: mixed precision on CUDA (``"auto"``: bf16 where supported, else fp16);
-        ``"int8"``: on the CPU, Linear layers run with dynamic int8 quantization. Training is fp32.
+        Prediction precision (training is fp32). ``"bf16"``/``"fp16"``: autocast on CUDA, bf16 also on
+        the CPU; ``"auto"``: bf16 where the device has it natively (fp16 on older GPUs, fp32 on older
+        CPUs). ``"int8"``: on the CPU, the backbone's Linear layers run as int8 products.
     random_state : int, RandomState or None, default=None
         Seeds the head, the shuffling and dropout; an int makes CPU fits repeatable.
     verbose : int, default=0
         0 is silent; 1 shows progress bars with the loss.
     warm_start : bool, default=False
         Continue from the previous fit's weights when the classes are unchanged.
+    on_bad_batch : {"raise", "skip"}, default="raise"
+        A batch whose loss or gradient is NaN or infinite: ``"raise"`` stops the fit with a
+        ``FloatingPointError`` naming the step (the weights are those before that update);
+        ``"skip"`` drops the batch and goes on (the steps skipped are in ``history_["skipped_batches"]``).
+    checkpoint_dir : str or None, default=None
+        Save the training state there every ``checkpoint_every`` steps (the newest 3 are kept).
+    checkpoint_every : int, default=100
+        Steps between checkpoints.
+    resume : bool, default=False
+        Continue from the newest checkpoint in ``checkpoint_dir`` when it comes from the same data
+        and settings (else a ``ValueError``); with none there, start afresh.
 
     Attributes
     ----------
@@ -200,6 +214,10 @@ class GLiClassifier(GLiClassEstimator):
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
         warm_start: bool = False,
+        on_bad_batch: str = "raise",
+        checkpoint_dir: str | None = None,
+        checkpoint_every: int = 100,
+        resume: bool = False,
     ) -> None:
         self.model = model
         self.architecture = architecture
@@ -240,6 +258,10 @@ class GLiClassifier(GLiClassEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.on_bad_batch = on_bad_batch
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
+        self.resume = resume
 
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> None:
@@ -249,6 +271,12 @@ class GLiClassifier(GLiClassEstimator):
         check_optional_choice("scorer", self.scorer, SCORER_NAMES, optional=True)
         check_optional_choice("method", self.method, METHODS)
         check_positive_int("epochs", self.epochs)
+        check_optional_choice("on_bad_batch", self.on_bad_batch, BAD_BATCH)
+        check_positive_int("checkpoint_every", self.checkpoint_every)
+        if self.checkpoint_dir is not None and not isinstance(self.checkpoint_dir, (str, os.PathLike)):
+            raise ValueError(f"checkpoint_dir must be a folder path or None, got {self.checkpoint_dir!r}.")
+        if self.resume and self.checkpoint_dir is None:
+            raise ValueError("resume=True continues from checkpoint_dir, which is None; set checkpoint_dir.")
         for name in ("learning_rate", "encoder_learning_rate"):
             check_number(name, getattr(self, name), low=0.0, low_open=True)
         check_number("weight_decay", self.weight_decay, low=0.0)
@@ -341,16 +369,34 @@ class GLiClassifier(GLiClassEstimator):
             )
             rng = np.random.default_rng(seed)
             common = (self.model_, self._builder, texts, matrix, self._label_texts(), settings)
+            loop = LoopSettings(
+                on_bad_batch=self.on_bad_batch,
+                checkpoint_dir=None if self.checkpoint_dir is None else os.fspath(self.checkpoint_dir),
+                checkpoint_every=self.checkpoint_every,
+                resume=self.resume,
+                fingerprint=self._fingerprint(texts, matrix),
+            )
+            progress = bool(self.verbose)
             if ppo is not None:
-                self.history_ = train_ppo(*common, ppo, rng, self.device_, start=start, progress=bool(self.verbose))
+                self.history_ = train_ppo(*common, ppo, rng, self.device_, start=start, progress=progress, loop=loop)
             else:
-                self.history_ = train_focal(*common, rng, self.device_, progress=bool(self.verbose))
+                self.history_ = train_focal(*common, rng, self.device_, progress=progress, loop=loop)
             del start
             if self.lora_r is not None:
                 merge_lora(self.model_)
         self.model_.eval()
         self._label_cache, self._quantized = {}, None
         return self
+
+    def _fingerprint(self, texts: list[str], matrix: np.ndarray | None) -> str:
+        """What a checkpoint must match to be resumed: the data, the classes and the training settings.
+
+        The seed is not part of it: the checkpoint carries the weights and every random state.
+        """
+        ignored = {"verbose", "checkpoint_dir", "checkpoint_every", "resume", "device", "precision", "threshold"}
+        settings = {name: value for name, value in self.get_params(deep=False).items() if name not in ignored}
+        data = None if matrix is None else matrix.tobytes()
+        return fingerprint(texts, data, self.classes_.tolist(), settings)
 
     def _check_without_targets(self, ppo: PPOSettings | None) -> None:
         """``fit(X)`` alone is PPO learning from a reward function, with the classes from ``labels``."""

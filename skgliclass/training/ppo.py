@@ -11,7 +11,6 @@ and entries a user reward left NaN never count.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -22,9 +21,9 @@ import torch
 import torch.nn.functional as F
 
 from skgliclass.data.prompts import InputBuilder
-from skgliclass.inference import progress_bar
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import encode_batch, forward_batch
+from skgliclass.training.loop import LoopSettings, check_finite, run_epochs
 from skgliclass.training.rewards import Reward
 from skgliclass.training.supervised import TrainSettings, optimizer_and_schedule
 from skgliclass.training.value import batch_mean_baseline, build_value_model
@@ -68,6 +67,7 @@ def train_ppo(
     device: torch.device,
     start: GLiClassModel | None = None,
     progress: bool = False,
+    loop: LoopSettings | None = None,
 ) -> dict[str, list[float]]:
     """Fine-tune ``model`` in place with PPO; returns the per-step and per-epoch history.
 
@@ -76,8 +76,7 @@ def train_ppo(
     reference and the source of the value encoder; needed only when either is used.
     """
     n, n_labels = len(texts), len(labels)
-    steps_per_epoch = math.ceil(n / settings.batch_size)
-    total = steps_per_epoch * settings.epochs
+    total = math.ceil(n / settings.batch_size) * settings.epochs
     optimizer, schedule = optimizer_and_schedule(model, settings, total * ppo.iterations)
     reference = None
     if ppo.kl_coef > 0:
@@ -87,23 +86,34 @@ def train_ppo(
     history: dict[str, list[float]] = {key: [] for key in (*TERMS, "learning_rate")}
     history.update({f"reward_{name}": [] for name, *_ in ppo.reward.components})
     history.update(epoch_reward=[], epoch_seconds=[])
+
+    def train_batch(batch: np.ndarray) -> dict[str, float]:
+        order = rng.permutation(n_labels) if settings.shuffle_labels else np.arange(n_labels)
+        batch_targets = None if targets is None else targets[batch]
+        stats = step.run([texts[i] for i in batch], batch_targets, order, optimizer, schedule)
+        return {**stats, "learning_rate": float(schedule.get_last_lr()[-1])}
+
+    def end_epoch(stats: list[dict[str, float]], seconds: float) -> None:
+        history["epoch_reward"].append(float(np.nanmean([s["reward"] for s in stats])) if stats else math.nan)
+        history["epoch_seconds"].append(seconds)
+
     model.train()
-    bar = progress_bar(total, progress, "fit (ppo)")
-    for _ in range(settings.epochs):
-        begun, rewards = time.perf_counter(), []
-        for batch in np.array_split(rng.permutation(n), steps_per_epoch):
-            order = rng.permutation(n_labels) if settings.shuffle_labels else np.arange(n_labels)
-            batch_targets = None if targets is None else targets[batch]
-            stats = step.run([texts[i] for i in batch], batch_targets, order, optimizer, schedule)
-            for key, value in stats.items():
-                history[key].append(value)
-            history["learning_rate"].append(float(schedule.get_last_lr()[-1]))
-            rewards.append(stats["reward"])
-            bar.update(1)
-            bar.set_postfix({key: f"{value:.3f}" for key, value in stats.items()}, refresh=False)
-        history["epoch_reward"].append(float(np.nanmean(rewards)))
-        history["epoch_seconds"].append(time.perf_counter() - begun)
-    bar.close()
+    run_epochs(
+        train_batch,
+        n=n,
+        epochs=settings.epochs,
+        batch_size=settings.batch_size,
+        rng=rng,
+        model=model,
+        history=history,
+        end_epoch=end_epoch,
+        state=lambda: step.state(optimizer, schedule),
+        load_state=lambda state: step.load_state(state, optimizer, schedule),
+        zero_grad=lambda: step.zero_grad(optimizer),
+        loop=loop or LoopSettings(),
+        progress=progress,
+        desc="fit (ppo)",
+    )
     model.eval()
     return history
 
@@ -129,6 +139,7 @@ class _Step:
         # Built at the first batch (its width is the text vectors'); None: the batch-mean baseline.
         self.value_model: torch.nn.Module | None = None
         self.value_optimizer: torch.optim.Optimizer | None = None
+        self.value_width = 0
 
     def forward(self, model: GLiClassModel, texts: list[str], order: np.ndarray, encoded: Any) -> Any:
         return forward_batch(
@@ -155,6 +166,36 @@ class _Step:
             groups.append({"params": backbone, "lr": self.settings.encoder_learning_rate})
         self.value_optimizer = torch.optim.AdamW(groups, weight_decay=self.settings.weight_decay)
         return value
+
+    def state(self, optimizer: torch.optim.Optimizer, schedule: Any) -> dict[str, Any]:
+        """Everything a checkpoint needs to continue this PPO fit."""
+        state: dict[str, Any] = {
+            "optimizer": optimizer.state_dict(),
+            "schedule": schedule.state_dict(),
+            "sampler": self.sampler.get_state(),
+        }
+        if self.value_model is not None:
+            state["value_width"] = self.value_width
+            state["value_model"] = self.value_model.state_dict()
+            state["value_optimizer"] = self.value_optimizer.state_dict()  # type: ignore[union-attr]
+        return state
+
+    def load_state(self, state: dict[str, Any], optimizer: torch.optim.Optimizer, schedule: Any) -> None:
+        """Continue from :meth:`state`'s output (the value model is rebuilt first when there was one)."""
+        optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["schedule"])
+        self.sampler.set_state(state["sampler"])
+        if "value_model" in state:
+            self.value_model = self.make_value_model(self.ppo.value_model, state["value_width"])  # type: ignore[arg-type]
+            self.value_model.load_state_dict(state["value_model"])
+            self.value_model.started = True
+            self.value_optimizer.load_state_dict(state["value_optimizer"])  # type: ignore[union-attr]
+
+    def zero_grad(self, optimizer: torch.optim.Optimizer) -> None:
+        """Clear the gradients a failed batch left behind."""
+        optimizer.zero_grad(set_to_none=True)
+        if self.value_optimizer is not None:
+            self.value_optimizer.zero_grad(set_to_none=True)
 
     def run(
         self,
@@ -188,9 +229,11 @@ class _Step:
             loss = policy_loss - ppo.entropy_coef * entropy + settings.contrastive_coef * out.contrastive
             if kl is not None:
                 loss = loss + ppo.kl_coef * kl
+            check_finite(loss, f"the loss of update {iteration + 1}")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), settings.max_grad_norm)
+            norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), settings.max_grad_norm)
+            check_finite(norm, f"the gradient norm of update {iteration + 1}")
             optimizer.step()
             schedule.step()
             terms = {
@@ -245,7 +288,8 @@ class _Step:
         if self.ppo.value_model is None or not self.ppo.learns_baseline:
             return 0.0, batch_mean_baseline(rewards, valid)
         if self.value_model is None:
-            self.value_model = self.make_value_model(self.ppo.value_model, text.shape[-1])
+            self.value_width = text.shape[-1]
+            self.value_model = self.make_value_model(self.ppo.value_model, self.value_width)
         value_model = self.value_model
         value_model.train()
         if not getattr(value_model, "started", False):

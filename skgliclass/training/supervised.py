@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 
 from skgliclass.data.prompts import InputBuilder
-from skgliclass.inference import progress_bar
 from skgliclass.losses import focal_loss
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import forward_batch
+from skgliclass.training.loop import LoopSettings, check_finite, run_epochs
 from skgliclass.training.optim import build_optimizer, linear_schedule
 
 __all__ = ["TrainSettings", "optimizer_and_schedule", "train_focal"]
@@ -62,43 +62,60 @@ def train_focal(
     rng: np.random.Generator,
     device: torch.device,
     progress: bool = False,
+    loop: LoopSettings | None = None,
 ) -> dict[str, list[float]]:
     """Fine-tune ``model`` in place on ``texts`` against ``targets`` ``(n, C)`` (1, 0, or -100 for unknown).
 
     Every step scores a batch of texts against all labels (in a fresh random order when
     ``shuffle_labels``, so no label learns its position). Returns the history: loss per step,
-    mean loss per epoch, learning rates and seconds per epoch.
+    mean loss per epoch, learning rates and seconds per epoch. ``loop`` sets what happens on
+    bad batches, and checkpoints.
     """
     n = len(texts)
-    steps_per_epoch = math.ceil(n / settings.batch_size)
-    total = steps_per_epoch * settings.epochs
-    optimizer, schedule = optimizer_and_schedule(model, settings, total)
+    optimizer, schedule = optimizer_and_schedule(model, settings, settings.epochs * math.ceil(n / settings.batch_size))
     history: dict[str, list[float]] = {"loss": [], "epoch_loss": [], "learning_rate": [], "epoch_seconds": []}
     target_tensor = torch.as_tensor(targets, dtype=torch.float32)
+
+    def train_batch(batch: np.ndarray) -> dict[str, float]:
+        order = rng.permutation(len(labels)) if settings.shuffle_labels else np.arange(len(labels))
+        loss = _step_loss(
+            model, builder, [texts[i] for i in batch], labels, target_tensor[batch], order, settings, device
+        )
+        check_finite(loss, "the loss")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        check_finite(torch.nn.utils.clip_grad_norm_(model.parameters(), settings.max_grad_norm), "the gradient norm")
+        optimizer.step()
+        schedule.step()
+        return {"loss": float(loss.detach()), "learning_rate": float(schedule.get_last_lr()[-1])}
+
+    def end_epoch(stats: list[dict[str, float]], seconds: float) -> None:
+        history["epoch_loss"].append(float(np.mean([s["loss"] for s in stats])) if stats else math.nan)
+        history["epoch_seconds"].append(seconds)
+
     model.train()
-    bar = progress_bar(total, progress, "fit")
-    for _ in range(settings.epochs):
-        start, losses = time.perf_counter(), []
-        for batch in np.array_split(rng.permutation(n), steps_per_epoch):
-            order = rng.permutation(len(labels)) if settings.shuffle_labels else np.arange(len(labels))
-            loss = _step_loss(
-                model, builder, [texts[i] for i in batch], labels, target_tensor[batch], order, settings, device
-            )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), settings.max_grad_norm)
-            optimizer.step()
-            schedule.step()
-            losses.append(float(loss.detach()))
-            history["loss"].append(losses[-1])
-            history["learning_rate"].append(float(schedule.get_last_lr()[-1]))
-            bar.update(1)
-            bar.set_postfix(loss=f"{losses[-1]:.4f}")
-        history["epoch_loss"].append(float(np.mean(losses)))
-        history["epoch_seconds"].append(time.perf_counter() - start)
-    bar.close()
+    run_epochs(
+        train_batch,
+        n=n,
+        epochs=settings.epochs,
+        batch_size=settings.batch_size,
+        rng=rng,
+        model=model,
+        history=history,
+        end_epoch=end_epoch,
+        state=lambda: {"optimizer": optimizer.state_dict(), "schedule": schedule.state_dict()},
+        load_state=lambda state: _load_optimizer(optimizer, schedule, state),
+        zero_grad=lambda: optimizer.zero_grad(set_to_none=True),
+        loop=loop or LoopSettings(),
+        progress=progress,
+    )
     model.eval()
     return history
+
+
+def _load_optimizer(optimizer: torch.optim.Optimizer, schedule: Any, state: dict[str, Any]) -> None:
+    optimizer.load_state_dict(state["optimizer"])
+    schedule.load_state_dict(state["schedule"])
 
 
 def _step_loss(
