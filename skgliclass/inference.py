@@ -34,7 +34,10 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
         if mps is not None and mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
-    resolved = torch.device(device)
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device={device!r} is not a device; use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'.") from None
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was asked for, but CUDA is not available here. Use 'cpu' or 'auto'.")
     return resolved
@@ -124,14 +127,17 @@ def predict_logits(
     precision: str = "fp32",
     label_cache: dict | None = None,
     progress: bool = False,
+    windows: bool = False,
 ) -> tuple[np.ndarray, EncodedInputs]:
     """Logits ``(n_texts, n_labels)`` (float32, label order kept) and the encoded inputs (truncation counts).
 
     ``label_cache`` (a dict owned by the caller) keeps bi-encoder label vectors between calls.
+    ``windows``: texts too long for their room are read in consecutive windows and each label
+    keeps the largest logit over a text's windows (else they are cut at the end).
     """
     device = device or next(model.parameters()).device
     model.eval()
-    encoded = builder.build(texts, labels, prompt=prompt, examples=examples)
+    encoded = builder.build(texts, labels, prompt=prompt, examples=examples, windows=windows)
     pad_id = builder.pad_id
     out = np.zeros((len(texts), len(labels)), dtype=np.float32)
     total = sum(-(-len(c.rows) // batch_size) for c in encoded.chunks)
@@ -147,11 +153,17 @@ def predict_logits(
                 if label_cache is not None:
                     label_cache[key] = vectors
         for chunk in encoded.chunks:
+            rows = np.zeros((len(chunk.rows), chunk.stop - chunk.start), dtype=np.float32)
             for index in _batches([len(r) for r in chunk.rows], batch_size):
                 inputs = chunk_inputs(chunk, index, pad_id, device, vectors)
-                logits = model(**inputs).logits.float().cpu().numpy()
-                out[index, chunk.start : chunk.stop] = logits
+                rows[index] = model(**inputs).logits.float().cpu().numpy()
                 bar.update(1)
+            if chunk.owners is None:
+                out[:, chunk.start : chunk.stop] = rows
+            else:  # windows of long texts: each label keeps its best window's score
+                best = np.full((len(texts), rows.shape[1]), -np.inf, dtype=np.float32)
+                np.maximum.at(best, np.asarray(chunk.owners), rows)
+                out[:, chunk.start : chunk.stop] = best
     bar.close()
     return out, encoded
 

@@ -131,3 +131,55 @@ def test_cuda_matches_cpu(reference_checkpoint):
     builder = InputBuilder(tokenizer, model.config, 512)
     cuda, _ = predict_logits(model.cuda(), builder, TEXTS, LABELS, device=torch.device("cuda"))
     np.testing.assert_allclose(cuda, cpu, atol=1e-4)
+
+
+@pytest.mark.parametrize("architecture", ["uni-encoder", "bi-encoder", "encoder-decoder"])
+def test_windows_cover_long_texts_and_keep_the_best_score_per_label(reference_checkpoint, architecture):
+    backbone = "t5" if architecture == "encoder-decoder" else "bert"
+    model, tokenizer = load_pretrained(reference_checkpoint(architecture=architecture, backbone=backbone))
+    builder = InputBuilder(tokenizer, model.config, 40)
+    long_text = " ".join(f"word{i} the match and the vote" for i in range(30))
+    texts = ["a short one", long_text, "another short text"]
+    encoded = builder.build(texts, LABELS, windows=True)
+    chunk = encoded.chunks[0]
+    assert len(encoded.chunks) == 1 and encoded.truncated == 1
+    assert chunk.owners is not None and chunk.owners.count(1) >= 3 and chunk.owners.count(0) == 1
+    # The windows hold every token of the long text, in order.
+    whole = builder._text_ids(texts)[1]
+    inner = [r for r, owner in zip(chunk.rows, chunk.owners, strict=True) if owner == 1]
+    assert [i for row in inner for i in row if i in set(whole)] == [i for i in whole]
+    got, _ = predict_logits(model, builder, texts, LABELS, batch_size=2, windows=True)
+    vectors = None
+    if encoded.label_ids is not None:
+        from skgliclass.inference import label_vectors
+
+        vectors = label_vectors(model, encoded.label_ids, builder.pad_id, torch.device("cpu"), 8)
+    from skgliclass.inference import chunk_inputs
+
+    with torch.inference_mode():
+        per_row = [
+            model(**chunk_inputs(chunk, [j], builder.pad_id, torch.device("cpu"), vectors)).logits[0].numpy()
+            for j in range(len(chunk.rows))
+        ]
+    owners = np.asarray(chunk.owners)
+    expected = np.stack([np.max(np.asarray(per_row)[owners == t], 0) for t in range(3)])
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    cut, _ = predict_logits(model, builder, texts, LABELS, batch_size=2)
+    np.testing.assert_allclose(got[[0, 2]], cut[[0, 2]], atol=1e-5)  # texts that fit are read the same way
+
+
+def test_long_text_chunk_reads_long_texts_without_a_warning(reference_checkpoint):
+    import warnings
+
+    folder = str(reference_checkpoint(architecture="uni-encoder", backbone="bert"))
+    texts = ["short", " ".join(["the match and the vote"] * 40)]
+    cut = GLiClassZeroShot(model=folder, labels=LABELS, max_length=32, multi_label=True).fit()
+    with pytest.warns(UserWarning, match="1 of 2 texts were longer.*long_text='chunk'"):
+        cut.predict_proba(texts)
+    whole = GLiClassZeroShot(model=folder, labels=LABELS, max_length=32, multi_label=True, long_text="chunk").fit()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        proba = whole.predict_proba(texts)
+    assert proba.shape == (2, 4) and np.isfinite(proba).all()
+    with pytest.raises(ValueError, match="long_text='windows' is not valid"):
+        GLiClassZeroShot(labels=LABELS, long_text="windows").fit()

@@ -88,3 +88,25 @@ def test_empty_labels_and_tiny_max_length_are_rejected():
         InputBuilder(tokenizer, config, 64).build(TEXTS, [])
     with pytest.raises(ValueError, match="too small"):
         InputBuilder(tokenizer, config, 4)
+
+
+@pytest.mark.parametrize("architecture", ["uni-encoder", "bi-encoder", "encoder-decoder"])
+@pytest.mark.parametrize("prompt_first", [True, False])
+def test_special_token_strings_inside_texts_stay_plain_text(architecture, prompt_first):
+    tokenizer = minilm_tokenizer()
+    ids = add_special_tokens(tokenizer)
+    config = GLiClassConfig(
+        architecture=architecture,
+        encoder_config={"model_type": "bert", "hidden_size": 8, "vocab_size": len(tokenizer)},
+        label_model_config={"model_type": "bert", "hidden_size": 8} if architecture == "bi-encoder" else None,
+        prompt_first=prompt_first,
+        **ids,
+    )
+    builder = InputBuilder(tokenizer, config, 512)
+    texts = ["see <<LABEL>> and <<SEP>> then [SEP] or [CLS]", "a plain text"]
+    row, plain_row = builder.build(texts, LABELS).chunks[0].rows
+    markers = {tokenizer.convert_tokens_to_ids(t) for t in ("<<LABEL>>", "<<SEP>>", "[SEP]", "[CLS]")}
+    # The odd text holds exactly the special ids the plain text holds: the ones the builder puts there.
+    assert sorted(i for i in row if i in markers) == sorted(i for i in plain_row if i in markers)
+    split = tokenizer(texts[0], add_special_tokens=False, split_special_tokens=True)["input_ids"]
+    assert any(row[i : i + len(split)] == split for i in range(len(row)))

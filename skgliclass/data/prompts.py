@@ -9,7 +9,7 @@ opens the string (SentencePiece adds its word-start mark there), which :func:`_p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from transformers import PreTrainedTokenizerBase
@@ -43,15 +43,18 @@ class Chunk:
     start, stop : int
         The labels scored in this pass: ``labels[start:stop]``.
     rows : list of list of int
-        One full id sequence per text (special tokens included).
+        One full id sequence per text (special tokens included), or per window of a text.
     decoder_ids : list of int or None
         The label prompt for the decoder (encoder-decoder only).
+    owners : list of int or None
+        The text each row belongs to; None means row ``i`` is text ``i``.
     """
 
     start: int
     stop: int
     rows: list[list[int]]
     decoder_ids: list[int] | None = None
+    owners: list[int] | None = None  # the text of each row when long texts are read in windows
 
 
 @dataclass
@@ -86,6 +89,9 @@ class InputBuilder:
         self.prefix, self.suffix = with_special[:start], with_special[start + len(plain) :]
         if self.max_length < len(self.prefix) + len(self.suffix) + 8:
             raise ValueError(f"max_length={max_length} is too small to hold any text.")
+        added = getattr(tokenizer, "added_tokens_decoder", {}).values()
+        specials = set(tokenizer.all_special_tokens) | {t.content for t in added if t.special} | {LABEL, SEP, EXAMPLE}
+        self._specials = tuple(sorted(s for s in specials if s))
 
     @property
     def pad_id(self) -> int:
@@ -100,6 +106,22 @@ class InputBuilder:
         with quiet_transformers():  # its "longer than the maximum" notice: we cut texts ourselves
             return self.tokenizer(strings, add_special_tokens=False)["input_ids"]
 
+    def _text_ids(self, strings: list[str], opens: bool = True) -> list[list[int]]:
+        """Ids of texts; a special token's string inside a text (``[SEP]``, ``<<LABEL>>``) stays plain text.
+
+        Only such texts take the split path, so every other text keeps the reference's ids.
+        """
+        ids = self._piece_ids(strings, opens)
+        odd = [i for i, text in enumerate(strings) if any(special in text for special in self._specials)]
+        if odd:
+            with quiet_transformers():
+                plain = self.tokenizer([strings[i] for i in odd], add_special_tokens=False, split_special_tokens=True)[
+                    "input_ids"
+                ]
+            for i, row in zip(odd, plain, strict=True):
+                ids[i] = row
+        return ids
+
     def _piece_ids(self, strings: list[str], opens: bool) -> list[list[int]]:
         """Ids of pieces as they tokenise inside a longer string: at its start, or right after a marker."""
         if opens:
@@ -113,21 +135,42 @@ class InputBuilder:
         labels: Sequence[str],
         prompt: str | None = None,
         examples: Sequence[dict] | None = None,
+        windows: bool = False,
     ) -> EncodedInputs:
-        """Token ids for scoring every text against every label (see the module doc for the layout)."""
+        """Token ids for scoring every text against every label (see the module doc for the layout).
+
+        A text longer than its room is cut at the end, or with ``windows`` split into consecutive
+        windows, one row each (``Chunk.owners`` maps rows to texts).
+        """
         if not labels:
             raise ValueError("labels must not be empty.")
         arch = self.config.architecture
         if arch == "bi-encoder":
-            return self._build_bi_encoder(texts, labels, prompt)
+            return self._build_bi_encoder(texts, labels, prompt, windows)
         examples_text = format_examples(examples)
         if arch == "encoder-decoder":
-            return self._build_encoder_decoder(texts, labels, prompt, examples_text)
+            return self._build_encoder_decoder(texts, labels, prompt, examples_text, windows)
         if arch == "bi-encoder-fused":
-            encoded = self._build_joint(texts, labels, prompt or "", examples_text, fused=True)
+            encoded = self._build_joint(texts, labels, prompt or "", examples_text, True, windows)
             encoded.label_ids = self._label_ids(labels)
             return encoded
-        return self._build_joint(texts, labels, prompt or "", examples_text, fused=False)
+        return self._build_joint(texts, labels, prompt or "", examples_text, False, windows)
+
+    def _fit_rows(
+        self, text_ids: list[list[int]], room: int, row: Callable[[list[int]], list[int]], windows: bool
+    ) -> tuple[list[list[int]], list[int] | None, list[int]]:
+        """Rows for texts with ``room`` ids each: cut, or split into windows; and the long texts' indices."""
+        rows, owners, long = [], [], []
+        room = max(room, 1)
+        for i, ids in enumerate(text_ids):
+            if len(ids) > room:
+                long.append(i)
+                pieces = [ids[s : s + room] for s in range(0, len(ids), room)] if windows else [ids[:room]]
+            else:
+                pieces = [ids]
+            rows.extend(row(piece) for piece in pieces)
+            owners.extend([i] * len(pieces))
+        return rows, (owners if len(rows) != len(text_ids) else None), long
 
     def _label_ids(self, labels: Sequence[str]) -> list[list[int]]:
         """Each label alone, with special tokens, for a label encoder."""
@@ -140,7 +183,7 @@ class InputBuilder:
         return "".join(LABEL + label for label in labels) + SEP
 
     def _build_joint(
-        self, texts: Sequence[str], labels: Sequence[str], prompt: str, examples: str, fused: bool
+        self, texts: Sequence[str], labels: Sequence[str], prompt: str, examples: str, fused: bool, windows: bool
     ) -> EncodedInputs:
         """Uni-encoder and fused bi-encoder: labels and text in one sequence.
 
@@ -156,7 +199,7 @@ class InputBuilder:
         else:
             pieces = [prompt + t for t in texts] if first else list(texts)
             cost = [len(ids) for ids in self._piece_ids([LABEL + lab for lab in labels], opens=False)]
-        text_ids = self._piece_ids(pieces, opens=not first)
+        text_ids = self._text_ids(pieces, opens=not first)
         example_ids = self._ids([examples])[0] if examples else []
         around = (lead if fused else prompt) if prompt else ""
         around_ids = self._ids([around])[0] if around else []
@@ -169,45 +212,41 @@ class InputBuilder:
             else:
                 head, tail = [], self._ids([label_prompt + ("" if fused else prompt) + examples])[0]
             budget = self.max_length - len(self.prefix) - len(self.suffix) - len(head) - len(tail)
-            rows = []
-            for i, ids in enumerate(text_ids):
-                if len(ids) > budget:
-                    ids = ids[: max(budget, 0)]
-                    truncated.add(i)
-                rows.append(self.prefix + head + ids + tail + self.suffix)
-            chunks.append(Chunk(start, stop, rows))
+            around_text = (self.prefix + head, tail + self.suffix)
+            rows, owners, long = self._fit_rows(
+                text_ids, budget, lambda ids, ends=around_text: ends[0] + ids + ends[1], windows
+            )
+            truncated.update(long)
+            chunks.append(Chunk(start, stop, rows, owners=owners))
         return EncodedInputs(chunks, truncated=len(truncated), truncated_rows=sorted(truncated))
 
-    def _build_bi_encoder(self, texts: Sequence[str], labels: Sequence[str], prompt: str | None) -> EncodedInputs:
+    def _build_bi_encoder(
+        self, texts: Sequence[str], labels: Sequence[str], prompt: str | None, windows: bool
+    ) -> EncodedInputs:
         """Bi-encoder: each text alone (``prompt + " " + text``); labels tokenised separately."""
         pieces = [f"{prompt} {t}" for t in texts] if prompt else list(texts)
         room = self.max_length - len(self.prefix) - len(self.suffix)
-        rows, truncated = [], []
-        for i, ids in enumerate(self._ids(pieces)):
-            if len(ids) > room:
-                ids = ids[:room]
-                truncated.append(i)
-            rows.append(self.prefix + ids + self.suffix)
-        return EncodedInputs([Chunk(0, len(labels), rows)], self._label_ids(labels), len(truncated), truncated)
+        rows, owners, truncated = self._fit_rows(
+            self._text_ids(pieces), room, lambda ids: self.prefix + ids + self.suffix, windows
+        )
+        chunk = Chunk(0, len(labels), rows, owners=owners)
+        return EncodedInputs([chunk], self._label_ids(labels), len(truncated), truncated)
 
     def _build_encoder_decoder(
-        self, texts: Sequence[str], labels: Sequence[str], prompt: str | None, examples: str
+        self, texts: Sequence[str], labels: Sequence[str], prompt: str | None, examples: str, windows: bool
     ) -> EncodedInputs:
         """Encoder-decoder: ``text + examples`` to the encoder, the label prompt to the decoder."""
         example_ids = self._ids([examples])[0] if examples else []
         room = self.max_length - len(self.prefix) - len(self.suffix) - len(example_ids)
-        rows, truncated = [], []
-        for i, ids in enumerate(self._ids(list(texts))):
-            if len(ids) > room:
-                ids = ids[: max(room, 0)]
-                truncated.append(i)
-            rows.append(self.prefix + ids + example_ids + self.suffix)
+        rows, owners, truncated = self._fit_rows(
+            self._text_ids(list(texts)), room, lambda ids: self.prefix + ids + example_ids + self.suffix, windows
+        )
         cost = [len(ids) for ids in self._piece_ids([LABEL + lab for lab in labels], opens=False)]
         prompt_cost = len(self.prefix) + len(self.suffix) + 1 + (len(self._ids([prompt])[0]) if prompt else 0)
         chunks = []
         for start, stop in self._label_chunks(cost, prompt_cost, beside_text=False):
             decoder = self.tokenizer(self._label_prompt(labels[start:stop], False) + (prompt or ""))["input_ids"]
-            chunks.append(Chunk(start, stop, rows, decoder_ids=decoder))
+            chunks.append(Chunk(start, stop, rows, decoder_ids=decoder, owners=owners))
         return EncodedInputs(chunks, truncated=len(truncated), truncated_rows=truncated)
 
     # ----------------------------------------------------------------- chunking

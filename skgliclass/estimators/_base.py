@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,14 @@ from sklearn.utils.validation import check_is_fitted
 from skgliclass._cache import cached
 from skgliclass.data.prompts import InputBuilder
 from skgliclass.estimators._state import LIVE_ATTRIBUTES, dump_model, restore_model
-from skgliclass.estimators._validation import Targets, check_labels, check_positive_int, check_targets, check_texts
+from skgliclass.estimators._validation import (
+    Targets,
+    check_labels,
+    check_optional_choice,
+    check_positive_int,
+    check_targets,
+    check_texts,
+)
 from skgliclass.inference import predict_logits, resolve_device
 from skgliclass.modeling.builder import new_model
 from skgliclass.modeling.model import GLiClassModel
@@ -26,6 +34,7 @@ __all__ = ["DEFAULT_MODEL_ID", "GLiClassEstimator", "default_model_path", "load_
 
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
+LONG_TEXT = ("truncate", "chunk")
 STORED_KEYS = ("_model_config", "_weights", "_tokenizer_files", "_device", "_versions")
 
 
@@ -74,6 +83,15 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
             raise ValueError(f"multi_label must be 'auto', True or False, got {self.multi_label!r}.")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision={self.precision!r} is not valid; choose one of {PRECISIONS}.")
+        check_optional_choice("long_text", self.long_text, LONG_TEXT)
+        descriptions = self.label_descriptions
+        if descriptions is not None and not (
+            isinstance(descriptions, Mapping) and all(isinstance(v, str) and v.strip() for v in descriptions.values())
+        ):
+            raise ValueError(
+                f"label_descriptions must be a dict from class to a non-empty text, got {descriptions!r:.80}; "
+                'e.g. {"sport": "This text is about sports."}.'
+            )
 
     def _fit_classes(self, X: Any, y: Any) -> tuple[list[str] | None, Targets | None]:
         """Set ``classes_``, ``label_names_`` and ``multilabel_`` from ``labels=`` and/or ``y``."""
@@ -106,6 +124,12 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         """Fine-tuning reads what the encoder was trained on (cheaper); see the zero-shot override."""
         return config.default_max_length
 
+    def _check_fitted_inputs(self) -> None:
+        """What can only be checked once the classes are known: descriptions and thresholds."""
+        self._label_texts()
+        if self.multilabel_:
+            self._thresholds()
+
     def _label_texts(self) -> list[str]:
         """What the model reads for each class: its description when one is given, else its name
         written with ``label_template_``."""
@@ -113,7 +137,10 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         known = {str(c) for c in self.classes_} | set(self.classes_.tolist()) | set(self.label_names_)
         unknown = set(descriptions) - known
         if unknown:
-            raise ValueError(f"label_descriptions names unknown classes {sorted(map(str, unknown))}.")
+            raise ValueError(
+                f"label_descriptions names unknown classes {sorted(map(str, unknown))}; "
+                f"its keys must be among the classes {sorted(map(str, self.classes_))}."
+            )
         pairs = zip(self.classes_.tolist(), self.label_names_, strict=True)
         template = getattr(self, "label_template_", "{}")
         return [str(descriptions.get(c, descriptions.get(n, template.format(n)))) for c, n in pairs]
@@ -155,11 +182,12 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
             precision=self.precision,
             label_cache=self._label_cache,
             progress=bool(self.verbose),
+            windows=self.long_text == "chunk",
         )
-        if encoded.truncated:
+        if encoded.truncated and self.long_text == "truncate":
             warnings.warn(
                 f"{encoded.truncated} of {len(texts)} texts were longer than max_length={self.max_length_} "
-                "tokens (with the labels) and were cut at the end.",
+                "tokens (with the labels) and were cut at the end; long_text='chunk' reads them whole.",
                 UserWarning,
                 stacklevel=3,
             )
@@ -247,11 +275,16 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         return self.classes_[proba.argmax(axis=1)]
 
     def _thresholds(self) -> np.ndarray:
-        threshold = np.asarray(self.threshold, dtype=np.float64)
+        try:
+            threshold = np.asarray(self.threshold, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"threshold must be a number or one number per class, got {self.threshold!r}.") from None
         if threshold.ndim == 0:
-            return np.full(len(self.classes_), float(threshold))
-        if threshold.shape != (len(self.classes_),):
+            threshold = np.full(len(self.classes_), float(threshold))
+        elif threshold.shape != (len(self.classes_),):
             raise ValueError(f"threshold has {threshold.size} values for {len(self.classes_)} classes.")
+        if not (np.isfinite(threshold) & (threshold >= 0) & (threshold <= 1)).all():
+            raise ValueError(f"threshold must lie in [0, 1] (a probability), got {self.threshold!r}.")
         return threshold
 
     # ----------------------------------------------------------- persistence

@@ -119,6 +119,10 @@ class GLiClassifier(GLiClassEstimator):
         Longest input in tokens; longer texts are cut (labels are never dropped). None: the length
         the backbone was trained on (256 for the embedded MiniLM), else what its positions allow, at
         most 1024.
+    long_text : {"truncate", "chunk"}, default="truncate"
+        A text longer than ``max_length`` (with its labels) at prediction: ``"truncate"`` cuts it at the
+        end (with a warning that counts such texts); ``"chunk"`` reads it in consecutive windows and
+        keeps, for each label, the highest score of any window. Training always truncates.
     device : str, default="auto"
         ``"auto"`` picks cuda, then mps, then cpu.
     precision : {"auto", "fp32", "bf16", "fp16", "int8"}, default="fp32"
@@ -209,6 +213,7 @@ class GLiClassifier(GLiClassEstimator):
         lora_dropout: float = 0.1,
         lora_target_modules: list[str] | None = None,
         max_length: int | None = None,
+        long_text: str = "truncate",
         device: str = "auto",
         precision: str = "fp32",
         random_state: int | np.random.RandomState | None = None,
@@ -253,6 +258,7 @@ class GLiClassifier(GLiClassEstimator):
         self.lora_dropout = lora_dropout
         self.lora_target_modules = lora_target_modules
         self.max_length = max_length
+        self.long_text = long_text
         self.device = device
         self.precision = precision
         self.random_state = random_state
@@ -332,6 +338,12 @@ class GLiClassifier(GLiClassEstimator):
             self._check_without_targets(ppo)
         previous = (self.classes_.tolist(), self.model_) if self.warm_start and hasattr(self, "model_") else None
         texts, targets = self._fit_classes(X, y)
+        self._check_fitted_inputs()
+        if not self.multilabel_ and len(self.classes_) < 2:
+            raise ValueError(
+                f"y holds one class ({str(self.classes_[0])!r}); a single-label classifier needs at least two. "
+                "Add texts of other classes, or set multi_label=True to learn a yes/no decision for it."
+            )
         if targets is None:
             self.multilabel_ = self.multi_label is not False  # a reward judges each label on its own
             matrix = None

@@ -42,6 +42,10 @@ class GLiClassZeroShot(GLiClassEstimator):
     max_length : int or None, default=None
         Longest input in tokens; longer texts are cut (labels are never dropped). None: as much as
         the backbone's positions allow, at most 1024 (512 for the embedded MiniLM).
+    long_text : {"truncate", "chunk"}, default="truncate"
+        A text longer than ``max_length`` (with its labels) at prediction: ``"truncate"`` cuts it at the
+        end (with a warning that counts such texts); ``"chunk"`` reads it in consecutive windows and
+        keeps, for each label, the highest score of any window. Training always truncates.
     device : str, default="auto"
         ``"auto"`` picks cuda, then mps, then cpu.
     precision : {"auto", "fp32", "bf16", "fp16", "int8"}, default="fp32"
@@ -92,6 +96,7 @@ class GLiClassZeroShot(GLiClassEstimator):
         threshold: float | Any = 0.5,
         batch_size: int = 16,
         max_length: int | None = None,
+        long_text: str = "truncate",
         device: str = "auto",
         precision: str = "fp32",
         verbose: int = 0,
@@ -104,6 +109,7 @@ class GLiClassZeroShot(GLiClassEstimator):
         self.threshold = threshold
         self.batch_size = batch_size
         self.max_length = max_length
+        self.long_text = long_text
         self.device = device
         self.precision = precision
         self.verbose = verbose
@@ -145,5 +151,6 @@ class GLiClassZeroShot(GLiClassEstimator):
         # Checkpoints keep their own head; a plain encoder (or the default) scores cosine similarity.
         model, tokenizer = load_model(self.model, **_DEFAULT_HEAD)
         self._setup_inference(model, tokenizer)
+        self._check_fitted_inputs()
         self.history_: dict = {}
         return self
