@@ -38,6 +38,8 @@ def resolve_folder(name_or_path: str | os.PathLike[str]) -> Path:
         return path
     if path.exists():
         raise ValueError(f"{str(name_or_path)!r} is a file; give the checkpoint's folder.")
+    if str(name_or_path).startswith(("/", ".", "~")) or path.is_absolute() or str(name_or_path).count("/") > 1:
+        raise ValueError(f"model={str(name_or_path)!r}: no such folder (and not a hub id such as 'owner/name').")
     try:
         from huggingface_hub import snapshot_download
 

@@ -51,8 +51,18 @@ def check_texts(X: Any, name: str = "X") -> list[str]:
         if isinstance(text, np.str_):
             texts[i] = str(text)
         elif not isinstance(text, str):
-            raise TypeError(f"{name}[{i}] is {type(text).__name__} ({text!r:.40}); every element must be a str.")
+            kind = type(text).__name__
+            raise TypeError(f"{name}[{i}] is {kind} ({text!r:.40}); every element must be a str. {_fix(text)}")
     return texts
+
+
+def _fix(value: Any) -> str:
+    """How to turn a non-text into text, by what it is."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "Fill missing texts first, e.g. df['text'].fillna('')."
+    if isinstance(value, (bytes, bytearray)):
+        return "Decode bytes first, e.g. value.decode('utf-8', errors='replace')."
+    return "Convert the column to text first, e.g. [str(v) for v in X]."
 
 
 def check_labels(labels: Any, name: str = "labels") -> list[str]:

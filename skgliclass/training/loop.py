@@ -155,7 +155,8 @@ def run_epochs(
                     position.stats.append(stats)
                     for key, value in stats.items():
                         history.setdefault(key, []).append(value)
-                    bar.set_postfix({k: f"{v:.4f}" for k, v in stats.items() if k in ("loss", "reward")})
+                    shown = {k: f"{v:.4f}" for k, v in stats.items() if k != "learning_rate"}
+                    bar.set_postfix(shown)
                 bar.update(1)
                 position.seconds += time.perf_counter() - begun
                 begun = time.perf_counter()
