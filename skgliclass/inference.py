@@ -168,8 +168,8 @@ def predict_logits(
     return out, encoded
 
 
-def progress_bar(total: int, show: bool, desc: str) -> Any:
-    """A tqdm bar, drawn only when ``show`` (``verbose >= 1``)."""
+def progress_bar(total: int | None, show: bool, desc: str, unit: str = "batch") -> Any:
+    """A tqdm bar, drawn only when ``show`` (``verbose >= 1``); ``total=None`` counts without an end."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit="batch", disable=not show, leave=False)
+    return tqdm(total=total, desc=desc, unit=unit, disable=not show, leave=False)

@@ -7,13 +7,14 @@ import doctest
 import pytest
 
 import skgliclass
+from skgliclass.dask import predict_proba as dask_predict_proba
 from skgliclass.datasets import load_bbc_news
 from skgliclass.estimators._base import GLiClassEstimator
 from skgliclass.quantize import Int8Linear, quantized_copy
 
 PUBLIC = [skgliclass.GLiClassifier, skgliclass.GLiClassZeroShot, skgliclass.GLiClassConfig]
 PUBLIC += [GLiClassEstimator, skgliclass.clear_cache, load_bbc_news]  # the base holds predict, predict_proba, ...
-PUBLIC += [Int8Linear, quantized_copy]
+PUBLIC += [Int8Linear, quantized_copy, dask_predict_proba]
 
 
 @pytest.mark.parametrize("obj", PUBLIC, ids=lambda o: o.__name__)

@@ -20,6 +20,7 @@ EXPECTED = {
     "plot_multi_label.py": (r"fine-tuned average precision: (\S+)", lambda v: float(v) > 0.8),
     "plot_few_shot_bbc.py": (r"accuracy\s+(\S+)", lambda v: float(v) > 0.85),
     "plot_zero_shot_quickstart.py": (r"accuracy\s+(\S+)", lambda v: float(v) > 0.7),
+    "plot_scaling_out.py": (r"largest difference over all three: (\S+)", lambda v: float(v) < 1e-5),
 }
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from skgliclass.estimators._validation import (
     check_targets,
     check_texts,
 )
-from skgliclass.inference import predict_logits, resolve_device
+from skgliclass.inference import predict_logits, progress_bar, resolve_device
 from skgliclass.modeling.builder import new_model
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.persistence import is_gliclass_checkpoint, load_pretrained, resolve_folder, save_pretrained
@@ -245,6 +246,43 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
             eps = np.finfo(np.float64).eps
             return np.clip(expit(logits), eps, 1 - eps)
         return softmax(logits, axis=1)
+
+    def predict_proba_iter(self, X: Iterable[str], chunk_size: int = 1024) -> Iterator[np.ndarray]:
+        """Probabilities for a stream of texts, one ``(chunk, n_classes)`` array at a time.
+
+        Reads ``chunk_size`` texts from ``X`` (any iterable: a generator over a file, a database
+        cursor), predicts them and yields the result before reading on, so memory stays bounded
+        however many texts there are. The rows are those ``predict_proba`` would give, in order.
+
+        Parameters
+        ----------
+        X : iterable of str
+            Texts, read lazily.
+        chunk_size : int, default=1024
+            Texts per chunk.
+
+        Yields
+        ------
+        ndarray of shape (n_chunk, n_classes)
+
+        Examples
+        --------
+        >>> from skgliclass import GLiClassZeroShot
+        >>> clf = GLiClassZeroShot(labels=["sport", "politics"]).fit()
+        >>> texts = (f"Match report {i}: the striker scored." for i in range(5))
+        >>> [p.shape for p in clf.predict_proba_iter(texts, chunk_size=2)]
+        [(2, 2), (2, 2), (1, 2)]
+        """
+        check_is_fitted(self)
+        check_positive_int("chunk_size", chunk_size)
+        stream = iter(X)
+        bar = progress_bar(None, bool(self.verbose), "predict (stream)", unit="text")
+        try:
+            while chunk := list(itertools.islice(stream, chunk_size)):
+                yield self.predict_proba(chunk)
+                bar.update(len(chunk))
+        finally:
+            bar.close()
 
     def predict(self, X: Any) -> np.ndarray:
         """Multi-label: a 0/1 indicator ``proba >= threshold``; single-label: ``classes_[argmax]``.

@@ -101,3 +101,18 @@ def test_awkward_input_works(folder, zs):
     assert many.predict_proba(["a text"]).shape == (1, 1000)  # scored in chunks, none dropped
     one = _clf(folder, multi_label=True).fit(["a", "b"], [["x"], []])
     assert one.predict_proba(["a"]).shape == (1, 1)
+
+
+def test_pandas_columns_work_as_texts_and_targets(folder, zs):
+    import pandas as pd
+
+    frame = pd.DataFrame({"text": ["the match", "the vote", "a goal"], "label": ["sport", "politics", "sport"]})
+    frame.index = [10, 20, 30]  # a non-default index must not matter
+    expected = zs.predict_proba(frame["text"].tolist())
+    np.testing.assert_allclose(zs.predict_proba(frame["text"]), expected)
+    np.testing.assert_allclose(zs.predict_proba(frame[["text"]]), expected)
+    with pytest.raises(ValueError, match="2 columns; pass the one text column"):
+        zs.predict_proba(frame)
+    clf = _clf(folder).fit(frame["text"], frame["label"])
+    assert clf.classes_.tolist() == ["politics", "sport"]
+    assert clf.predict(frame["text"]).shape == (3,)

@@ -149,8 +149,10 @@ def test_bad_inputs(folder):
 
 
 def test_missing_model_folder_is_a_clear_error(tmp_path):
-    with pytest.raises(ValueError, match="neither a local folder nor a hub id"):
+    with pytest.raises(ValueError, match="nope'.*no such folder"):
         GLiClassZeroShot(model=str(tmp_path / "nope"), labels=LABELS).fit()
+    with pytest.raises(ValueError, match="neither a local folder nor a hub id"):
+        GLiClassZeroShot(model="not-a-model-anywhere", labels=LABELS).fit()
 
 
 def test_label_template_for_sentence_encoders_only(folder):
