@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from skgliclass._devices import on_device
+
 __all__ = ["predict_proba"]
 
 
@@ -19,19 +21,20 @@ def _columns(estimator: Any, prefix: str) -> list[str]:
     return [f"{prefix}{c}" for c in estimator.classes_]
 
 
-def _frame_part(texts: Any, estimator: Any, columns: list[str]) -> Any:
+def _frame_part(texts: Any, estimator: Any, columns: list[str], device: str | None) -> Any:
     import pandas as pd
 
+    estimator = on_device(estimator, device)
     proba = estimator.predict_proba(texts.tolist()) if len(texts) else np.zeros((0, len(columns)))
     return pd.DataFrame(proba, index=texts.index, columns=columns)
 
 
-def _bag_part(texts: list[str], estimator: Any) -> list[list[float]]:
+def _bag_part(texts: list[str], estimator: Any, device: str | None) -> list[list[float]]:
     texts = list(texts)
-    return estimator.predict_proba(texts).tolist() if texts else []
+    return on_device(estimator, device).predict_proba(texts).tolist() if texts else []
 
 
-def predict_proba(estimator: Any, texts: Any, *, prefix: str = "proba_") -> Any:
+def predict_proba(estimator: Any, texts: Any, *, prefix: str = "proba_", device: str | None = None) -> Any:
     """Probabilities for a Dask Series (or one-column DataFrame) or Bag of texts, computed lazily.
 
     Parameters
@@ -42,6 +45,9 @@ def predict_proba(estimator: Any, texts: Any, *, prefix: str = "proba_") -> Any:
         The texts; nothing is computed until you call ``.compute()`` (or write the result).
     prefix : str, default ``"proba_"``
         Column names are ``prefix + class``.
+    device : str or None, default=None
+        Move the estimator to this device on each worker (``"auto"``: the worker's GPU if it has
+        one), once per worker; None keeps the device it was fitted on (the CPU where that is missing).
 
     Returns
     -------
@@ -68,7 +74,7 @@ def predict_proba(estimator: Any, texts: Any, *, prefix: str = "proba_") -> Any:
     check_is_fitted(estimator)
     shared = dask.delayed(estimator, pure=True)  # one task: deserialized once per worker that needs it
     if isinstance(texts, db.Bag):
-        return texts.map_partitions(_bag_part, shared)
+        return texts.map_partitions(_bag_part, shared, device)
     if isinstance(texts, dd.DataFrame):
         if len(texts.columns) != 1:
             raise ValueError(f"texts has {len(texts.columns)} columns; pass the text column, e.g. ddf['text'].")
@@ -77,4 +83,4 @@ def predict_proba(estimator: Any, texts: Any, *, prefix: str = "proba_") -> Any:
         raise TypeError(f"texts must be a Dask Series, one-column DataFrame or Bag, got {type(texts).__name__}.")
     columns = _columns(estimator, prefix)
     meta = pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
-    return texts.map_partitions(_frame_part, shared, columns, meta=meta)
+    return texts.map_partitions(_frame_part, shared, columns, device, meta=meta)

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from skgliclass._devices import on_device
+
 __all__ = ["Predictor"]
 
 
@@ -44,9 +46,7 @@ class Predictor:
     def __init__(
         self, estimator: Any, text_column: str = "text", prefix: str = "proba_", device: str | None = None
     ) -> None:
-        self.estimator = _load(estimator)
-        if device is not None:
-            self.estimator = _moved(self.estimator, device)
+        self.estimator = on_device(_load(estimator), device)
         self.text_column = text_column
         self.columns = [f"{prefix}{c}" for c in self.estimator.classes_]
 
@@ -75,14 +75,3 @@ def _load(estimator: Any) -> Any:
     import joblib
 
     return joblib.load(path)
-
-
-def _moved(estimator: Any, device: str) -> Any:
-    """The estimator on ``device``: its model is moved and its inference state rebuilt there."""
-    from skgliclass.inference import resolve_device
-
-    target = resolve_device(device)
-    if estimator.device_ != target:
-        estimator.set_params(device=device)
-        estimator._setup_inference(estimator.model_, estimator.tokenizer_, target)
-    return estimator
