@@ -3,7 +3,8 @@
 Texts per second, and the peak memory a call adds, versus the number of candidate labels (1 to 128)
 and the text length: ``short`` (first 16 words of a BBC News article), ``medium`` (first 64 words),
 ``long`` (whole articles cut at 512 MiniLM tokens) and ``mixed`` (a shuffled third of each). Four
-systems share the all-MiniLM-L6-v2 weights and run on the CPU in fp32 with the same batch size:
+systems share the all-MiniLM-L6-v2 weights and run on one device (``--device``, the CPU by default) with
+the same batch size, in fp32 (``--precision`` changes ours only):
 
 - ``ours``: ``GLiClassZeroShot`` on a uni-encoder GLiClass checkpoint built on MiniLM (random head),
 - ``reference``: ``gliclass.ZeroShotClassificationPipeline`` on that same checkpoint; its
@@ -18,7 +19,10 @@ and ``fit`` are not. Writes ``results/throughput.{json,md,png}`` next to this fi
 
 Usage: ``python benchmarks/throughput.py [--quick] [--texts 64] [--labels 1,2,4,8,16,32,64,128]
 [--lengths short,medium,long,mixed] [--systems ours,reference,bi,cross] [--batch-size 16] [--repeats 1]
-[--cross-texts 16] [--cross-max-labels 128] [--text-first] [--out DIR]``
+[--cross-texts 16] [--cross-max-labels 128] [--text-first] [--device cpu] [--precision fp32] [--out DIR]``
+
+On a GPU (bf16, batch 1 and 16): ``python benchmarks/throughput.py --device cuda --precision bf16
+--systems ours,bi --lengths medium --batch-size 1`` (and again with ``--batch-size 16``).
 """
 
 from __future__ import annotations
@@ -148,7 +152,7 @@ def build_checkpoint(directory: Path, prompt_first: bool, seed: int = 0) -> Path
     return directory
 
 
-def load_reference(checkpoint: Path) -> Any:
+def load_reference(checkpoint: Path, device: str = "cpu") -> Any:
     """The reference pipeline on ``checkpoint``; its max_length is the encoder's position limit."""
     import gliclass
 
@@ -157,11 +161,11 @@ def load_reference(checkpoint: Path) -> Any:
     # gliclass's default max_length (1024) overflows MiniLM's 512 positions and raises on long inputs.
     positions = model.config.encoder_config.max_position_embeddings
     return gliclass.ZeroShotClassificationPipeline(
-        model, tokenizer, max_length=positions, classification_type="multi-label", device="cpu", progress_bar=False
+        model, tokenizer, max_length=positions, classification_type="multi-label", device=device, progress_bar=False
     )
 
 
-def load_cross_encoder(seed: int = 0) -> Any:
+def load_cross_encoder(seed: int = 0, device: str = "cpu") -> Any:
     """transformers' zero-shot pipeline on MiniLM with a random three-way NLI head."""
     path = default_model_path()
     names = {0: "contradiction", 1: "neutral", 2: "entailment"}
@@ -170,7 +174,7 @@ def load_cross_encoder(seed: int = 0) -> Any:
         path, num_labels=3, id2label=names, label2id={v: k for k, v in names.items()}
     )
     return transformers_pipeline(
-        "zero-shot-classification", model=model.eval(), tokenizer=AutoTokenizer.from_pretrained(path), device="cpu"
+        "zero-shot-classification", model=model.eval(), tokenizer=AutoTokenizer.from_pretrained(path), device=device
     )
 
 
@@ -265,8 +269,8 @@ def parity(ours: np.ndarray, reference: np.ndarray, kept: np.ndarray, k: int) ->
 # ------------------------------------------------------------------ running
 def run(args: argparse.Namespace, checkpoint: Path) -> list[dict]:
     texts = make_texts(args.texts, args.lengths)
-    reference = load_reference(checkpoint) if "reference" in args.systems else None
-    cross = load_cross_encoder() if "cross" in args.systems else None
+    reference = load_reference(checkpoint, args.device) if "reference" in args.systems else None
+    cross = load_cross_encoder(device=args.device) if "cross" in args.systems else None
     rows = []
     for length in args.lengths:
         for k in args.labels:
@@ -280,7 +284,12 @@ def run(args: argparse.Namespace, checkpoint: Path) -> list[dict]:
                 if system in ("ours", "bi"):
                     model = str(checkpoint) if system == "ours" else None
                     clf = GLiClassZeroShot(
-                        model=model, labels=labels, batch_size=args.batch_size, multi_label=True, device="cpu"
+                        model=model,
+                        labels=labels,
+                        batch_size=args.batch_size,
+                        multi_label=True,
+                        device=args.device,
+                        precision=args.precision,
                     ).fit()
                     stats, output = measure(clf.predict_proba, sample, args.repeats)
                     if system == "ours":
@@ -401,7 +410,8 @@ def markdown(rows: list[dict], env: dict) -> str:
     systems = list(dict.fromkeys(r["system"] for r in rows))
     table = ratios(rows)
     names = [name for name, top, bottom, _ in RATIOS if top in systems and bottom in systems]
-    lines = [f"# Throughput, texts/s (CPU, fp32, {env['cpu_count']} cores, batch size {env['batch_size']})", ""]
+    setting = f"{env.get('device', 'cpu')}, {env.get('precision', 'fp32')}, {env['cpu_count']} CPU cores"
+    lines = [f"# Throughput, texts/s ({setting}, batch size {env['batch_size']})", ""]
     for length in dict.fromkeys(r["length"] for r in rows):
         lines += [
             f"## {length}",
@@ -493,6 +503,8 @@ def environment(args: argparse.Namespace, checkpoint: Path) -> dict:
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "batch_size": args.batch_size,
+        "device": args.device,
+        "precision": args.precision,
         "repeats": args.repeats,
         "prompt_first": not args.text_first,
         "checkpoint": f"uni-encoder on all-MiniLM-L6-v2, random head, built with gliclass ({checkpoint.name})",
@@ -519,6 +531,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lengths", type=names(LENGTHS), default=list(LENGTHS))
     parser.add_argument("--systems", type=names(SYSTEMS), default=list(SYSTEMS))
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, ... for every system")
+    parser.add_argument(
+        "--precision", default="fp32", help="ours only: fp32, bf16, fp16, int8 (parity is then not expected)"
+    )
     parser.add_argument("--repeats", type=int, default=1, help="timed calls per point (the median is kept)")
     parser.add_argument("--cross-texts", type=int, default=16, help="texts per point for the cross-encoder")
     parser.add_argument("--cross-max-labels", type=int, default=128, help="largest label count for the cross-encoder")
