@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ import torch
 from skgliclass.inference import progress_bar
 from skgliclass.persistence import write_atomic
 
-__all__ = ["BAD_BATCH", "BadBatch", "LoopSettings", "check_finite", "fingerprint", "run_epochs"]
+__all__ = ["BAD_BATCH", "BadBatch", "LoopSettings", "check_finite", "fingerprint", "guarded_update", "run_epochs"]
 
 BAD_BATCH = ("raise", "skip")
 KEEP_CHECKPOINTS = 3
@@ -37,6 +37,24 @@ def check_finite(value: torch.Tensor, what: str) -> None:
     """Raise :class:`BadBatch` when ``value`` holds NaN or infinity."""
     if not bool(torch.isfinite(value.detach()).all()):
         raise BadBatch(f"{what} is {value.detach().float().mean().item()}")
+
+
+def guarded_update(
+    loss: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    schedule: Any,
+    parameters: Iterable[torch.nn.Parameter],
+    max_grad_norm: float,
+    where: str = "",
+) -> None:
+    """One optimiser step on ``loss``, clipped; :class:`BadBatch` before any weight moves when the loss or
+    its gradient norm is not finite (``where`` ends the messages, e.g. ``" of update 2"``)."""
+    check_finite(loss, f"the loss{where}")
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    check_finite(torch.nn.utils.clip_grad_norm_(parameters, max_grad_norm), f"the gradient norm{where}")
+    optimizer.step()
+    schedule.step()
 
 
 @dataclass

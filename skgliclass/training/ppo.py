@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from skgliclass.data.prompts import InputBuilder
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import encode_batch, forward_batch
-from skgliclass.training.loop import LoopSettings, check_finite, run_epochs
+from skgliclass.training.loop import LoopSettings, guarded_update, run_epochs
 from skgliclass.training.rewards import Reward
 from skgliclass.training.supervised import TrainSettings, optimizer_and_schedule
 from skgliclass.training.value import batch_mean_baseline, build_value_model
@@ -229,13 +229,8 @@ class _Step:
             loss = policy_loss - ppo.entropy_coef * entropy + settings.contrastive_coef * out.contrastive
             if kl is not None:
                 loss = loss + ppo.kl_coef * kl
-            check_finite(loss, f"the loss of update {iteration + 1}")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), settings.max_grad_norm)
-            check_finite(norm, f"the gradient norm of update {iteration + 1}")
-            optimizer.step()
-            schedule.step()
+            where = f" of update {iteration + 1}"
+            guarded_update(loss, optimizer, schedule, self.model.parameters(), settings.max_grad_norm, where)
             terms = {
                 "loss": float(loss.detach()) + value_loss,
                 "policy_loss": float(policy_loss.detach()),

@@ -14,7 +14,7 @@ from skgliclass.data.prompts import InputBuilder
 from skgliclass.losses import focal_loss
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import forward_batch
-from skgliclass.training.loop import LoopSettings, check_finite, run_epochs
+from skgliclass.training.loop import LoopSettings, guarded_update, run_epochs
 from skgliclass.training.optim import build_optimizer, linear_schedule
 
 __all__ = ["TrainSettings", "optimizer_and_schedule", "train_focal"]
@@ -81,12 +81,7 @@ def train_focal(
         loss = _step_loss(
             model, builder, [texts[i] for i in batch], labels, target_tensor[batch], order, settings, device
         )
-        check_finite(loss, "the loss")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        check_finite(torch.nn.utils.clip_grad_norm_(model.parameters(), settings.max_grad_norm), "the gradient norm")
-        optimizer.step()
-        schedule.step()
+        guarded_update(loss, optimizer, schedule, model.parameters(), settings.max_grad_norm)
         return {"loss": float(loss.detach()), "learning_rate": float(schedule.get_last_lr()[-1])}
 
     def end_epoch(stats: list[dict[str, float]], seconds: float) -> None:
