@@ -25,7 +25,12 @@ from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import encode_batch, forward_batch
 from skgliclass.training.loop import LoopSettings, guarded_update, run_epochs
 from skgliclass.training.rewards import Reward
-from skgliclass.training.supervised import TrainSettings, optimizer_and_schedule
+from skgliclass.training.supervised import (
+    TrainSettings,
+    load_optimizer_state,
+    optimizer_and_schedule,
+    optimizer_state,
+)
 from skgliclass.training.value import batch_mean_baseline, build_value_model
 
 __all__ = ["PPOSettings", "train_ppo"]
@@ -169,11 +174,7 @@ class _Step:
 
     def state(self, optimizer: torch.optim.Optimizer, schedule: Any) -> dict[str, Any]:
         """Everything a checkpoint needs to continue this PPO fit."""
-        state: dict[str, Any] = {
-            "optimizer": optimizer.state_dict(),
-            "schedule": schedule.state_dict(),
-            "sampler": self.sampler.get_state(),
-        }
+        state: dict[str, Any] = {**optimizer_state(optimizer, schedule), "sampler": self.sampler.get_state()}
         if self.value_model is not None:
             state["value_width"] = self.value_width
             state["value_model"] = self.value_model.state_dict()
@@ -182,8 +183,7 @@ class _Step:
 
     def load_state(self, state: dict[str, Any], optimizer: torch.optim.Optimizer, schedule: Any) -> None:
         """Continue from :meth:`state`'s output (the value model is rebuilt first when there was one)."""
-        optimizer.load_state_dict(state["optimizer"])
-        schedule.load_state_dict(state["schedule"])
+        load_optimizer_state(optimizer, schedule, state)
         self.sampler.set_state(state["sampler"])
         if "value_model" in state:
             self.value_model = self.make_value_model(self.ppo.value_model, state["value_width"])  # type: ignore[arg-type]

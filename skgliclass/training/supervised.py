@@ -17,7 +17,7 @@ from skgliclass.training.forward import forward_batch
 from skgliclass.training.loop import LoopSettings, guarded_update, run_epochs
 from skgliclass.training.optim import build_optimizer, linear_schedule
 
-__all__ = ["TrainSettings", "optimizer_and_schedule", "train_focal"]
+__all__ = ["TrainSettings", "load_optimizer_state", "optimizer_and_schedule", "optimizer_state", "train_focal"]
 
 
 @dataclass
@@ -98,8 +98,8 @@ def train_focal(
         model=model,
         history=history,
         end_epoch=end_epoch,
-        state=lambda: {"optimizer": optimizer.state_dict(), "schedule": schedule.state_dict()},
-        load_state=lambda state: _load_optimizer(optimizer, schedule, state),
+        state=lambda: optimizer_state(optimizer, schedule),
+        load_state=lambda state: load_optimizer_state(optimizer, schedule, state),
         zero_grad=lambda: optimizer.zero_grad(set_to_none=True),
         loop=loop or LoopSettings(),
         progress=progress,
@@ -108,7 +108,13 @@ def train_focal(
     return history
 
 
-def _load_optimizer(optimizer: torch.optim.Optimizer, schedule: Any, state: dict[str, Any]) -> None:
+def optimizer_state(optimizer: torch.optim.Optimizer, schedule: Any) -> dict[str, Any]:
+    """What a checkpoint keeps of the optimiser and its schedule."""
+    return {"optimizer": optimizer.state_dict(), "schedule": schedule.state_dict()}
+
+
+def load_optimizer_state(optimizer: torch.optim.Optimizer, schedule: Any, state: dict[str, Any]) -> None:
+    """Put back what :func:`optimizer_state` kept."""
     optimizer.load_state_dict(state["optimizer"])
     schedule.load_state_dict(state["schedule"])
 
