@@ -10,28 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from skgliclass._devices import on_device
+from skgliclass._workers import on_device, proba_columns, proba_of
 
 __all__ = ["predict_proba"]
-
-
-def _columns(estimator: Any, prefix: str) -> list[str]:
-    return [f"{prefix}{c}" for c in estimator.classes_]
 
 
 def _frame_part(texts: Any, estimator: Any, columns: list[str], device: str | None) -> Any:
     import pandas as pd
 
-    estimator = on_device(estimator, device)
-    proba = estimator.predict_proba(texts.tolist()) if len(texts) else np.zeros((0, len(columns)))
-    return pd.DataFrame(proba, index=texts.index, columns=columns)
+    return pd.DataFrame(proba_of(on_device(estimator, device), texts.tolist()), index=texts.index, columns=columns)
 
 
 def _bag_part(texts: list[str], estimator: Any, device: str | None) -> list[list[float]]:
-    texts = list(texts)
-    return on_device(estimator, device).predict_proba(texts).tolist() if texts else []
+    return proba_of(on_device(estimator, device), texts).tolist()
 
 
 def predict_proba(estimator: Any, texts: Any, *, prefix: str = "proba_", device: str | None = None) -> Any:
@@ -81,6 +72,6 @@ def predict_proba(estimator: Any, texts: Any, *, prefix: str = "proba_", device:
         texts = texts[texts.columns[0]]
     if not isinstance(texts, dd.Series):
         raise TypeError(f"texts must be a Dask Series, one-column DataFrame or Bag, got {type(texts).__name__}.")
-    columns = _columns(estimator, prefix)
+    columns = proba_columns(estimator, prefix)
     meta = pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
     return texts.map_partitions(_frame_part, shared, columns, device, meta=meta)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from skgliclass._devices import on_device
+from skgliclass._workers import on_device, proba_columns, proba_of
 
 __all__ = ["Predictor"]
 
@@ -48,14 +48,14 @@ class Predictor:
     ) -> None:
         self.estimator = on_device(_load(estimator), device)
         self.text_column = text_column
-        self.columns = [f"{prefix}{c}" for c in self.estimator.classes_]
+        self.columns = proba_columns(self.estimator, prefix)
 
     def __call__(self, batch: Any) -> Any:
         """``batch`` (a pandas DataFrame or a dict of arrays) with the probability columns added."""
         if self.text_column not in batch:
             raise KeyError(f"the batch has no column {self.text_column!r}; pass text_column=... to Predictor.")
         texts = [str(t) for t in list(batch[self.text_column])]
-        proba = self.estimator.predict_proba(texts) if texts else np.zeros((0, len(self.columns)))
+        proba = proba_of(self.estimator, texts)
         batch = dict(batch) if isinstance(batch, dict) else batch.copy()
         for j, column in enumerate(self.columns):
             batch[column] = np.ascontiguousarray(proba[:, j], dtype=np.float64)
