@@ -82,8 +82,7 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
             raise ValueError(f"max_length must be None or an int >= 16, got {self.max_length!r}.")
         if self.multi_label not in ("auto", True, False):
             raise ValueError(f"multi_label must be 'auto', True or False, got {self.multi_label!r}.")
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision={self.precision!r} is not valid; choose one of {PRECISIONS}.")
+        check_optional_choice("precision", self.precision, PRECISIONS)
         check_optional_choice("long_text", self.long_text, LONG_TEXT)
         descriptions = self.label_descriptions
         if descriptions is not None and not (
