@@ -126,12 +126,14 @@ def predict_logits(
     device: torch.device | None = None,
     precision: str = "fp32",
     label_cache: dict | None = None,
+    fixed_vectors: np.ndarray | None = None,
     progress: bool = False,
     windows: bool = False,
 ) -> tuple[np.ndarray, EncodedInputs]:
     """Logits ``(n_texts, n_labels)`` (float32, label order kept) and the encoded inputs (truncation counts).
 
-    ``label_cache`` (a dict owned by the caller) keeps bi-encoder label vectors between calls.
+    ``label_cache`` (a dict owned by the caller) keeps bi-encoder label vectors between calls;
+    ``fixed_vectors`` (bi-encoders, ``(n_labels, D)``) are used instead of encoding the labels.
     ``windows``: texts too long for their room are read in consecutive windows and each label
     keeps the largest logit over a text's windows (else they are cut at the end).
     """
@@ -144,7 +146,9 @@ def predict_logits(
     bar = progress_bar(total, progress, "predict")
     with autocast_context(device, precision):
         vectors = None
-        if encoded.label_ids is not None:
+        if encoded.label_ids is not None and fixed_vectors is not None:
+            vectors = torch.as_tensor(fixed_vectors, dtype=torch.float32, device=device)
+        elif encoded.label_ids is not None:
             key = (tuple(labels), precision)
             if label_cache is not None and key in label_cache:
                 vectors = label_cache[key].to(device)

@@ -181,6 +181,7 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
             device=self.device_,
             precision=self.precision,
             label_cache=self._label_cache,
+            fixed_vectors=getattr(self, "label_vectors_", None),
             progress=bool(self.verbose),
             windows=self.long_text == "chunk",
         )
@@ -363,4 +364,11 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         GLiClassZeroShot(labels=['sport', 'politics'], model='my-model')
         """
         check_is_fitted(self)
+        if getattr(self, "label_vectors_", None) is not None:
+            warnings.warn(
+                "the label vectors adapted at fit are not part of a checkpoint (it holds the model only); "
+                "pickle, joblib or skops keep them.",
+                UserWarning,
+                stacklevel=2,
+            )
         return save_pretrained(self.model_, self.tokenizer_, directory)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from skgliclass.adaptation import PRIOR_TEXTS, adapt_label_vectors, can_adapt
 from skgliclass.estimators._base import GLiClassEstimator, load_model
 
 __all__ = ["GLiClassZeroShot"]
@@ -33,6 +34,13 @@ class GLiClassZeroShot(GLiClassEstimator):
         Text the model reads instead of a label's name; ``classes_`` keeps the names.
     prompt : str or None, default=None
         Task description placed with the labels, as the checkpoint was trained to read it.
+    adapt : {"auto", True, False}, default="auto"
+        Learn from the unlabeled texts given to ``fit``: each label vector moves towards the texts
+        the model reads as that label (one EM step; the label's wording counts as ten texts), so
+        labels come to mean what they mean in your data. Needs a cosine bi-encoder (the default
+        model). ``"auto"``: adapt when ``fit`` gets texts and the model allows it; ``True``: the
+        same, but an error where the model does not; ``False``: never. ``fit()`` without texts is
+        plain zero-shot either way.
     multi_label : {"auto", True, False}, default="auto"
         ``"auto"``: multi-label when ``y`` holds label lists or an indicator matrix, else single-label.
     threshold : float or array-like of shape (n_classes,), default=0.5
@@ -74,8 +82,11 @@ class GLiClassZeroShot(GLiClassEstimator):
     max_length_ : int
         The input length in use.
     device_ : torch.device
+    label_vectors_ : ndarray of shape (n_classes, D) or None
+        The adapted label vectors (``adapt``), else None (label vectors come from the wording).
     history_ : dict
-        Empty: nothing is trained.
+        After adapting: ``"adapted_on"`` (number of texts) and ``"label_shift"`` (per class, one
+        minus the cosine between the adapted vector and the wording's); else empty.
 
     Examples
     --------
@@ -83,6 +94,13 @@ class GLiClassZeroShot(GLiClassEstimator):
     >>> clf = GLiClassZeroShot(labels=["sport", "politics"]).fit()
     >>> clf.predict(["The striker scored twice in the final."]).tolist()
     ['sport']
+
+    Unlabeled texts from your domain sharpen the labels:
+
+    >>> unlabeled = ["The keeper saved a penalty.", "Parliament passed the budget.", "The coach was sacked."]
+    >>> clf = GLiClassZeroShot(labels=["sport", "politics"]).fit(unlabeled)
+    >>> clf.history_["adapted_on"]
+    3
     """
 
     def __init__(
@@ -92,6 +110,7 @@ class GLiClassZeroShot(GLiClassEstimator):
         labels: list[str] | None = None,
         label_descriptions: dict[str, str] | None = None,
         prompt: str | None = None,
+        adapt: bool | str = "auto",
         multi_label: bool | str = "auto",
         threshold: float | Any = 0.5,
         batch_size: int = 16,
@@ -105,6 +124,7 @@ class GLiClassZeroShot(GLiClassEstimator):
         self.labels = labels
         self.label_descriptions = label_descriptions
         self.prompt = prompt
+        self.adapt = adapt
         self.multi_label = multi_label
         self.threshold = threshold
         self.batch_size = batch_size
@@ -126,14 +146,15 @@ class GLiClassZeroShot(GLiClassEstimator):
         return tags
 
     def fit(self, X: Any = None, y: Any = None) -> GLiClassZeroShot:
-        """Fix the classes and load the model; nothing is trained.
+        """Fix the classes, load the model and, given texts, adapt the label vectors to them.
 
         Parameters
         ----------
         X : sequence of str or None
-            Ignored except for its length check against ``y``.
+            Unlabeled texts from the domain to classify, read by ``adapt``; None for plain zero-shot.
         y : array-like or None
             Labels (1-D), label lists or an indicator matrix; optional when ``labels`` is given.
+            Only the classes are taken from it: nothing is trained on the labels.
 
         Returns
         -------
@@ -147,10 +168,33 @@ class GLiClassZeroShot(GLiClassEstimator):
         ['politics', 'sport']
         """
         self._check_common_params()
-        self._fit_classes(X, y)
+        if self.adapt not in ("auto", True, False):
+            raise ValueError(f"adapt must be 'auto', True or False, got {self.adapt!r}.")
+        texts, _ = self._fit_classes(X, y)
         # Checkpoints keep their own head; a plain encoder (or the default) scores cosine similarity.
         model, tokenizer = load_model(self.model, **_DEFAULT_HEAD)
         self._setup_inference(model, tokenizer)
         self._check_fitted_inputs()
         self.history_: dict = {}
+        self.label_vectors_ = None
+        if self.adapt is True and not can_adapt(model):
+            raise ValueError(
+                f"adapt=True needs a bi-encoder with the cosine dot scorer; this model is a "
+                f"{model.config.architecture} with the {model.config.scorer!r} scorer. Use adapt='auto' or False."
+            )
+        if self.adapt and texts and can_adapt(model):
+            adapted, original = adapt_label_vectors(
+                self.model_,
+                self._builder,
+                texts,
+                self._label_texts(),
+                prompt=self.prompt,
+                batch_size=self.batch_size,
+                device=self.device_,
+                prior=PRIOR_TEXTS,
+                progress=bool(self.verbose),
+            )
+            self.label_vectors_ = adapted.numpy()
+            shift = 1.0 - (adapted * original).sum(dim=-1)
+            self.history_ = {"adapted_on": len(texts), "label_shift": shift.tolist()}
         return self

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
@@ -161,3 +162,78 @@ def test_label_template_for_sentence_encoders_only(folder):
     assert default._label_texts() == ["sports news", "This text is about politics.", "This text is about technology."]
     checkpoint = GLiClassZeroShot(model=folder, labels=LABELS).fit()
     assert checkpoint.label_template_ == "{}" and checkpoint._label_texts() == LABELS
+
+
+# ------------------------------------------------------------------ adapting to unlabeled texts
+UNLABELED = [
+    "the keeper saved a penalty in the cup",
+    "the striker scored in the final minute",
+    "parliament passed the budget bill",
+    "the minister resigned after the vote",
+    "the new phone has a faster chip",
+    "engineers built a smaller processor",
+]
+
+
+def _by_hand(clf: GLiClassZeroShot, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Label vectors, text vectors and posteriors of an unadapted fit, from one padded forward pass."""
+    from skgliclass.inference import pad_batch
+
+    encoded = clf._builder.build(texts, clf._label_texts())
+    cpu, pad = torch.device("cpu"), clf._builder.pad_id
+    with torch.inference_mode():
+        labels = clf.model_.model.encode_labels(*pad_batch(encoded.label_ids, pad, cpu))
+        ids, mask = pad_batch(encoded.chunks[0].rows, pad, cpu)
+        out = clf.model_(input_ids=ids, attention_mask=mask, label_vectors=labels)
+    return labels, out.text_embeddings, out.logits.softmax(-1)
+
+
+def test_adapt_is_one_em_step_towards_the_texts(tiny_encoder_dir):
+    folder = str(tiny_encoder_dir())
+    plain = GLiClassZeroShot(model=folder, labels=LABELS, adapt=False).fit(UNLABELED)
+    assert plain.label_vectors_ is None and plain.history_ == {}
+    labels, texts, posteriors = _by_hand(plain, UNLABELED)
+    expected = 10.0 * labels + posteriors.T @ texts
+    expected = (expected / expected.norm(dim=-1, keepdim=True)).numpy()
+
+    clf = GLiClassZeroShot(model=folder, labels=LABELS).fit(UNLABELED)
+    np.testing.assert_allclose(clf.label_vectors_, expected, atol=1e-5)
+    assert clf.history_["adapted_on"] == len(UNLABELED)
+    shift = 1.0 - (expected * labels.numpy()).sum(1)
+    np.testing.assert_allclose(clf.history_["label_shift"], shift, atol=1e-5)
+    assert min(shift) > 1e-4  # every label moved
+
+    # predictions score the texts against the adapted vectors, at the model's scale
+    new = ["a goal in the derby", "the chip maker", "an election"]
+    _, new_vectors, _ = _by_hand(plain, new)
+    scale = clf.model_.model.logit_scale.item()
+    np.testing.assert_allclose(clf.decision_function(new), scale * new_vectors.numpy() @ expected.T, atol=1e-4)
+    assert not np.allclose(clf.decision_function(new), plain.decision_function(new), atol=1e-3)
+
+
+def test_adapt_survives_pickle_and_is_absent_without_texts(tiny_encoder_dir):
+    import pickle
+
+    folder = str(tiny_encoder_dir())
+    assert GLiClassZeroShot(model=folder, labels=LABELS).fit().label_vectors_ is None
+    clf = GLiClassZeroShot(model=folder, labels=LABELS).fit(
+        UNLABELED, ["sport"] * 2 + ["politics"] * 2 + ["technology"] * 2
+    )
+    assert clf.label_vectors_ is not None  # y names the classes; the texts still adapt
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_allclose(restored.predict_proba(TEXTS), clf.predict_proba(TEXTS), atol=1e-6)
+
+
+def test_adapt_warns_that_a_checkpoint_does_not_hold_it(tiny_encoder_dir, tmp_path):
+    clf = GLiClassZeroShot(model=str(tiny_encoder_dir()), labels=LABELS).fit(UNLABELED)
+    with pytest.warns(UserWarning, match="not part of a checkpoint"):
+        clf.save_pretrained(tmp_path / "saved")
+
+
+def test_adapt_needs_a_cosine_bi_encoder(folder):
+    auto = GLiClassZeroShot(model=folder, labels=LABELS).fit(UNLABELED)  # a uni-encoder: nothing to adapt
+    assert auto.label_vectors_ is None and auto.history_ == {}
+    with pytest.raises(ValueError, match="adapt=True needs a bi-encoder"):
+        GLiClassZeroShot(model=folder, labels=LABELS, adapt=True).fit(UNLABELED)
+    with pytest.raises(ValueError, match="adapt must be"):
+        GLiClassZeroShot(model=folder, labels=LABELS, adapt="yes").fit(UNLABELED)
