@@ -51,6 +51,29 @@ def test_classify_bbc_lines_with_the_embedded_default(tmp_path, capsys):
     assert all(abs(sum(row["scores"].values()) - 1) < 1e-4 for row in rows)
 
 
+@pytest.mark.slow
+def test_classify_twenty_lines_adapted_to_unlabeled_articles(tmp_path, capsys):
+    texts, topics = load_bbc_news(random_state=2)
+    lines, other = texts[:20], texts[20:420]  # 20 lines to classify; 400 other articles, unlabeled
+    (tmp_path / "news.txt").write_text("\n".join(" ".join(t.split()) for t in lines) + "\n", encoding="utf-8")
+    (tmp_path / "more.txt").write_text("\n".join(" ".join(t.split()) for t in other) + "\n", encoding="utf-8")
+    labels = "business,entertainment,politics,sport,tech"
+    adapt = ["--adapt-on", str(tmp_path / "more.txt")]
+    assert main(["classify", "--labels", labels, "--quiet", *adapt, str(tmp_path / "news.txt")]) == 0
+    rows = _jsonl(capsys.readouterr().out)
+    right = sum(row["labels"] == [topic.replace("sports", "sport")] for row, topic in zip(rows, topics, strict=True))
+    assert len(rows) == 20 and right >= 18
+
+
+def test_classify_adapt_on_needs_a_cosine_bi_encoder(tmp_path, reference_checkpoint, capsys):
+    (tmp_path / "more.txt").write_text("a goal\nthe senate voted\n", encoding="utf-8")
+    (tmp_path / "in.txt").write_text("a match\n", encoding="utf-8")
+    model = str(reference_checkpoint())
+    argv = ["classify", "--labels", "sport,politics", "--model", model, "--adapt-on", str(tmp_path / "more.txt")]
+    assert main([*argv, "--quiet", str(tmp_path / "in.txt")]) == 1
+    assert "adapt=True needs a bi-encoder" in capsys.readouterr().err
+
+
 @pytest.fixture()
 def fitted(tmp_path, tiny_encoder_dir, capsys):
     """A tiny model trained by `skgliclass fit`, and the same fit done in Python."""

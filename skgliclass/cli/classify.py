@@ -30,6 +30,12 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("files", nargs="*", metavar="FILE", help="text files, one text per line (default: stdin)")
     parser.add_argument("--labels", help="comma-separated labels (default: those a `fit` model was trained on)")
     parser.add_argument("--model", help="GLiClass checkpoint, encoder folder, hub id or `fit --out` folder")
+    parser.add_argument(
+        "--adapt-on",
+        action="append",
+        metavar="FILE",
+        help="unlabeled texts of your domain, one per line: the labels adapt to them first (repeatable)",
+    )
     parser.add_argument("--multi-label", action="store_true", default=None, help="independent yes/no per label")
     parser.add_argument("--threshold", type=float, help="multi-label decision threshold (default 0.5)")
     parser.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="output format")
@@ -62,7 +68,8 @@ def _estimator(args: argparse.Namespace) -> Any:
         batch_size=args.batch_size,
         max_length=args.max_length or meta.get("max_length"),
         device=args.device,
-    ).fit()
+        adapt=bool(args.adapt_on),
+    ).fit(list(read_lines(args.adapt_on)) if args.adapt_on else None)
 
 
 def _chunks(lines: Iterator[str]) -> Iterator[list[str]]:

@@ -34,3 +34,14 @@ def test_few_shot_default_improves_on_zero_shot(bbc):
     accuracy = clf.score(texts[test], labels[test])
     zero = GLiClassZeroShot(labels=list(BBC_LABELS), max_length=128).fit().score(texts[test], labels[test])
     assert accuracy >= 0.8 and accuracy >= zero - 0.02
+
+
+def test_zero_shot_adapts_to_unlabeled_articles():
+    texts, labels = load_bbc_news(n_per_class=70, random_state=4, max_chars=800)
+    texts, labels = np.array(texts, dtype=object), np.array(labels)
+    unlabeled, test = slice(0, 250), slice(250, 350)  # the draw is shuffled: every topic in both
+    plain = GLiClassZeroShot(labels=list(BBC_LABELS), max_length=128).fit()
+    adapted = GLiClassZeroShot(labels=list(BBC_LABELS), max_length=128).fit(list(texts[unlabeled]))
+    before, after = plain.score(texts[test], labels[test]), adapted.score(texts[test], labels[test])
+    assert after >= before + 0.03 and after >= 0.88, (before, after)
+    assert adapted.history_["adapted_on"] == 250
