@@ -289,6 +289,20 @@ def summary(rows: list[dict], task: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def by_k(rows: list[dict], task: str, metric: str = "macro_f1") -> str:
+    """Markdown table of one metric's mean over seeds: a row per method, a column per k."""
+    rows = [r for r in rows if r["task"] == task and "params" not in r]
+    ks = sorted({r["k"] for r in rows})
+    lines = ["| method | " + " | ".join(f"k={k}" for k in ks) + " |", "|---|" + "---:|" * len(ks)]
+    for method in [m for m in NAMES if any(r["method"] == m for r in rows)]:
+        cells = []
+        for k in ks:
+            values = [r[metric] for r in rows if r["method"] == method and r["k"] == k]
+            cells.append(f"{np.mean(values):.3f}" if values else "")
+        lines.append(f"| {NAMES[method]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def plot(rows: list[dict], path: Path) -> None:
     """Macro-F1 against k (log scale), one line per method, single-label task."""
     import matplotlib
@@ -304,6 +318,9 @@ def plot(rows: list[dict], path: Path) -> None:
         mean, sd = [np.mean(v) for v in f1], [np.std(v) for v in f1]
         ax.errorbar(ks, mean, yerr=sd, marker="o", capsize=3, label=NAMES[method])
     ax.set_xscale("log", base=2)
+    ticks = sorted({r["k"] for r in rows})
+    ax.set_xticks(ticks, [str(k) for k in ticks])
+    ax.minorticks_off()
     ax.set_xlabel("labelled examples per topic (k)")
     ax.set_ylabel("macro-F1 on the held-out articles")
     ax.set_title("BBC News, few-shot (mean ± sd over seeds)")
@@ -321,6 +338,7 @@ def main() -> None:
     parser.add_argument("--methods", default=",".join(m for m in METHODS if m != "ppo"))
     parser.add_argument("--params", default="{}", help="JSON keyword arguments for gliclass, ppo and zeroshot")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--merge", nargs="+", type=Path, help="only merge these saved fewshot.json files into --out")
     args = parser.parse_args()
     methods = args.methods.split(",")
     unknown = set(methods) - set(METHODS)
@@ -328,10 +346,16 @@ def main() -> None:
         parser.error(f"unknown methods {sorted(unknown)}; choose from {sorted(METHODS)}")
     args.out.mkdir(parents=True, exist_ok=True)
     saved = args.out / "fewshot.json"
-    run(args.task, [int(k) for k in args.k.split(",")], args.seeds, methods, json.loads(args.params), saver(saved))
+    if args.merge:  # runs made in separate processes (or machines) go into one table
+        for path in args.merge:
+            for row in load(path):
+                saver(saved)(row)
+    else:
+        run(args.task, [int(k) for k in args.k.split(",")], args.seeds, methods, json.loads(args.params), saver(saved))
     rows = load(saved)
     text = "".join(
-        f"### {'Single-label' if t == 'single' else 'Multi-label (two-topic documents)'}\n\n{summary(rows, t)}\n"
+        f"### {'Single-label' if t == 'single' else 'Multi-label (two-topic documents)'}\n\n"
+        f"Macro-F1, mean over seeds:\n\n{by_k(rows, t)}\nAll measures (mean ± sd over seeds):\n\n{summary(rows, t)}\n"
         for t in ("single", "multi")
         if any(r["task"] == t for r in rows)
     )
