@@ -61,7 +61,8 @@ def test_classify_twenty_lines_adapted_to_unlabeled_articles(tmp_path, capsys):
     adapt = ["--adapt-on", str(tmp_path / "more.txt")]
     assert main(["classify", "--labels", labels, "--quiet", *adapt, str(tmp_path / "news.txt")]) == 0
     rows = _jsonl(capsys.readouterr().out)
-    right = sum(row["labels"] == [topic.replace("sports", "sport")] for row, topic in zip(rows, topics, strict=True))
+    truth = [topic.replace("sports", "sport") for topic in topics[:20]]
+    right = sum(row["labels"] == [topic] for row, topic in zip(rows, truth, strict=True))
     assert len(rows) == 20 and right >= 18
 
 
