@@ -1,4 +1,4 @@
-"""``GLiClassZeroShot``: classify texts against label names, with no training."""
+"""``GLiClassZeroShot``: classify texts against label names, with no labelled data."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ _DEFAULT_HEAD = {
 
 
 class GLiClassZeroShot(GLiClassEstimator):
-    """Zero-shot text classification with a GLiClass model: ``fit`` trains nothing.
+    """Zero-shot text classification with a GLiClass model: no labelled data, nothing is fine-tuned.
 
     Parameters
     ----------
