@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -154,11 +155,12 @@ def fit_setfit(x_train: list[str], y: np.ndarray, seed: int, params: dict) -> Pr
     multi = y.ndim == 2
     model = SetFitModel.from_pretrained(default_model_path(), multi_target_strategy="one-vs-rest" if multi else None)
     targets = [list(map(int, row)) for row in y] if multi else [TOPICS.index(t) for t in y]
-    Trainer(
-        model=model,
-        args=TrainingArguments(seed=seed, show_progress_bar=False),
-        train_dataset=Dataset.from_dict({"text": x_train, "label": targets}),
-    ).train()
+    with tempfile.TemporaryDirectory() as scratch:  # SetFit writes checkpoints to ./checkpoints otherwise
+        Trainer(
+            model=model,
+            args=TrainingArguments(output_dir=scratch, seed=seed, show_progress_bar=False),
+            train_dataset=Dataset.from_dict({"text": x_train, "label": targets}),
+        ).train()
     return lambda x: np.asarray(model.predict_proba(x, as_numpy=True), dtype=float)
 
 
