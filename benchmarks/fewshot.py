@@ -175,7 +175,7 @@ def gliclassifier(method: str) -> Method:
     def fit(x_train: list[str], y: np.ndarray, seed: int, params: dict) -> Predict:
         extra = {"labels": TOPICS} if y.ndim == 2 else {}
         clf = GLiClassifier(random_state=seed, method=method, **extra, **params).fit(x_train, y)
-        columns = [list(clf.classes_).index(t) for t in TOPICS]
+        columns = [list(clf.label_names_).index(t) for t in TOPICS]  # label names, also for an indicator y
         return lambda x: clf.predict_proba(x)[:, columns]
 
     return fit
