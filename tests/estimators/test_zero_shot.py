@@ -211,8 +211,13 @@ def test_adapt_is_one_em_step_towards_the_texts(tiny_encoder_dir):
     assert not np.allclose(clf.decision_function(new), plain.decision_function(new), atol=1e-3)
 
 
-def test_adapt_survives_pickle_and_is_absent_without_texts(tiny_encoder_dir):
+def test_adapt_survives_pickle_joblib_skops_and_is_absent_without_texts(tiny_encoder_dir, tmp_path):
     import pickle
+
+    import joblib
+    import skops.io as sio
+
+    import skgliclass
 
     folder = str(tiny_encoder_dir())
     assert GLiClassZeroShot(model=folder, labels=LABELS).fit().label_vectors_ is None
@@ -220,8 +225,14 @@ def test_adapt_survives_pickle_and_is_absent_without_texts(tiny_encoder_dir):
         UNLABELED, ["sport"] * 2 + ["politics"] * 2 + ["technology"] * 2
     )
     assert clf.label_vectors_ is not None  # y names the classes; the texts still adapt
-    restored = pickle.loads(pickle.dumps(clf))
-    np.testing.assert_allclose(restored.predict_proba(TEXTS), clf.predict_proba(TEXTS), atol=1e-6)
+    expected = clf.predict_proba(TEXTS)
+    np.testing.assert_allclose(pickle.loads(pickle.dumps(clf)).predict_proba(TEXTS), expected, atol=1e-6)
+    joblib.dump(clf, tmp_path / "m.joblib")
+    np.testing.assert_allclose(joblib.load(tmp_path / "m.joblib").predict_proba(TEXTS), expected, atol=1e-6)
+    sio.dump(clf, tmp_path / "m.skops")
+    loaded = sio.load(tmp_path / "m.skops", trusted=skgliclass.TRUSTED_TYPES)
+    np.testing.assert_allclose(loaded.label_vectors_, clf.label_vectors_)
+    np.testing.assert_allclose(loaded.predict_proba(TEXTS), expected, atol=1e-6)
 
 
 def test_adapt_warns_that_a_checkpoint_does_not_hold_it(tiny_encoder_dir, tmp_path):
