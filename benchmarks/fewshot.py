@@ -221,14 +221,14 @@ def scores(task: str, y_true: np.ndarray, proba: np.ndarray) -> dict[str, float]
     }
 
 
-def run(task: str, ks: list[int], seeds: int, methods: list[str], params: dict, save: Callable[[dict], None]) -> None:
+def run(task: str, ks: list[int], seeds: range, methods: list[str], params: dict, save: Callable[[dict], None]) -> None:
     """Fit and score every method on every (k, seed) draw of ``task``; ``save`` gets each row as it is made."""
     texts, labels = load_bbc_news(random_state=None)
     labels = np.asarray(labels)
     texts = cut_to_tokens(texts, MAX_TOKENS if task == "single" else OPENING_TOKENS)
     zero_shot: np.ndarray | None = None
     for k in ks:
-        for seed in range(seeds):
+        for seed in seeds:
             if task == "single":
                 train, test = single_split(labels, k, seed)
                 x_train, y_train = [texts[i] for i in train], labels[train]
@@ -337,6 +337,7 @@ def main() -> None:
     parser.add_argument("--task", choices=["single", "multi"], default="single")
     parser.add_argument("--k", default="2,4,8,16", help="examples per topic, comma-separated")
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0, help="run seeds first-seed .. first-seed+seeds-1")
     parser.add_argument("--methods", default=",".join(m for m in METHODS if m != "ppo"))
     parser.add_argument("--params", default="{}", help="JSON keyword arguments for gliclass, ppo and zeroshot")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -353,7 +354,14 @@ def main() -> None:
             for row in load(path):
                 saver(saved)(row)
     else:
-        run(args.task, [int(k) for k in args.k.split(",")], args.seeds, methods, json.loads(args.params), saver(saved))
+        run(
+            args.task,
+            [int(k) for k in args.k.split(",")],
+            range(args.first_seed, args.first_seed + args.seeds),
+            methods,
+            json.loads(args.params),
+            saver(saved),
+        )
     rows = load(saved)
     text = "".join(
         f"### {'Single-label' if t == 'single' else 'Multi-label (two-topic documents)'}\n\n"
