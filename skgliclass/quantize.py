@@ -109,6 +109,21 @@ def int8_matmul_available() -> bool:
     return True
 
 
+#: CPU flags of int8 dot-product instructions; without them the three int8 products cost more than fp32.
+INT8_DOT_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8", "asimddp")
+
+
+@functools.cache
+def cpu_has_int8_dot() -> bool | None:
+    """Whether the CPU has int8 dot-product instructions (VNNI, AMX, Arm dot product); None if unknown."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            flags = {word for line in info if line.startswith(("flags", "Features")) for word in line.split()}
+    except OSError:
+        return None
+    return any(flag in flags for flag in INT8_DOT_FLAGS) if flags else None
+
+
 def _is_backbone(name: str) -> bool:
     # The heads are small and run on a few rows per text; the backbones hold nearly all the work.
     return name.removeprefix("model.").startswith(BACKBONE_PREFIXES)
@@ -136,6 +151,13 @@ def quantized_copy(model: GLiClassModel) -> GLiClassModel:
     >>> any(isinstance(m, Int8Linear) for m in int8.modules())
     True
     """
+    if cpu_has_int8_dot() is False:
+        warnings.warn(
+            "precision='int8': this CPU has no int8 dot-product instructions (VNNI), so int8 products are "
+            "slower than fp32 here; use precision='fp32' (or 'bf16' on CPUs with native bf16).",
+            UserWarning,
+            stacklevel=3,
+        )
     quantized = copy.deepcopy(model).cpu().eval()
     names = [name for name, module in quantized.named_modules() if isinstance(module, nn.Linear) and _is_backbone(name)]
     if not int8_matmul_available():

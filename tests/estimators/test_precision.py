@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -102,3 +103,15 @@ def test_bf16_autocast_on_the_cpu(fitted):
     fitted.set_params(precision="fp32")
     assert bf16.dtype == fp32.dtype and not np.array_equal(bf16, fp32)
     np.testing.assert_allclose(bf16, fp32, atol=0.05)
+
+
+def test_int8_warns_on_a_cpu_without_int8_dot_products(fitted, monkeypatch):
+    import skgliclass.quantize as quantize
+
+    monkeypatch.setattr(quantize, "cpu_has_int8_dot", lambda: False)
+    with pytest.warns(UserWarning, match="no int8 dot-product instructions"):
+        quantized_copy(fitted.model_)
+    monkeypatch.setattr(quantize, "cpu_has_int8_dot", lambda: None)  # unknown CPU: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        quantized_copy(fitted.model_)
