@@ -28,7 +28,7 @@ from sklearn.metrics import f1_score
 from skgliclass import GLiClassZeroShot
 from skgliclass.datasets import load_bbc_news
 from skgliclass.inference import cpu_supports_bf16
-from skgliclass.quantize import int8_matmul_available
+from skgliclass.quantize import cpu_has_int8_dot, int8_matmul_available
 
 RESULTS = Path(__file__).parent / "results"
 TOPICS = ["business", "entertainment", "politics", "sports", "tech"]
@@ -80,7 +80,8 @@ def main() -> None:
         "torch": torch.__version__,
         "cpu_count": os.cpu_count(),
         "cpu_bf16": cpu_supports_bf16(),
-        "int8_kernel": "torch._int_mm (per-token)" if int8_matmul_available() else "dynamic quantization",
+        "int8_kernel": "torch._int_mm, two digits" if int8_matmul_available() else "dynamic quantization",
+        "cpu_int8_dot": cpu_has_int8_dot(),
         "machine": platform.machine(),
     }
     RESULTS.mkdir(exist_ok=True)
@@ -100,7 +101,8 @@ def main() -> None:
     table = "\n".join(lines) + (
         f"\n\n{len(texts)} BBC News articles, embedded MiniLM zero-shot (bare topic names), "
         f"{args.max_length} tokens, batch {args.batch_size}, {os.cpu_count()} CPU cores, torch {torch.__version__}; "
-        f"native bf16: {env['cpu_bf16']}; int8 kernel: {env['int8_kernel']}.\n"
+        f"native bf16: {env['cpu_bf16']}; int8 kernel: {env['int8_kernel']}; "
+        f"int8 dot-product instructions: {env['cpu_int8_dot']}.\n"
     )
     (RESULTS / "precision.md").write_text(table)
     print(table)
