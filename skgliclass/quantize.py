@@ -90,10 +90,11 @@ class Int8Linear(nn.Module):
             codes[:, self.in_features :].copy_(low)
             product = torch._int_mm(codes, self.cross_t)
             main = torch._int_mm(codes[:, : self.in_features], self.weight_t)
-            product = (
-                product.add_(main, alpha=LOW_DIGIT) if self.int32_sum else product.float().add_(main, alpha=LOW_DIGIT)
-            )
-            torch.addcmul(self.bias, product.float().mul_(row_step), self.step, out=out[start : start + size])
+            if self.int32_sum:
+                product = product.add_(main, alpha=LOW_DIGIT).float()
+            else:
+                product = product.float().add_(main, alpha=LOW_DIGIT)
+            torch.addcmul(self.bias, product.mul_(row_step), self.step, out=out[start : start + size])
         return out.reshape(*shape[:-1], self.out_features)
 
     def extra_repr(self) -> str:
