@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from skgliclass.adaptation import PRIOR_TEXTS, adapt_label_vectors, can_adapt
 from skgliclass.estimators._base import GLiClassEstimator, load_model
 
@@ -37,10 +39,11 @@ class GLiClassZeroShot(GLiClassEstimator):
     adapt : {"auto", True, False}, default="auto"
         Learn from the unlabeled texts given to ``fit``: each label vector moves towards the texts
         the model reads as that label (one EM step; the label's wording counts as ten texts), so
-        labels come to mean what they mean in your data. Needs a cosine bi-encoder (the default
-        model). ``"auto"``: adapt when ``fit`` gets texts and the model allows it; ``True``: the
-        same, but an error where the model does not; ``False``: never. ``fit()`` without texts is
-        plain zero-shot either way.
+        labels come to mean what they mean in your data; multi-label logits keep each label's mean
+        over those texts where the wording put it, so ``threshold`` keeps its meaning. Needs a
+        cosine bi-encoder (the default model). ``"auto"``: adapt when ``fit`` gets texts and the
+        model allows it; ``True``: the same, but an error where the model does not; ``False``:
+        never. ``fit()`` without texts is plain zero-shot either way.
     multi_label : {"auto", True, False}, default="auto"
         ``"auto"``: multi-label when ``y`` holds label lists or an indicator matrix, else single-label.
     threshold : float or array-like of shape (n_classes,), default=0.5
@@ -85,6 +88,9 @@ class GLiClassZeroShot(GLiClassEstimator):
     device_ : torch.device
     label_vectors_ : ndarray of shape (n_classes, D) or None
         The adapted label vectors (``adapt``), else None (label vectors come from the wording).
+    label_offsets_ : ndarray of shape (n_classes,) or None
+        Multi-label after adapting: how far adapting raised each label's mean logit over the fit
+        texts; subtracted from the logits. Else None.
     history_ : dict
         After adapting: ``"adapted_on"`` (number of texts) and ``"label_shift"`` (per class, one
         minus the cosine between the adapted vector and the wording's); else empty.
@@ -178,13 +184,14 @@ class GLiClassZeroShot(GLiClassEstimator):
         self._check_fitted_inputs()
         self.history_: dict = {}
         self.label_vectors_ = None
+        self.label_offsets_ = None
         if self.adapt is True and not can_adapt(model):
             raise ValueError(
                 f"adapt=True needs a bi-encoder with the cosine dot scorer; this model is a "
                 f"{model.config.architecture} with the {model.config.scorer!r} scorer. Use adapt='auto' or False."
             )
         if self.adapt and texts and can_adapt(model):
-            adapted, original = adapt_label_vectors(
+            adapted, original, centre = adapt_label_vectors(
                 self.model_,
                 self._builder,
                 texts,
@@ -196,6 +203,15 @@ class GLiClassZeroShot(GLiClassEstimator):
                 progress=bool(self.verbose),
             )
             self.label_vectors_ = adapted.numpy()
+            if self.multilabel_:
+                # Adapted vectors sit nearer every text, which would put all labels over the threshold.
+                scale = self.model_.model.logit_scale.item()
+                self.label_offsets_ = (scale * centre @ (adapted - original).T).numpy().astype(np.float64)
             shift = 1.0 - (adapted * original).sum(dim=-1)
             self.history_ = {"adapted_on": len(texts), "label_shift": shift.tolist()}
         return self
+
+    def _logits(self, X: Any) -> np.ndarray:
+        logits = super()._logits(X)
+        offsets = getattr(self, "label_offsets_", None)  # absent in estimators pickled before it existed
+        return logits if offsets is None else logits - offsets

@@ -211,6 +211,26 @@ def test_adapt_is_one_em_step_towards_the_texts(tiny_encoder_dir):
     assert not np.allclose(clf.decision_function(new), plain.decision_function(new), atol=1e-3)
 
 
+def test_adapt_keeps_multi_label_logits_where_the_wording_put_them(tiny_encoder_dir):
+    folder = str(tiny_encoder_dir())
+    y = [["sport"], ["sport"], ["politics"], ["politics"], ["technology"], ["technology", "politics"]]
+    plain = GLiClassZeroShot(model=folder, labels=LABELS, multi_label=True, adapt=False).fit(UNLABELED, y)
+    clf = GLiClassZeroShot(model=folder, labels=LABELS, multi_label=True).fit(UNLABELED, y)
+    assert clf.multilabel_ and clf.label_offsets_.shape == (len(LABELS),)
+    # raw adapted scores rise for every label; the offsets take exactly that rise back out
+    labels, texts, _ = _by_hand(plain, UNLABELED)
+    scale = clf.model_.model.logit_scale.item()
+    raw = scale * texts.numpy() @ clf.label_vectors_.T
+    before = scale * texts.numpy() @ labels.numpy().T
+    np.testing.assert_allclose(clf.label_offsets_, raw.mean(0) - before.mean(0), atol=1e-4)
+    np.testing.assert_allclose(clf.decision_function(UNLABELED), raw - clf.label_offsets_, atol=1e-4)
+    np.testing.assert_allclose(clf.decision_function(UNLABELED).mean(0), before.mean(0), atol=1e-4)
+    # the ranking of texts within each label is the adapted one, not the wording's
+    assert not np.allclose(clf.decision_function(TEXTS), plain.decision_function(TEXTS), atol=1e-3)
+    single = GLiClassZeroShot(model=folder, labels=LABELS).fit(UNLABELED)
+    assert single.label_offsets_ is None and single.label_vectors_ is not None
+
+
 def test_adapt_survives_pickle_joblib_skops_and_is_absent_without_texts(tiny_encoder_dir, tmp_path):
     import pickle
 
@@ -233,6 +253,12 @@ def test_adapt_survives_pickle_joblib_skops_and_is_absent_without_texts(tiny_enc
     loaded = sio.load(tmp_path / "m.skops", trusted=skgliclass.TRUSTED_TYPES)
     np.testing.assert_allclose(loaded.label_vectors_, clf.label_vectors_)
     np.testing.assert_allclose(loaded.predict_proba(TEXTS), expected, atol=1e-6)
+    multi = GLiClassZeroShot(model=folder, labels=LABELS, multi_label=True).fit(UNLABELED)
+    sio.dump(multi, tmp_path / "multi.skops")
+    loaded = sio.load(tmp_path / "multi.skops", trusted=skgliclass.TRUSTED_TYPES)
+    np.testing.assert_allclose(loaded.label_offsets_, multi.label_offsets_)
+    restored = pickle.loads(pickle.dumps(multi))
+    np.testing.assert_allclose(restored.predict_proba(TEXTS), multi.predict_proba(TEXTS), atol=1e-6)
 
 
 def test_adapt_warns_that_a_checkpoint_does_not_hold_it(tiny_encoder_dir, tmp_path):
