@@ -84,10 +84,11 @@ def test_label_lists_become_an_indicator_matrix(y):
 def test_indicator_matrices_keep_unknowns_and_refuse_other_values(n, c, data):
     row = st.lists(st.sampled_from([-1, 0, 1]), min_size=c, max_size=c)
     y = np.array(data.draw(st.lists(row, min_size=n, max_size=n)))
-    np.testing.assert_array_equal(check_targets(y, n).Y, y)
+    np.testing.assert_array_equal(check_targets(y, n, multi_label=True).Y, y)
+    np.testing.assert_array_equal(check_targets(y.tolist(), n, multi_label=True).Y, y)  # lists read as numpy does
     y[data.draw(st.integers(0, n - 1)), 0] = 2
     with pytest.raises(ValueError, match="indicator matrix"):
-        check_targets(y, n)
+        check_targets(y, n, multi_label=True)
 
 
 @pytest.fixture(scope="module")

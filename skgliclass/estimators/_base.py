@@ -59,6 +59,15 @@ def load_model(model: str | None, **head: Any) -> tuple[GLiClassModel, Any]:
     return new_model(str(folder), encoder_model_name=str(model), **head)
 
 
+def _absolute_positions(config: Any) -> int | None:
+    """How many absolute positions the backbone has; None where positions are relative (no limit)."""
+    encoder = config.encoder_config
+    if encoder.get("model_type") == "deberta-v2" and not encoder.get("position_biased_input", True):
+        return None
+    positions = encoder.get("max_position_embeddings")
+    return int(positions) if positions else None
+
+
 class GLiClassEstimator(ClassifierMixin, BaseEstimator):
     """Shared base of :class:`GLiClassZeroShot` and :class:`GLiClassifier` (not for direct use)."""
 
@@ -84,6 +93,8 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
             raise ValueError(f"multi_label must be 'auto', True or False, got {self.multi_label!r}.")
         check_optional_choice("precision", self.precision, PRECISIONS)
         check_optional_choice("long_text", self.long_text, LONG_TEXT)
+        if self.prompt is not None and not isinstance(self.prompt, str):
+            raise TypeError(f"prompt must be a str or None, got {type(self.prompt).__name__} ({self.prompt!r:.40}).")
         descriptions = self.label_descriptions
         if descriptions is not None and not (
             isinstance(descriptions, Mapping) and all(isinstance(v, str) and v.strip() for v in descriptions.values())
@@ -104,8 +115,11 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
             self.multilabel_ = self.multi_label is True
             return texts, None
         targets = check_targets(y, None if texts is None else len(texts), self.multi_label)
+        if not len(targets.classes):
+            raise ValueError("y holds no labels at all; give at least one class.")
         self.classes_, self.multilabel_ = targets.classes, targets.multilabel
-        self.label_names_ = [str(c) for c in targets.classes]
+        self.label_names_ = check_labels([str(c) for c in targets.classes], "the classes in y")
+        names = names or targets.names
         if targets.kind == "indicator":
             if names is not None and len(names) != len(targets.classes):
                 raise ValueError(
@@ -152,6 +166,12 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         self.model_ = model.to(self.device_).eval()
         self.tokenizer_ = tokenizer
         self.config_ = model.config
+        positions = _absolute_positions(model.config)
+        if self.max_length is not None and positions is not None and self.max_length > positions:
+            raise ValueError(
+                f"max_length={self.max_length} is longer than this model's {positions} positions; use at most "
+                f"{positions}, or None (long texts can be read in windows with long_text='chunk')."
+            )
         self.max_length_ = int(self.max_length or self._default_max_length(model.config))
         self._builder = InputBuilder(tokenizer, model.config, self.max_length_)
         self._label_cache: dict = {}
@@ -170,6 +190,10 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
 
     def _logits(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
+        # Prediction-time parameters may change after fit (set_params), so they are checked here too.
+        check_positive_int("batch_size", self.batch_size)
+        check_optional_choice("precision", self.precision, PRECISIONS)
+        check_optional_choice("long_text", self.long_text, LONG_TEXT)
         texts = check_texts(X)
         logits, encoded = predict_logits(
             self._inference_model(),
@@ -193,6 +217,51 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
                 stacklevel=3,
             )
         return logits.astype(np.float64)
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Accuracy; for multi-label, subset accuracy (every label of a row right).
+
+        Parameters
+        ----------
+        X : sequence of str
+            Texts.
+        y : array-like
+            True labels, in any form ``fit`` takes (1-D labels, label lists, an indicator matrix).
+        sample_weight : array-like of shape (n_samples,) or None
+            Weights of the rows.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> from skgliclass import GLiClassZeroShot
+        >>> clf = GLiClassZeroShot(labels=["sport", "politics"]).fit()
+        >>> clf.score(["The striker scored twice.", "The senate voted."], ["sport", "politics"])
+        1.0
+        """
+        from sklearn.metrics import accuracy_score
+
+        if not self.multilabel_:
+            return super().score(X, y, sample_weight=sample_weight)
+        return float(accuracy_score(self._indicator(y), self.predict(X), sample_weight=sample_weight))
+
+    def _indicator(self, y: Any) -> np.ndarray:
+        """``y`` (any form ``fit`` takes) as a 0/1 matrix whose columns follow ``classes_``."""
+        check_is_fitted(self)
+        targets = check_targets(y, None, multi_label=True)
+        if targets.kind == "indicator":
+            if targets.Y.shape[1] != len(self.classes_):
+                raise ValueError(f"y has {targets.Y.shape[1]} columns for {len(self.classes_)} classes.")
+            return targets.Y
+        known = {c: j for j, c in enumerate(self.classes_.tolist())}
+        unknown = [c for c in targets.classes.tolist() if c not in known]
+        if unknown:
+            raise ValueError(f"y holds labels the model does not know: {unknown[:5]}; classes_ are {list(known)[:10]}.")
+        out = np.zeros((len(targets.Y), len(self.classes_)), dtype=np.int64)
+        out[:, [known[c] for c in targets.classes.tolist()]] = targets.Y
+        return out
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Raw scores (logits), ``(n_samples, n_classes)``; ``(n_samples,)`` for binary single-label.
@@ -275,6 +344,8 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         check_positive_int("chunk_size", chunk_size)
+        if isinstance(X, (str, bytes)):
+            raise TypeError("X must be an iterable of texts, not a single str; wrap it: [X].")
         stream = iter(X)
         bar = progress_bar(None, bool(self.verbose), "predict (stream)", unit="text")
         try:
@@ -320,7 +391,10 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         if threshold.ndim == 0:
             threshold = np.full(len(self.classes_), float(threshold))
         elif threshold.shape != (len(self.classes_),):
-            raise ValueError(f"threshold has {threshold.size} values for {len(self.classes_)} classes.")
+            raise ValueError(
+                f"threshold must be one number or a 1-D list of one per class ({len(self.classes_)}); "
+                f"got shape {threshold.shape}."
+            )
         if not (np.isfinite(threshold) & (threshold >= 0) & (threshold <= 1)).all():
             raise ValueError(f"threshold must lie in [0, 1] (a probability), got {self.threshold!r}.")
         return threshold

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import sparse
+from sklearn.exceptions import DataConversionWarning
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from skgliclass.config import check_choice
@@ -56,9 +59,16 @@ def check_texts(X: Any, name: str = "X") -> list[str]:
     return texts
 
 
+def _is_missing(value: Any) -> bool:
+    """None, a float NaN (any float type), or pandas' NA / NaT."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(value, (float, np.floating)) and bool(np.isnan(value))
+
+
 def _fix(value: Any) -> str:
     """How to turn a non-text into text, by what it is."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if _is_missing(value):
         return "Fill missing texts first, e.g. df['text'].fillna('')."
     if isinstance(value, (bytes, bytearray)):
         return "Decode bytes first, e.g. value.decode('utf-8', errors='replace')."
@@ -91,27 +101,76 @@ class Targets:
     classes: np.ndarray
     multilabel: bool
     kind: str  # "labels" (1-D), "label-sets" (lists), "indicator" (0/1 matrix)
+    names: list[str] | None = None  # an indicator DataFrame's column names
+
+
+def _is_rectangular_numbers(y: Any) -> bool:
+    """Rows that are lists/tuples of one length holding only numbers: an indicator, as scikit-learn reads it."""
+    if not (isinstance(y, (list, tuple)) and y and all(isinstance(row, (list, tuple)) for row in y)):
+        return False
+    width = len(y[0])
+    return width > 0 and all(
+        len(row) == width and all(isinstance(v, numbers.Number) and not _is_missing(v) for v in row) for row in y
+    )
+
+
+def _check_values(values: Sequence[Any], where: str) -> None:
+    """No missing values, and not strings mixed with numbers (their order and equality are ambiguous)."""
+    for i, value in enumerate(values):
+        if _is_missing(value):
+            raise ValueError(f"{where}[{i}] is missing ({value!r}); drop those rows or fill them before fit.")
+    kinds = {isinstance(v, str) for v in values}
+    if len(kinds) == 2:
+        example = next(v for v in values if not isinstance(v, str)), next(v for v in values if isinstance(v, str))
+        raise ValueError(f"{where} mixes strings and numbers (e.g. {example[0]!r} and {example[1]!r}); use one type.")
 
 
 def check_targets(y: Any, n_samples: int | None, multi_label: bool | str = "auto") -> Targets:
     """Read y as 1-D labels, label lists or a 0/1 indicator matrix (see the estimator docs)."""
+    names = None
+    if sparse.issparse(y):
+        y = y.toarray()
+    columns = list(getattr(y, "columns", []))
+    if columns and not all(isinstance(c, (int, np.integer)) for c in columns):
+        names = [str(c) for c in columns]  # named indicator columns are the label names
     if hasattr(y, "to_numpy"):
         y = y.to_numpy()
+    if _is_rectangular_numbers(y):
+        y = np.asarray(y)
+    if isinstance(y, np.ndarray) and y.ndim == 2 and y.shape[1] == 1 and multi_label is not True:
+        warnings.warn(
+            "y is a column vector (n_samples, 1); it is read as 1-D labels. Pass y.ravel() (or multi_label=True "
+            "for a one-label indicator).",
+            DataConversionWarning,
+            stacklevel=4,
+        )
+        y, names = y[:, 0], None
     if isinstance(y, np.ndarray) and y.ndim == 2:
         kind = "indicator"
         if not np.isin(y, (-1, 0, 1)).all():
             raise ValueError("a 2-D y must be an indicator matrix (n_samples, n_classes) of 1, 0 and -1 (unknown).")
-        Y, classes = y.astype(np.int64), np.arange(y.shape[1])
-    elif len(y) and all(isinstance(v, (list, tuple, set, frozenset)) for v in y):
+        Y = y.astype(np.int64)
+        classes = np.asarray(names, dtype=object) if names is not None else np.arange(y.shape[1])
+    elif len(y) and all(isinstance(v, (list, tuple, set, frozenset, np.ndarray)) for v in y):
         kind = "label-sets"
+        rows = [list(np.ravel(v)) if isinstance(v, np.ndarray) else list(v) for v in y]
+        _check_values([v for row in rows for v in row], "a label list in y")
         binarizer = MultiLabelBinarizer()
-        Y = binarizer.fit_transform([list(v) for v in y])
+        Y = binarizer.fit_transform(rows)
         classes = binarizer.classes_
     else:
         kind = "labels"
-        values = np.asarray(y)
+        values = np.asarray(y) if isinstance(y, np.ndarray) and y.dtype.kind != "O" else None
+        if values is None:
+            items = list(y)
+            _check_values(items, "y")
+            values = np.asarray(items) if items else np.asarray(items, dtype=object)
         if values.ndim != 1:
             raise ValueError(f"y must be 1-D labels, label lists or an indicator matrix; got shape {values.shape}.")
+        if values.dtype.kind == "f" and np.isnan(values).any():
+            raise ValueError(
+                f"y[{int(np.flatnonzero(np.isnan(values))[0])}] is missing (nan); drop or fill those rows."
+            )
         if values.dtype.kind == "f" and not np.all(np.mod(values, 1) == 0):
             raise ValueError("Unknown label type: continuous y; a classifier needs discrete labels.")
         classes, codes = np.unique(values, return_inverse=True)
@@ -123,7 +182,7 @@ def check_targets(y: Any, n_samples: int | None, multi_label: bool | str = "auto
         raise ValueError("y marks unknown entries (-1), which only multi-label training can use; set multi_label=True.")
     if kind != "labels" and not multilabel and (Y.sum(1) != 1).any():
         raise ValueError("multi_label=False, but some rows of y hold zero or several labels.")
-    return Targets(Y=Y, classes=classes, multilabel=multilabel, kind=kind)
+    return Targets(Y=Y, classes=classes, multilabel=multilabel, kind=kind, names=names)
 
 
 def check_optional_choice(name: str, value: Any, choices: tuple[str, ...], optional: bool = False) -> None:

@@ -96,7 +96,8 @@ class RMSPooler(Pooler):
     """Root mean square over real tokens."""
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        return _masked_mean(x.pow(2), mask).sqrt()
+        # A feature that is 0 on every token has an infinite sqrt gradient; the floor keeps it finite.
+        return _masked_mean(x.pow(2), mask).clamp_min(1e-12).sqrt()
 
 
 @register_pooler("abs-max")

@@ -57,7 +57,13 @@ BAD = [
         "threshold of the wrong length",
         lambda f, zs: _zs(f, threshold=[0.5] * 3, multi_label=True).fit(),
         ValueError,
-        "3 values for 2 classes",
+        r"one per class \(2\); got shape \(3,\)",
+    ),
+    (
+        "threshold 2-D",
+        lambda f, zs: _zs(f, threshold=[[0.1, 0.2]], multi_label=True).fit(),
+        ValueError,
+        r"got shape \(1, 2\)",
     ),
     ("batch_size 0", lambda f, zs: _zs(f, batch_size=0).fit(), ValueError, "batch_size must be a positive int"),
     ("max_length too small", lambda f, zs: _zs(f, max_length=4).fit(), ValueError, "int >= 16"),
@@ -80,6 +86,23 @@ BAD = [
     ("typo in a choice", lambda f, zs: _clf(f, pooler="maen").fit(["a"], ["x"]), ValueError, "Did you mean 'mean'"),
     ("negative learning rate", lambda f, zs: _clf(f, learning_rate=-1.0).fit(["a"], ["x"]), ValueError, r"\(0.0"),
     ("no X in fit", lambda f, zs: _clf(f).fit(None, ["x"]), ValueError, "needs training texts X"),
+    ("None in y", lambda f, zs: _clf(f).fit(["a", "b", "c"], ["x", None, "y"]), ValueError, r"y\[1\] is missing"),
+    ("NaN in y", lambda f, zs: _clf(f).fit(["a", "b", "c"], ["x", "y", np.nan]), ValueError, r"y\[2\] is missing"),
+    ("NaN in a float y", lambda f, zs: _clf(f).fit(["a", "b"], np.array([1.0, np.nan])), ValueError, "missing"),
+    ("None in a label list", lambda f, zs: _clf(f).fit(["a", "b"], [["x"], [None]]), ValueError, "is missing"),
+    ("strings mixed with numbers", lambda f, zs: _clf(f).fit(["a", "b"], [1, "x"]), ValueError, "mixes strings"),
+    ("y without any label", lambda f, zs: _clf(f).fit(["a", "b"], [[], []]), ValueError, "no labels at all"),
+    ("a blank class in y", lambda f, zs: _clf(f).fit(["a", "b"], ["", "x"]), ValueError, "classes in y.*non-empty"),
+    ("max_length past the positions", lambda f, zs: _zs(f, max_length=10**5).fit(), ValueError, "positions"),
+    ("one zero-shot label", lambda f, zs: _zs(f, labels=["sport"]).fit(), ValueError, "multi_label=True"),
+    ("prompt not a str", lambda f, zs: _zs(f, prompt=3).fit(), TypeError, "prompt must be a str"),
+    ("stream of one str", lambda f, zs: next(zs.predict_proba_iter("a text")), TypeError, "not a single str"),
+    (
+        "batch_size 0 set after fit",
+        lambda f, zs: _zs(f).fit().set_params(batch_size=0).predict(["a"]),
+        ValueError,
+        "batch_size must be a positive int",
+    ),
 ]
 
 
@@ -101,6 +124,43 @@ def test_awkward_input_works(folder, zs):
     assert many.predict_proba(["a text"]).shape == (1, 1000)  # scored in chunks, none dropped
     one = _clf(folder, multi_label=True).fit(["a", "b"], [["x"], []])
     assert one.predict_proba(["a"]).shape == (1, 1)
+
+
+def test_every_form_of_multi_label_y_reads_alike(folder):
+    import pandas as pd
+    from scipy import sparse
+    from sklearn.exceptions import DataConversionWarning
+
+    from skgliclass.estimators._validation import check_targets
+
+    dense = np.array([[1, 0], [0, 1], [1, 1], [0, 0]])
+    for form in (dense.tolist(), [tuple(r) for r in dense.tolist()], sparse.csr_matrix(dense), pd.DataFrame(dense)):
+        targets = check_targets(form, 4)
+        assert targets.kind == "indicator" and targets.multilabel
+        np.testing.assert_array_equal(targets.Y, dense)
+    named = pd.DataFrame(dense, columns=L)
+    assert check_targets(named, 4).names == L
+    clf = _zs(folder, labels=None).fit(None, named)  # the columns name the labels: no labels= needed
+    assert clf.classes_.tolist() == L and clf.label_names_ == L
+    with pytest.warns(DataConversionWarning, match="column vector"):
+        column = check_targets(np.array([["b"], ["a"], ["b"]]), 3)
+    assert column.kind == "labels" and column.classes.tolist() == ["a", "b"]
+    assert check_targets(np.array([[1], [0]]), 2, multi_label=True).kind == "indicator"
+
+
+def test_multi_label_score_takes_every_form_of_y(folder):
+    clf = _zs(folder, multi_label=True).fit()
+    texts = ["the match", "the vote", "a goal"]
+    predicted = clf.predict(texts)  # columns follow classes_ (politics, sport)
+    lists = [[c for c, hit in zip(clf.classes_, row, strict=True) if hit] for row in predicted]
+    assert clf.score(texts, lists) == 1.0 and clf.score(texts, predicted) == 1.0
+    flipped = [[c for c in clf.classes_ if c not in row] for row in lists]
+    assert clf.score(texts, flipped) == 0.0
+    single = ["politics", "sport", "sport"]
+    expected = np.mean([set(row) == {label} for row, label in zip(lists, single, strict=True)])
+    assert clf.score(texts, single) == pytest.approx(expected)
+    with pytest.raises(ValueError, match="does not know"):
+        clf.score(texts, [["weather"], [], []])
 
 
 def test_pandas_columns_work_as_texts_and_targets(folder, zs):

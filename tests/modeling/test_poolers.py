@@ -276,3 +276,13 @@ def test_gradients_are_finite_with_junk_padding(name):
     pooler(x, mask).sum().backward()
     assert torch.isfinite(x.grad).all()
     assert torch.count_nonzero(x.grad[mask == 0]) == 0
+
+
+def test_rms_pooler_gradient_stays_finite_where_a_feature_is_all_zero():
+    x = torch.randn(2, 5, 4)
+    x[:, :, 1] = 0.0  # a feature that is 0 on every token (real backbones have some)
+    x.requires_grad_(True)
+    out = POOLERS["rms"](4)(x, torch.ones(2, 5, dtype=torch.long))
+    out.sum().backward()
+    assert torch.isfinite(x.grad).all()
+    torch.testing.assert_close(out[:, 0], x[:, :, 0].pow(2).mean(1).sqrt())
