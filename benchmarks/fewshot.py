@@ -154,7 +154,8 @@ def fit_setfit(x_train: list[str], y: np.ndarray, seed: int, params: dict) -> Pr
 
     multi = y.ndim == 2
     model = SetFitModel.from_pretrained(default_model_path(), multi_target_strategy="one-vs-rest" if multi else None)
-    targets = [list(map(int, row)) for row in y] if multi else [TOPICS.index(t) for t in y]
+    classes = sorted(set(y.tolist())) if not multi else []  # SetFit's head orders its columns by label id
+    targets = [list(map(int, row)) for row in y] if multi else [classes.index(t) for t in y]
     with tempfile.TemporaryDirectory() as scratch:  # SetFit writes checkpoints to ./checkpoints otherwise
         Trainer(
             model=model,

@@ -13,7 +13,8 @@ Two labelled text collections that Debian ships as packages (no model hub, no we
 
 Each draw takes ``k`` training texts per label (seeded, the same for every method) and tests on
 all the others. Methods as in ``fewshot.py``: TF-IDF + LogisticRegression, frozen MiniLM
-embeddings + LogisticRegression, ``GLiClassifier()`` with no arguments, and
+embeddings + LogisticRegression, SetFit with its defaults (``--methods ...,setfit``, needs
+``pip install .[bench]``), ``GLiClassifier()`` with no arguments, and
 ``GLiClassZeroShot(labels=[category names])``. Writes ``results/fewshot_more.{json,md}``.
 
 Get the data (Debian or Ubuntu)::
@@ -41,7 +42,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 
-from fewshot import fit_embeddings, fit_tfidf, single_split
+from fewshot import fit_embeddings, fit_setfit, fit_tfidf, single_split
 from skgliclass import GLiClassifier, GLiClassZeroShot
 
 RESULTS = Path(__file__).parent / "results"
@@ -57,6 +58,7 @@ FORTUNE_TOPICS = ["computers", "education", "food", "law", "medicine", "politics
 NAMES = {
     "tfidf": "TF-IDF + LogisticRegression",
     "embeddings": "frozen MiniLM embeddings + LogisticRegression",
+    "setfit": "SetFit (MiniLM, default settings)",
     "gliclass": "GLiClassifier() (defaults)",
     "zeroshot": "GLiClassZeroShot() (category names, no training)",
 }
@@ -111,6 +113,8 @@ def fit(method: str, texts: list[str], y: np.ndarray, seed: int, labels: list[st
         return fit_tfidf(texts, y, seed, {})
     if method == "embeddings":
         return fit_embeddings(texts, y, seed, {})
+    if method == "setfit":
+        return fit_setfit(texts, y, seed, {})
     if method == "gliclass":
         return GLiClassifier(random_state=seed).fit(texts, y).predict_proba
     return GLiClassZeroShot(labels=labels).fit().predict_proba
@@ -143,7 +147,7 @@ def main() -> None:
     parser.add_argument("--data", default="wordnet10,fortunes8", help=f"comma-separated, from {sorted(DATA)}")
     parser.add_argument("--k", default="2,8", help="training texts per label, comma-separated")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--methods", default=",".join(NAMES))
+    parser.add_argument("--methods", default=",".join(m for m in NAMES if m != "setfit"), help="setfit: .[bench]")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     saved = args.out / "fewshot_more.json"

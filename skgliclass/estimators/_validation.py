@@ -135,7 +135,8 @@ def check_targets(y: Any, n_samples: int | None, multi_label: bool | str = "auto
         names = [str(c) for c in columns]  # named indicator columns are the label names
     if hasattr(y, "to_numpy"):
         y = y.to_numpy()
-    if _is_rectangular_numbers(y):
+    from_lists = _is_rectangular_numbers(y)
+    if from_lists:
         y = np.asarray(y)
     if isinstance(y, np.ndarray) and y.ndim == 2 and y.shape[1] == 1 and multi_label is not True:
         warnings.warn(
@@ -148,7 +149,15 @@ def check_targets(y: Any, n_samples: int | None, multi_label: bool | str = "auto
     if isinstance(y, np.ndarray) and y.ndim == 2:
         kind = "indicator"
         if not np.isin(y, (-1, 0, 1)).all():
-            raise ValueError("a 2-D y must be an indicator matrix (n_samples, n_classes) of 1, 0 and -1 (unknown).")
+            hint = (
+                " Rows of numbers of one length are read as an indicator, as scikit-learn does; give label lists "
+                "of numbers as sets, e.g. [{3, 7}, {2}]."
+                if from_lists
+                else ""
+            )
+            raise ValueError(
+                f"a 2-D y must be an indicator matrix (n_samples, n_classes) of 1, 0 and -1 (unknown).{hint}"
+            )
         Y = y.astype(np.int64)
         classes = np.asarray(names, dtype=object) if names is not None else np.arange(y.shape[1])
     elif len(y) and all(isinstance(v, (list, tuple, set, frozenset, np.ndarray)) for v in y):

@@ -91,6 +91,12 @@ BAD = [
     ("NaN in a float y", lambda f, zs: _clf(f).fit(["a", "b"], np.array([1.0, np.nan])), ValueError, "missing"),
     ("None in a label list", lambda f, zs: _clf(f).fit(["a", "b"], [["x"], [None]]), ValueError, "is missing"),
     ("strings mixed with numbers", lambda f, zs: _clf(f).fit(["a", "b"], [1, "x"]), ValueError, "mixes strings"),
+    (
+        "label lists of numbers, one length",
+        lambda f, zs: _clf(f).fit(["a", "b"], [[3, 7], [2, 5]]),
+        ValueError,
+        r"as sets, e.g. \[\{3, 7\}",
+    ),
     ("y without any label", lambda f, zs: _clf(f).fit(["a", "b"], [[], []]), ValueError, "no labels at all"),
     ("a blank class in y", lambda f, zs: _clf(f).fit(["a", "b"], ["", "x"]), ValueError, "classes in y.*non-empty"),
     ("max_length past the positions", lambda f, zs: _zs(f, max_length=10**5).fit(), ValueError, "positions"),
