@@ -169,17 +169,19 @@ def check_targets(y: Any, n_samples: int | None, multi_label: bool | str = "auto
         classes = binarizer.classes_
     else:
         kind = "labels"
-        values = np.asarray(y) if isinstance(y, np.ndarray) and y.dtype.kind != "O" else None
-        if values is None:
+        if isinstance(y, np.ndarray):
+            values = y  # keeps its dtype (object for pandas columns), so classes_ does too
+            if values.dtype.kind == "O":
+                _check_values(values.ravel().tolist(), "y")
+        else:
             items = list(y)
             _check_values(items, "y")
             values = np.asarray(items) if items else np.asarray(items, dtype=object)
         if values.ndim != 1:
             raise ValueError(f"y must be 1-D labels, label lists or an indicator matrix; got shape {values.shape}.")
         if values.dtype.kind == "f" and np.isnan(values).any():
-            raise ValueError(
-                f"y[{int(np.flatnonzero(np.isnan(values))[0])}] is missing (nan); drop or fill those rows."
-            )
+            first = int(np.flatnonzero(np.isnan(values))[0])
+            raise ValueError(f"y[{first}] is missing (nan); drop those rows or fill them before fit.")
         if values.dtype.kind == "f" and not np.all(np.mod(values, 1) == 0):
             raise ValueError("Unknown label type: continuous y; a classifier needs discrete labels.")
         classes, codes = np.unique(values, return_inverse=True)
