@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["IGNORE_INDEX", "contrastive_loss", "focal_loss"]
+__all__ = ["IGNORE_INDEX", "contrastive_loss", "focal_loss", "softmax_loss"]
 
 IGNORE_INDEX = -100
 
@@ -55,6 +55,46 @@ def focal_loss(
         loss = loss * (alpha * y + (1 - alpha) * (1 - y))
     valid = valid.to(loss.dtype)
     return (loss * valid).sum() / valid.sum().clamp_min(1.0)
+
+
+def softmax_loss(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    *,
+    gamma: float = 0.0,
+    label_smoothing: float = 0.0,
+    mask: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Cross-entropy of each text's softmax over its labels (focal when ``gamma > 0``), averaged over texts.
+
+    Parameters
+    ----------
+    logits, targets : Tensor of shape (B, C)
+        ``targets`` one-hot: each text has exactly one label.
+    gamma : float, default=0.0
+        Focusing exponent on ``(1 - p_true)``; 0 gives plain cross-entropy.
+    label_smoothing : float, default=0.0
+        Share of the target spread over all real labels (as in ``torch.nn.functional.cross_entropy``).
+    mask : Tensor of shape (B, C) or None
+        1 for real label slots; padded slots get no probability.
+
+    Returns
+    -------
+    Tensor
+        A scalar.
+    """
+    if mask is not None:
+        logits = logits.masked_fill(~mask.bool(), torch.finfo(logits.dtype).min)
+    log_p = logits.log_softmax(dim=-1)
+    true = targets.argmax(dim=-1, keepdim=True)
+    nll = -log_p.gather(-1, true).squeeze(-1)  # (B,)
+    if label_smoothing:
+        real = torch.ones_like(log_p, dtype=torch.bool) if mask is None else mask.bool()
+        spread = -(log_p.masked_fill(~real, 0.0)).sum(-1) / real.sum(-1).clamp_min(1)
+        nll = (1 - label_smoothing) * nll + label_smoothing * spread
+    if gamma > 0:
+        nll = nll * (1 - log_p.gather(-1, true).squeeze(-1).exp()).pow(gamma)
+    return nll.mean()
 
 
 def contrastive_loss(label_vectors: torch.Tensor, mask: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:

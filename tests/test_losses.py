@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from skgliclass.losses import IGNORE_INDEX, contrastive_loss, focal_loss
+from skgliclass.losses import IGNORE_INDEX, contrastive_loss, focal_loss, softmax_loss
 
 B, C, D = 4, 5, 16
 
@@ -244,3 +244,24 @@ def test_contrastive_gradients_finite_and_zero_on_padding():
     assert torch.isfinite(vectors.grad).all()
     assert torch.count_nonzero(vectors.grad[0, 2:]) == 0
     assert torch.count_nonzero(vectors.grad[mask.bool()]) > 0
+
+
+def test_softmax_loss_is_torch_cross_entropy_and_ignores_padded_slots():
+    torch.manual_seed(0)
+    logits, true = torch.randn(6, 4), torch.tensor([0, 3, 1, 2, 2, 0])
+    targets = torch.nn.functional.one_hot(true, 4).float()
+    torch.testing.assert_close(softmax_loss(logits, targets), F.cross_entropy(logits, true))
+    smoothed = softmax_loss(logits, targets, label_smoothing=0.2)
+    torch.testing.assert_close(smoothed, F.cross_entropy(logits, true, label_smoothing=0.2))
+    # a padded fifth slot, however large its logit, takes no probability
+    padded = torch.cat([logits, torch.full((6, 1), 50.0)], dim=1)
+    mask = torch.cat([torch.ones(6, 4), torch.zeros(6, 1)], dim=1)
+    wide = torch.cat([targets, torch.zeros(6, 1)], dim=1)
+    torch.testing.assert_close(softmax_loss(padded, wide, mask=mask), F.cross_entropy(logits, true))
+    torch.testing.assert_close(
+        softmax_loss(padded, wide, mask=mask, label_smoothing=0.2), F.cross_entropy(logits, true, label_smoothing=0.2)
+    )
+    # focal: each text's cross-entropy weighed by (1 - p_true) ** gamma
+    p_true = logits.softmax(-1).gather(1, true[:, None]).squeeze(1)
+    per_text = F.cross_entropy(logits, true, reduction="none")
+    torch.testing.assert_close(softmax_loss(logits, targets, gamma=2.0), ((1 - p_true) ** 2 * per_text).mean())

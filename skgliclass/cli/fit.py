@@ -24,7 +24,8 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--label-column", default="label", help="column holding the labels (default: label)")
     parser.add_argument("--label-sep", help='multi-label: separator inside the label column, e.g. "|"')
     parser.add_argument("--model", help="checkpoint or encoder to start from (default: embedded MiniLM)")
-    parser.add_argument("--method", choices=("focal", "ppo"), default="focal", help="training objective")
+    methods = ("auto", "focal", "softmax", "ppo")  # GLiClassifier's; not imported, so --help stays light
+    parser.add_argument("--method", choices=methods, default="focal", help="training objective")
     parser.add_argument("--epochs", type=int, default=10, help="passes over the training texts")
     parser.add_argument("--batch-size", type=int, default=16, help="texts per step")
     parser.add_argument("--lora-r", type=int, help="train LoRA adapters of this rank instead of every weight")

@@ -24,7 +24,7 @@ from skgliclass.training.value import VALUE_MODELS
 
 __all__ = ["GLiClassifier"]
 
-METHODS = ("focal", "ppo")
+METHODS = ("auto", "focal", "softmax", "ppo")
 # A new head on a plain encoder (the embedded MiniLM by default), chosen by benchmarks/fewshot.py.
 DEFAULT_HEAD = {"architecture": "bi-encoder", "pooler": "mean", "scorer": "dot"}
 # The bi-encoder with a dot scorer scores cosine similarities times a learned scale.
@@ -58,9 +58,12 @@ class GLiClassifier(GLiClassEstimator):
         ``"auto"``: multi-label when ``y`` holds label lists or an indicator matrix.
     threshold : float or array-like of shape (n_classes,), default=0.5
         Multi-label decision threshold on ``predict_proba``.
-    method : {"focal", "ppo"}, default="focal"
-        Training objective: supervised focal loss, or PPO (reinforcement learning from rewards; it
-        learns from partial labels and from feedback functions, see the user guide).
+    method : {"auto", "focal", "softmax", "ppo"}, default="focal"
+        Training objective. ``"focal"``: focal loss over every (text, label) pair (sigmoid; multi-
+        and single-label). ``"softmax"``: cross-entropy of each text's softmax over the labels, the
+        rule single-label ``predict_proba`` uses (single-label ``y`` only). ``"auto"``: softmax for
+        single-label ``y``, focal for multi-label. ``"ppo"``: reinforcement learning from rewards; it
+        learns from partial labels and from feedback functions (see the user guide).
     epochs : int, default=10
         Passes over the training texts.
     batch_size : int, default=16
@@ -161,8 +164,10 @@ class GLiClassifier(GLiClassEstimator):
     max_length_ : int
         The input length in use.
     device_ : torch.device
+    method_ : str
+        The objective used (``"auto"`` resolved).
     history_ : dict
-        Focal: ``loss`` per step, ``epoch_loss``, ``learning_rate`` per step, ``epoch_seconds``.
+        Focal and softmax: ``loss`` per step, ``epoch_loss``, ``learning_rate`` per step, ``epoch_seconds``.
         PPO: per step ``loss``, ``policy_loss``, ``value_loss``, ``kl``, ``entropy``, ``advantage``,
         ``reward`` and ``reward_<name>`` for each component, ``learning_rate``; ``epoch_reward``,
         ``epoch_seconds``.
@@ -345,6 +350,12 @@ class GLiClassifier(GLiClassEstimator):
                 f"y holds one class ({str(self.classes_[0])!r}); a single-label classifier needs at least two. "
                 "Add texts of other classes, or set multi_label=True to learn a yes/no decision for it."
             )
+        self.method_ = self.method if self.method != "auto" else ("focal" if self.multilabel_ else "softmax")
+        if self.method_ == "softmax" and self.multilabel_:
+            raise ValueError(
+                "method='softmax' trains one label per text, but the targets are multi-label; use method='focal' "
+                "(or 'auto', which picks it)."
+            )
         if targets is None:
             self.multilabel_ = self.multi_label is not False  # a reward judges each label on its own
             matrix = None
@@ -379,6 +390,7 @@ class GLiClassifier(GLiClassEstimator):
                 contrastive_coef=self.contrastive_coef,
                 shuffle_labels=self.config_.architecture not in ("bi-encoder",),
                 prompt=self.prompt,
+                softmax=self.method_ == "softmax",
             )
             rng = np.random.default_rng(seed)
             common = (self.model_, self._builder, texts, matrix, self._label_texts(), settings)

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from skgliclass.data.prompts import InputBuilder
-from skgliclass.losses import focal_loss
+from skgliclass.losses import focal_loss, softmax_loss
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import forward_batch
 from skgliclass.training.loop import LoopSettings, guarded_update, run_epochs
@@ -37,6 +37,7 @@ class TrainSettings:
     shuffle_labels: bool = True
     max_grad_norm: float = 1.0
     prompt: str | None = None
+    softmax: bool = False  # one label per text: cross-entropy over each text's labels instead of focal
 
 
 def optimizer_and_schedule(
@@ -129,7 +130,7 @@ def _step_loss(
     settings: TrainSettings,
     device: torch.device,
 ) -> torch.Tensor:
-    """Focal loss of one batch over every label (plus the weighted contrastive loss)."""
+    """Focal (or softmax) loss of one batch over every label (plus the weighted contrastive loss)."""
     out = forward_batch(
         model,
         builder,
@@ -140,12 +141,21 @@ def _step_loss(
         prompt=settings.prompt,
         contrastive=settings.contrastive_coef > 0,
     )
-    loss = focal_loss(
-        out.logits,
-        targets.to(device),
-        alpha=settings.focal_alpha,
-        gamma=settings.focal_gamma,
-        label_smoothing=settings.label_smoothing,
-        mask=out.mask,
-    )
+    if settings.softmax:
+        loss = softmax_loss(
+            out.logits,
+            targets.to(device),
+            gamma=settings.focal_gamma,
+            label_smoothing=settings.label_smoothing,
+            mask=out.mask,
+        )
+    else:
+        loss = focal_loss(
+            out.logits,
+            targets.to(device),
+            alpha=settings.focal_alpha,
+            gamma=settings.focal_gamma,
+            label_smoothing=settings.label_smoothing,
+            mask=out.mask,
+        )
     return loss + settings.contrastive_coef * out.contrastive

@@ -108,6 +108,40 @@ def test_encoder_decoder_fits(tiny_encoder_dir):
     assert clf.predict_proba(X).shape == (12, 3)
 
 
+def test_softmax_method_trains_on_the_softmax_cross_entropy(encoder, monkeypatch):
+    import torch.nn.functional as F
+
+    import skgliclass.training.supervised as supervised
+
+    seen = []
+
+    def recording(logits, targets, **kwargs):
+        loss = supervised_softmax(logits, targets, **kwargs)
+        seen.append((logits.detach(), targets.detach(), kwargs, loss.item()))
+        return loss
+
+    supervised_softmax = supervised.softmax_loss
+    monkeypatch.setattr(supervised, "softmax_loss", recording)
+    frozen = {"epochs": 1, "batch_size": len(X), "learning_rate": 1e-12, "encoder_learning_rate": 1e-12}
+    clf = GLiClassifier(model=encoder, method="softmax", random_state=0, **frozen).fit(X, Y)
+    assert clf.method_ == "softmax" and len(seen) == 1
+    logits, targets, kwargs, loss = seen[0]
+    assert kwargs["gamma"] == 0.0 and logits.shape == (len(X), 3)
+    # the step's loss is torch's cross-entropy of the batch's logits against each text's one label
+    assert loss == pytest.approx(F.cross_entropy(logits, targets.argmax(1)).item(), rel=1e-5)
+    assert clf.history_["loss"][0] == pytest.approx(loss, rel=1e-5)
+    monkeypatch.undo()
+    learned = _fast(encoder, method="softmax", epochs=15, random_state=0, label_descriptions={c: c for c in Y})
+    learned.fit(X, Y)
+    assert learned.history_["epoch_loss"][-1] < 0.5 * learned.history_["epoch_loss"][0]
+    assert learned.score(X, Y) >= 0.75  # as focal training on the tiny random encoder (chance: 0.33)
+    assert GLiClassifier(model=encoder, method="auto", **frozen).fit(X, Y).method_ == "softmax"
+    multi = [[c] for c in Y[:-1]] + [["tech", "sport"]]
+    assert GLiClassifier(model=encoder, method="auto", **frozen).fit(X, multi).method_ == "focal"
+    with pytest.raises(ValueError, match="method='softmax' trains one label per text"):
+        GLiClassifier(model=encoder, method="softmax", **frozen).fit(X, multi)
+
+
 def test_lora_trains_adapters_then_merges_them(encoder):
     from skgliclass.training.lora import target_modules
 
