@@ -149,10 +149,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--methods", default=",".join(m for m in NAMES if m != "setfit"), help="setfit: .[bench]")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--table", action="store_true", help="only rewrite the table from the saved rows")
     args = parser.parse_args()
     saved = args.out / "fewshot_more.json"
     rows = json.loads(saved.read_text()) if saved.exists() else []
-    for data in args.data.split(","):
+    for data in [] if args.table else args.data.split(","):
         texts, y = DATA[data](args.root)
         labels = sorted(set(y))
         for k in [int(k) for k in args.k.split(",")]:

@@ -77,7 +77,8 @@ class GLiClassifier(GLiClassEstimator):
     warmup_ratio : float, default=0.1
         Share of the steps with a linear warmup; the rest decays linearly to zero.
     focal_alpha : float or None, default=None
-        Weight of positive (text, label) pairs; None weighs both sides equally.
+        Weight of positive (text, label) pairs; None weighs both sides equally. Focal only (a
+        softmax has no separate positives and negatives).
     focal_gamma : float, default=0.0
         Focusing exponent; 0 is plain binary cross-entropy.
     label_smoothing : float, default=0.0
