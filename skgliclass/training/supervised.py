@@ -141,21 +141,9 @@ def _step_loss(
         prompt=settings.prompt,
         contrastive=settings.contrastive_coef > 0,
     )
+    shared = {"gamma": settings.focal_gamma, "label_smoothing": settings.label_smoothing, "mask": out.mask}
     if settings.softmax:
-        loss = softmax_loss(
-            out.logits,
-            targets.to(device),
-            gamma=settings.focal_gamma,
-            label_smoothing=settings.label_smoothing,
-            mask=out.mask,
-        )
+        loss = softmax_loss(out.logits, targets.to(device), **shared)
     else:
-        loss = focal_loss(
-            out.logits,
-            targets.to(device),
-            alpha=settings.focal_alpha,
-            gamma=settings.focal_gamma,
-            label_smoothing=settings.label_smoothing,
-            mask=out.mask,
-        )
+        loss = focal_loss(out.logits, targets.to(device), alpha=settings.focal_alpha, **shared)
     return loss + settings.contrastive_coef * out.contrastive
