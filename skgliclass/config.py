@@ -263,12 +263,18 @@ class GLiClassConfig:
         return int(cfg.get("num_hidden_layers") or cfg.get("num_layers"))
 
     @property
-    def position_limit(self) -> int:
-        """The longest input the backbone's positions allow, at most 1024 (the reference pipeline's length)."""
+    def absolute_positions(self) -> int | None:
+        """How many absolute positions the backbone has; None where positions are relative (no limit)."""
         cfg = self.encoder_config
         if cfg.get("model_type") == "deberta-v2" and not cfg.get("position_biased_input", True):
-            return 1024  # relative positions: no absolute limit
-        return min(1024, int(cfg.get("max_position_embeddings") or 1024))
+            return None
+        positions = cfg.get("max_position_embeddings")
+        return int(positions) if positions else None
+
+    @property
+    def position_limit(self) -> int:
+        """The longest input the backbone's positions allow, at most 1024 (the reference pipeline's length)."""
+        return min(1024, self.absolute_positions or 1024)
 
     @property
     def default_max_length(self) -> int:

@@ -86,14 +86,14 @@ def softmax_loss(
     if mask is not None:
         logits = logits.masked_fill(~mask.bool(), torch.finfo(logits.dtype).min)
     log_p = logits.log_softmax(dim=-1)
-    true = targets.argmax(dim=-1, keepdim=True)
-    nll = -log_p.gather(-1, true).squeeze(-1)  # (B,)
+    log_p_true = log_p.gather(-1, targets.argmax(dim=-1, keepdim=True)).squeeze(-1)  # (B,)
+    nll = -log_p_true
     if label_smoothing:
         real = torch.ones_like(log_p, dtype=torch.bool) if mask is None else mask.bool()
         spread = -(log_p.masked_fill(~real, 0.0)).sum(-1) / real.sum(-1).clamp_min(1)
         nll = (1 - label_smoothing) * nll + label_smoothing * spread
     if gamma > 0:
-        nll = nll * (1 - log_p.gather(-1, true).squeeze(-1).exp()).pow(gamma)
+        nll = nll * (1 - log_p_true.exp()).pow(gamma)
     return nll.mean()
 
 

@@ -59,15 +59,6 @@ def load_model(model: str | None, **head: Any) -> tuple[GLiClassModel, Any]:
     return new_model(str(folder), encoder_model_name=str(model), **head)
 
 
-def _absolute_positions(config: Any) -> int | None:
-    """How many absolute positions the backbone has; None where positions are relative (no limit)."""
-    encoder = config.encoder_config
-    if encoder.get("model_type") == "deberta-v2" and not encoder.get("position_biased_input", True):
-        return None
-    positions = encoder.get("max_position_embeddings")
-    return int(positions) if positions else None
-
-
 class GLiClassEstimator(ClassifierMixin, BaseEstimator):
     """Shared base of :class:`GLiClassZeroShot` and :class:`GLiClassifier` (not for direct use)."""
 
@@ -85,14 +76,18 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         return tags
 
     # ------------------------------------------------------------ set-up
-    def _check_common_params(self) -> None:
+    def _check_predict_params(self) -> None:
+        """The parameters prediction reads; set_params may change them after fit, so predict checks them too."""
         check_positive_int("batch_size", self.batch_size)
+        check_optional_choice("precision", self.precision, PRECISIONS)
+        check_optional_choice("long_text", self.long_text, LONG_TEXT)
+
+    def _check_common_params(self) -> None:
+        self._check_predict_params()
         if self.max_length is not None and (not isinstance(self.max_length, (int, np.integer)) or self.max_length < 16):
             raise ValueError(f"max_length must be None or an int >= 16, got {self.max_length!r}.")
         if self.multi_label not in ("auto", True, False):
             raise ValueError(f"multi_label must be 'auto', True or False, got {self.multi_label!r}.")
-        check_optional_choice("precision", self.precision, PRECISIONS)
-        check_optional_choice("long_text", self.long_text, LONG_TEXT)
         if self.prompt is not None and not isinstance(self.prompt, str):
             raise TypeError(f"prompt must be a str or None, got {type(self.prompt).__name__} ({self.prompt!r:.40}).")
         descriptions = self.label_descriptions
@@ -113,7 +108,19 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"{type(self).__name__} needs labels=[...] or a y to take the classes from.")
             self.classes_, self.label_names_ = np.asarray(names, dtype=object), names
             self.multilabel_ = self.multi_label is True
-            return texts, None
+            targets = None
+        else:
+            targets = self._classes_from_targets(texts, y, names)
+        if not self.multilabel_ and len(self.classes_) < 2:
+            raise ValueError(
+                f"{'labels' if y is None else 'y'} holds one class ({self.label_names_[0]!r}); a single-label "
+                "classifier needs at least two. Add other classes, or set multi_label=True to learn a yes/no "
+                "decision for it."
+            )
+        return texts, targets
+
+    def _classes_from_targets(self, texts: list[str] | None, y: Any, names: list[str] | None) -> Targets:
+        """``_fit_classes`` for a given ``y``: the classes come from it, ``labels=`` must agree."""
         targets = check_targets(y, None if texts is None else len(texts), self.multi_label)
         if not len(targets.classes):
             raise ValueError("y holds no labels at all; give at least one class.")
@@ -132,7 +139,7 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
             self.label_names_ = names or self.label_names_
         elif names is not None and set(names) != set(self.label_names_):
             raise ValueError(f"labels {names} differ from the classes in y {self.label_names_}.")
-        return texts, targets
+        return targets
 
     def _default_max_length(self, config: Any) -> int:
         """Fine-tuning reads what the encoder was trained on (cheaper); see the zero-shot override."""
@@ -166,7 +173,7 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         self.model_ = model.to(self.device_).eval()
         self.tokenizer_ = tokenizer
         self.config_ = model.config
-        positions = _absolute_positions(model.config)
+        positions = model.config.absolute_positions
         if self.max_length is not None and positions is not None and self.max_length > positions:
             raise ValueError(
                 f"max_length={self.max_length} is longer than this model's {positions} positions; use at most "
@@ -190,10 +197,7 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
 
     def _logits(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
-        # Prediction-time parameters may change after fit (set_params), so they are checked here too.
-        check_positive_int("batch_size", self.batch_size)
-        check_optional_choice("precision", self.precision, PRECISIONS)
-        check_optional_choice("long_text", self.long_text, LONG_TEXT)
+        self._check_predict_params()
         texts = check_texts(X)
         logits, encoded = predict_logits(
             self._inference_model(),

@@ -346,11 +346,6 @@ class GLiClassifier(GLiClassEstimator):
         previous = (self.classes_.tolist(), self.model_) if self.warm_start and hasattr(self, "model_") else None
         texts, targets = self._fit_classes(X, y)
         self._check_fitted_inputs()
-        if not self.multilabel_ and len(self.classes_) < 2:
-            raise ValueError(
-                f"y holds one class ({str(self.classes_[0])!r}); a single-label classifier needs at least two. "
-                "Add texts of other classes, or set multi_label=True to learn a yes/no decision for it."
-            )
         self.method_ = self.method if self.method != "auto" else ("focal" if self.multilabel_ else "softmax")
         if self.method_ == "softmax" and self.multilabel_:
             raise ValueError(

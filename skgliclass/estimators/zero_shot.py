@@ -178,11 +178,6 @@ class GLiClassZeroShot(GLiClassEstimator):
         if self.adapt not in ("auto", True, False):
             raise ValueError(f"adapt must be 'auto', True or False, got {self.adapt!r}.")
         texts, _ = self._fit_classes(X, y)
-        if not self.multilabel_ and len(self.classes_) < 2:
-            raise ValueError(
-                f"one label ({self.label_names_[0]!r}): a single-label prediction would always be it. Give at "
-                "least two labels, or set multi_label=True to score a yes/no decision for it."
-            )
         # Checkpoints keep their own head; a plain encoder (or the default) scores cosine similarity.
         model, tokenizer = load_model(self.model, **_DEFAULT_HEAD)
         self._setup_inference(model, tokenizer)
