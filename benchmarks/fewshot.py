@@ -191,7 +191,7 @@ METHODS: dict[str, Method] = {
     "embeddings": fit_embeddings,
     "setfit": fit_setfit,
     "reference": fit_reference,
-    "gliclass": gliclassifier("focal"),
+    "gliclass": gliclassifier("auto"),
     "ppo": gliclassifier("ppo"),
     "zeroshot": fit_zeroshot,
 }

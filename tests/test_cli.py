@@ -92,6 +92,7 @@ def fitted(tmp_path, tiny_encoder_dir, capsys):
 
 def test_fit_then_classify_round_trips(fitted, tmp_path, capsys, monkeypatch):
     out, clf = fitted
+    assert json.loads((out / "skgliclass.json").read_text())["method"] == clf.method_ == "focal+softmax"
     texts = ["a goal for the team", "the senate voted", "", "new chip software ☃"]
     monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(texts) + "\n"))
     assert main(["classify", "--model", str(out), "--quiet"]) == 0  # labels come from the fit folder
@@ -128,6 +129,7 @@ def test_fit_multi_label_csv(tmp_path, tiny_encoder_dir, capsys):
     assert main([*argv, "--model", str(tiny_encoder_dir("bert")), "--epochs", "1", "--out", str(out), "--quiet"]) == 0
     meta = json.loads((out / "skgliclass.json").read_text())
     assert meta["labels"] == ["politics", "sport", "tech"] and meta["multi_label"] is True
+    assert meta["method"] == "focal"  # "auto" resolved for multi-label targets
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,9 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--label-column", default="label", help="column holding the labels (default: label)")
     parser.add_argument("--label-sep", help='multi-label: separator inside the label column, e.g. "|"')
     parser.add_argument("--model", help="checkpoint or encoder to start from (default: embedded MiniLM)")
-    methods = ("auto", "focal", "softmax", "ppo")  # GLiClassifier's; not imported, so --help stays light
-    parser.add_argument("--method", choices=methods, default="focal", help="training objective")
+    # GLiClassifier's METHODS, not imported, so --help stays light
+    methods = ("auto", "focal", "softmax", "focal+softmax", "ppo")
+    parser.add_argument("--method", choices=methods, default="auto", help="training objective")
     parser.add_argument("--epochs", type=int, default=10, help="passes over the training texts")
     parser.add_argument("--batch-size", type=int, default=16, help="texts per step")
     parser.add_argument("--lora-r", type=int, help="train LoRA adapters of this rank instead of every weight")
@@ -91,9 +92,9 @@ def run(args: argparse.Namespace) -> int:
         "multi_label": bool(clf.multilabel_),
         "threshold": 0.5,
         "max_length": clf.max_length_,
-        "method": args.method,
+        "method": clf.method_,
         "train_texts": len(texts),
     }
     write_meta(Path(out), meta)
-    print(f"saved to {out} ({len(texts)} texts, {len(clf.classes_)} labels, method {args.method})")
+    print(f"saved to {out} ({len(texts)} texts, {len(clf.classes_)} labels, method {clf.method_})")
     return 0

@@ -24,7 +24,7 @@ from skgliclass.training.value import VALUE_MODELS
 
 __all__ = ["GLiClassifier"]
 
-METHODS = ("auto", "focal", "softmax", "ppo")
+METHODS = ("auto", "focal", "softmax", "focal+softmax", "ppo")
 # A new head on a plain encoder (the embedded MiniLM by default), chosen by benchmarks/fewshot.py.
 DEFAULT_HEAD = {"architecture": "bi-encoder", "pooler": "mean", "scorer": "dot"}
 # The bi-encoder with a dot scorer scores cosine similarities times a learned scale.
@@ -58,12 +58,13 @@ class GLiClassifier(GLiClassEstimator):
         ``"auto"``: multi-label when ``y`` holds label lists or an indicator matrix.
     threshold : float or array-like of shape (n_classes,), default=0.5
         Multi-label decision threshold on ``predict_proba``.
-    method : {"auto", "focal", "softmax", "ppo"}, default="focal"
+    method : {"auto", "focal", "softmax", "focal+softmax", "ppo"}, default="auto"
         Training objective. ``"focal"``: focal loss over every (text, label) pair (sigmoid; multi-
         and single-label). ``"softmax"``: cross-entropy of each text's softmax over the labels, the
-        rule single-label ``predict_proba`` uses (single-label ``y`` only). ``"auto"``: softmax for
-        single-label ``y``, focal for multi-label. ``"ppo"``: reinforcement learning from rewards; it
-        learns from partial labels and from feedback functions (see the user guide).
+        rule single-label ``predict`` uses (single-label ``y`` only). ``"focal+softmax"``: their
+        sum (single-label ``y`` only). ``"auto"``: focal+softmax for single-label ``y``, focal for
+        multi-label. ``"ppo"``: reinforcement learning from rewards; it learns from partial labels
+        and from feedback functions (see the user guide).
     epochs : int, default=10
         Passes over the training texts.
     batch_size : int, default=16
@@ -77,8 +78,8 @@ class GLiClassifier(GLiClassEstimator):
     warmup_ratio : float, default=0.1
         Share of the steps with a linear warmup; the rest decays linearly to zero.
     focal_alpha : float or None, default=None
-        Weight of positive (text, label) pairs; None weighs both sides equally. Focal only (a
-        softmax has no separate positives and negatives).
+        Weight of positive (text, label) pairs; None weighs both sides equally. The focal term
+        only (a softmax has no separate positives and negatives).
     focal_gamma : float, default=0.0
         Focusing exponent; 0 is plain binary cross-entropy.
     label_smoothing : float, default=0.0
@@ -168,7 +169,7 @@ class GLiClassifier(GLiClassEstimator):
     method_ : str
         The objective used (``"auto"`` resolved).
     history_ : dict
-        Focal and softmax: ``loss`` per step, ``epoch_loss``, ``learning_rate`` per step, ``epoch_seconds``.
+        Focal, softmax and their sum: ``loss`` per step, ``epoch_loss``, ``learning_rate`` per step, ``epoch_seconds``.
         PPO: per step ``loss``, ``policy_loss``, ``value_loss``, ``kl``, ``entropy``, ``advantage``,
         ``reward`` and ``reward_<name>`` for each component, ``learning_rate``; ``epoch_reward``,
         ``epoch_seconds``.
@@ -195,7 +196,7 @@ class GLiClassifier(GLiClassEstimator):
         prompt: str | None = None,
         multi_label: bool | str = "auto",
         threshold: float | Any = 0.5,
-        method: str = "focal",
+        method: str = "auto",
         epochs: int = 10,
         batch_size: int = 16,
         learning_rate: float = 3e-4,
@@ -346,11 +347,11 @@ class GLiClassifier(GLiClassEstimator):
         previous = (self.classes_.tolist(), self.model_) if self.warm_start and hasattr(self, "model_") else None
         texts, targets = self._fit_classes(X, y)
         self._check_fitted_inputs()
-        self.method_ = self.method if self.method != "auto" else ("focal" if self.multilabel_ else "softmax")
-        if self.method_ == "softmax" and self.multilabel_:
+        self.method_ = self.method if self.method != "auto" else ("focal" if self.multilabel_ else "focal+softmax")
+        if "softmax" in self.method_ and self.multilabel_:
             raise ValueError(
-                "method='softmax' trains one label per text, but the targets are multi-label; use method='focal' "
-                "(or 'auto', which picks it)."
+                f"method={self.method_!r} trains one label per text, but the targets are multi-label; use "
+                "method='focal' (or 'auto', which picks it)."
             )
         if targets is None:
             self.multilabel_ = self.multi_label is not False  # a reward judges each label on its own
@@ -386,7 +387,7 @@ class GLiClassifier(GLiClassEstimator):
                 contrastive_coef=self.contrastive_coef,
                 shuffle_labels=self.config_.architecture not in ("bi-encoder",),
                 prompt=self.prompt,
-                softmax=self.method_ == "softmax",
+                objective=self.method_,
             )
             rng = np.random.default_rng(seed)
             common = (self.model_, self._builder, texts, matrix, self._label_texts(), settings)

@@ -37,7 +37,7 @@ class TrainSettings:
     shuffle_labels: bool = True
     max_grad_norm: float = 1.0
     prompt: str | None = None
-    softmax: bool = False  # one label per text: cross-entropy over each text's labels instead of focal
+    objective: str = "focal"  # "focal", "softmax" (one label per text) or both summed: "focal+softmax"
 
 
 def optimizer_and_schedule(
@@ -130,7 +130,7 @@ def _step_loss(
     settings: TrainSettings,
     device: torch.device,
 ) -> torch.Tensor:
-    """Focal (or softmax) loss of one batch over every label (plus the weighted contrastive loss)."""
+    """The objective's loss of one batch over every label (plus the weighted contrastive loss)."""
     out = forward_batch(
         model,
         builder,
@@ -142,8 +142,11 @@ def _step_loss(
         contrastive=settings.contrastive_coef > 0,
     )
     shared = {"gamma": settings.focal_gamma, "label_smoothing": settings.label_smoothing, "mask": out.mask}
-    if settings.softmax:
-        loss = softmax_loss(out.logits, targets.to(device), **shared)
-    else:
-        loss = focal_loss(out.logits, targets.to(device), alpha=settings.focal_alpha, **shared)
-    return loss + settings.contrastive_coef * out.contrastive
+    targets = targets.to(device)
+    terms = settings.objective.split("+")
+    loss = out.contrastive * settings.contrastive_coef
+    if "focal" in terms:
+        loss = loss + focal_loss(out.logits, targets, alpha=settings.focal_alpha, **shared)
+    if "softmax" in terms:
+        loss = loss + softmax_loss(out.logits, targets, **shared)
+    return loss

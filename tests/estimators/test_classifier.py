@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 
 import joblib
 import numpy as np
@@ -135,11 +136,40 @@ def test_softmax_method_trains_on_the_softmax_cross_entropy(encoder, monkeypatch
     learned.fit(X, Y)
     assert learned.history_["epoch_loss"][-1] < 0.5 * learned.history_["epoch_loss"][0]
     assert learned.score(X, Y) >= 0.75  # as focal training on the tiny random encoder (chance: 0.33)
-    assert GLiClassifier(model=encoder, method="auto", **frozen).fit(X, Y).method_ == "softmax"
     multi = [[c] for c in Y[:-1]] + [["tech", "sport"]]
     assert GLiClassifier(model=encoder, method="auto", **frozen).fit(X, multi).method_ == "focal"
-    with pytest.raises(ValueError, match="method='softmax' trains one label per text"):
-        GLiClassifier(model=encoder, method="softmax", **frozen).fit(X, multi)
+    for method in ("softmax", "focal+softmax"):
+        with pytest.raises(ValueError, match=re.escape(f"method='{method}' trains one label per text")):
+            GLiClassifier(model=encoder, method=method, **frozen).fit(X, multi)
+
+
+def test_default_objective_sums_focal_and_softmax_for_single_label(encoder, monkeypatch):
+    import torch.nn.functional as F
+
+    import skgliclass.training.supervised as supervised
+
+    seen = []
+    for name in ("focal_loss", "softmax_loss"):
+        original = getattr(supervised, name)
+
+        def recording(logits, targets, _name=name, _original=original, **kwargs):
+            loss = _original(logits, targets, **kwargs)
+            seen.append((_name, logits.detach(), targets.detach(), loss.item()))
+            return loss
+
+        monkeypatch.setattr(supervised, name, recording)
+    frozen = {"epochs": 1, "batch_size": len(X), "learning_rate": 1e-12, "encoder_learning_rate": 1e-12}
+    clf = GLiClassifier(model=encoder, random_state=0, **frozen).fit(X, Y)
+    assert clf.method_ == "focal+softmax" and [s[0] for s in seen] == ["focal_loss", "softmax_loss"]
+    (_, logits, targets, focal), (_, _, _, softmax) = seen
+    # one step's loss: mean binary cross-entropy over every pair plus the softmax cross-entropy
+    bce = F.binary_cross_entropy_with_logits(logits, targets).item()
+    ce = F.cross_entropy(logits, targets.argmax(1)).item()
+    assert (focal, softmax) == (pytest.approx(bce, rel=1e-5), pytest.approx(ce, rel=1e-5))
+    assert clf.history_["loss"][0] == pytest.approx(bce + ce, rel=1e-5)
+    seen.clear()
+    assert GLiClassifier(model=encoder, method="focal", **frozen).fit(X, Y).method_ == "focal"
+    assert [s[0] for s in seen] == ["focal_loss"]
 
 
 def test_lora_trains_adapters_then_merges_them(encoder):
