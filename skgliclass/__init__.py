@@ -16,7 +16,7 @@ GLiClassifier.__module__ = "skgliclass"
 GLiClassZeroShot.__module__ = "skgliclass"
 
 #: Types ``skops.io.load(path, trusted=skgliclass.TRUSTED_TYPES)`` must trust: our estimators only.
-TRUSTED_TYPES = ["skgliclass.GLiClassZeroShot", "skgliclass.GLiClassifier"]
+TRUSTED_TYPES = ["skgliclass.GLiClassZeroShot", "skgliclass.GLiClassifier", "skgliclass.embedding_head.LinearHead"]
 
 __all__ = [
     "TRUSTED_TYPES",

@@ -22,8 +22,9 @@ from collections.abc import Sequence
 
 import torch
 
+from skgliclass.batching import length_batches
 from skgliclass.data.prompts import InputBuilder
-from skgliclass.inference import _batches, chunk_inputs, label_vectors, progress_bar
+from skgliclass.inference import chunk_inputs, label_vectors, progress_bar
 from skgliclass.modeling.model import GLiClassModel
 
 __all__ = ["PRIOR_TEXTS", "adapt_label_vectors", "can_adapt"]
@@ -68,7 +69,7 @@ def adapt_label_vectors(
     total = torch.zeros_like(original[0])
     chunk = encoded.chunks[0]  # bi-encoder rows hold only the text, so one chunk covers every label
     bar = progress_bar(-(-len(chunk.rows) // batch_size), progress, "adapt")
-    for index in _batches([len(r) for r in chunk.rows], batch_size):
+    for index in length_batches([len(r) for r in chunk.rows], batch_size):
         out = model(**chunk_inputs(chunk, index, builder.pad_id, device, original))
         weights = out.logits.float().softmax(dim=-1)  # (B, C)
         pulled += weights.T @ out.text_embeddings.float()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
+from skgliclass.batching import length_batches
 from skgliclass.data.prompts import Chunk, EncodedInputs, InputBuilder
 from skgliclass.modeling.model import GLiClassModel
 
@@ -73,13 +74,6 @@ def pad_batch(rows: Sequence[list[int]], pad_id: int, device: torch.device) -> t
     return torch.from_numpy(ids).to(device), torch.from_numpy(mask.astype(np.int64)).to(device)
 
 
-def _batches(lengths: Sequence[int], batch_size: int) -> Iterator[np.ndarray]:
-    """Indices in batches of similar length (longest first), so padding is small."""
-    order = np.argsort(-np.asarray(lengths), kind="stable")
-    for start in range(0, len(order), batch_size):
-        yield order[start : start + batch_size]
-
-
 def chunk_inputs(
     chunk: Chunk, index: Sequence[int], pad_id: int, device: torch.device, vectors: torch.Tensor | None
 ) -> dict[str, Any]:
@@ -105,7 +99,7 @@ def label_vectors(
 ) -> torch.Tensor:
     """Bi-encoder label vectors ``(C, D)``, encoded in length-sorted batches."""
     parts, order = [], []
-    for index in _batches([len(r) for r in label_ids], batch_size):
+    for index in length_batches([len(r) for r in label_ids], batch_size):
         ids, mask = pad_batch([label_ids[i] for i in index], pad_id, device)
         parts.append(model.model.encode_labels(ids, mask))
         order.append(torch.as_tensor(index, device=device))
@@ -158,7 +152,7 @@ def predict_logits(
                     label_cache[key] = vectors
         for chunk in encoded.chunks:
             rows = np.zeros((len(chunk.rows), chunk.stop - chunk.start), dtype=np.float32)
-            for index in _batches([len(r) for r in chunk.rows], batch_size):
+            for index in length_batches([len(r) for r in chunk.rows], batch_size):
                 inputs = chunk_inputs(chunk, index, pad_id, device, vectors)
                 rows[index] = model(**inputs).logits.float().cpu().numpy()
                 bar.update(1)

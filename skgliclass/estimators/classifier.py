@@ -11,20 +11,31 @@ import torch
 from sklearn.utils import check_random_state
 
 from skgliclass.config import ARCHITECTURES, POOLER_NAMES, SCORER_NAMES
+from skgliclass.embedding_head import (
+    LinearHead,
+    dump_encoder,
+    embed,
+    fit_linear_head,
+    frozen_encoder,
+    mix,
+    restore_encoder,
+)
 from skgliclass.estimators._base import GLiClassEstimator, load_model
-from skgliclass.estimators._validation import check_number, check_optional_choice, check_positive_int
+from skgliclass.estimators._validation import check_number, check_optional_choice, check_positive_int, check_texts
+from skgliclass.inference import cpu_supports_bf16
 from skgliclass.losses import IGNORE_INDEX
 from skgliclass.modeling.builder import replace_head
 from skgliclass.training.loop import BAD_BATCH, LoopSettings, fingerprint
 from skgliclass.training.lora import add_lora, merge_lora
 from skgliclass.training.ppo import CREDIT, SAMPLING, PPOSettings, train_ppo
 from skgliclass.training.rewards import make_reward
-from skgliclass.training.supervised import TrainSettings, train_focal
+from skgliclass.training.supervised import TrainSettings, Validation, train_focal
 from skgliclass.training.value import VALUE_MODELS
 
 __all__ = ["GLiClassifier"]
 
 METHODS = ("auto", "focal", "softmax", "focal+softmax", "ppo")
+TRAIN_PRECISIONS = ("auto", "fp32", "bf16")
 # A new head on a plain encoder (the embedded MiniLM by default), chosen by benchmarks/fewshot.py.
 DEFAULT_HEAD = {"architecture": "bi-encoder", "pooler": "mean", "scorer": "dot"}
 # The bi-encoder with a dot scorer scores cosine similarities times a learned scale.
@@ -66,7 +77,16 @@ class GLiClassifier(GLiClassEstimator):
         multi-label. ``"ppo"``: reinforcement learning from rewards; it learns from partial labels
         and from feedback functions (see the user guide).
     epochs : int, default=10
-        Passes over the training texts.
+        Passes over the training texts (the most, with ``early_stopping``).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training texts (stratified), score them after each
+        epoch, stop once ``n_iter_no_change`` epochs have not lowered the validation loss, and keep
+        the weights of the best epoch. Supervised objectives only.
+    validation_fraction : float, default=0.1
+        Share of the training texts held out with ``early_stopping`` (at least one text, and one of
+        each class that has two or more, so that every class is both learnt and checked).
+    n_iter_no_change : int, default=3
+        Epochs without a lower validation loss before training stops.
     batch_size : int, default=16
         Texts per step (and per forward pass when predicting).
     learning_rate : float, default=3e-4
@@ -86,6 +106,12 @@ class GLiClassifier(GLiClassEstimator):
         Targets become ``y (1 - eps) + eps / 2``.
     contrastive_coef : float, default=0.0
         Weight of the contrastive loss that pushes label vectors apart.
+    embedding_head : float, default=0.0
+        Weight, in [0, 1], of a logistic regression on the frozen starting encoder's sentence vectors
+        (mean-pooled, normalised), fitted on the same texts and mixed into the fine-tuned model's
+        log-probabilities (multi-label: log-odds): ``(1 - w) * model + w * head``. 0 turns it off; 1 is
+        the logistic regression alone. Supervised objectives only; the head is kept by pickle, joblib
+        and skops, not by :meth:`save_pretrained` (the reference format holds the model alone).
     reward : str, callable or dict, default="f1"
         PPO only. ``"f1"``, ``"accuracy"``, ``"precision"`` or ``"recall"`` of each text's chosen labels
         against ``y``; a callable ``reward(texts, actions, probs)`` returning ``(n,)`` or
@@ -130,8 +156,11 @@ class GLiClassifier(GLiClassEstimator):
         keeps, for each label, the highest score of any window. Training always truncates.
     device : str, default="auto"
         ``"auto"`` picks cuda, then mps, then cpu.
+    train_precision : {"auto", "fp32", "bf16"}, default="auto"
+        Training precision. ``"bf16"``: the forward pass under bf16 autocast (weights, optimiser and
+        losses stay fp32); ``"auto"``: bf16 on CUDA devices and CPUs with native bf16, fp32 elsewhere.
     precision : {"auto", "fp32", "bf16", "fp16", "int8"}, default="fp32"
-        Prediction precision (training is fp32). ``"bf16"``/``"fp16"``: autocast on CUDA, bf16 also on
+        Prediction precision. ``"bf16"``/``"fp16"``: autocast on CUDA, bf16 also on
         the CPU; ``"auto"``: bf16 where the device has it natively (fp16 on older GPUs, fp32 on older
         CPUs). ``"int8"``: on the CPU, the backbone's Linear layers run as int8 products, each
         operand as two int8 digits (probabilities within about 1e-3 of fp32).
@@ -168,8 +197,15 @@ class GLiClassifier(GLiClassEstimator):
     device_ : torch.device
     method_ : str
         The objective used (``"auto"`` resolved).
+    embedding_head_ : float
+        The weight of the logistic-regression head in use (0 for PPO, or when it is off).
+    linear_head_ : LinearHead or None
+        That head's weights ``coef`` ``(n_classes, D)`` and ``intercept`` ``(n_classes,)``.
     history_ : dict
-        Focal, softmax and their sum: ``loss`` per step, ``epoch_loss``, ``learning_rate`` per step, ``epoch_seconds``.
+        Focal, softmax and their sum: ``loss`` and ``learning_rate`` per step; per epoch ``epoch_loss``,
+        ``train_score`` (accuracy of the top label on the training batches; multi-label: share of right
+        decisions at 0.5) and ``epoch_seconds``; with ``early_stopping`` also ``validation_loss``,
+        ``validation_score`` and ``best_epoch`` (the epoch whose weights the model keeps).
         PPO: per step ``loss``, ``policy_loss``, ``value_loss``, ``kl``, ``entropy``, ``advantage``,
         ``reward`` and ``reward_<name>`` for each component, ``learning_rate``; ``epoch_reward``,
         ``epoch_seconds``.
@@ -198,6 +234,9 @@ class GLiClassifier(GLiClassEstimator):
         threshold: float | Any = 0.5,
         method: str = "auto",
         epochs: int = 10,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 3,
         batch_size: int = 16,
         learning_rate: float = 3e-4,
         encoder_learning_rate: float = 5e-5,
@@ -207,6 +246,7 @@ class GLiClassifier(GLiClassEstimator):
         focal_gamma: float = 0.0,
         label_smoothing: float = 0.0,
         contrastive_coef: float = 0.0,
+        embedding_head: float = 0.0,
         reward: Any = "f1",
         ppo_sampling: str = "stochastic",
         ppo_credit: str = "label",
@@ -223,6 +263,7 @@ class GLiClassifier(GLiClassEstimator):
         max_length: int | None = None,
         long_text: str = "truncate",
         device: str = "auto",
+        train_precision: str = "auto",
         precision: str = "fp32",
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
@@ -243,6 +284,9 @@ class GLiClassifier(GLiClassEstimator):
         self.threshold = threshold
         self.method = method
         self.epochs = epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.encoder_learning_rate = encoder_learning_rate
@@ -252,6 +296,7 @@ class GLiClassifier(GLiClassEstimator):
         self.focal_gamma = focal_gamma
         self.label_smoothing = label_smoothing
         self.contrastive_coef = contrastive_coef
+        self.embedding_head = embedding_head
         self.reward = reward
         self.ppo_sampling = ppo_sampling
         self.ppo_credit = ppo_credit
@@ -268,6 +313,7 @@ class GLiClassifier(GLiClassEstimator):
         self.max_length = max_length
         self.long_text = long_text
         self.device = device
+        self.train_precision = train_precision
         self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
@@ -285,6 +331,13 @@ class GLiClassifier(GLiClassEstimator):
         check_optional_choice("scorer", self.scorer, SCORER_NAMES, optional=True)
         check_optional_choice("method", self.method, METHODS)
         check_positive_int("epochs", self.epochs)
+        check_positive_int("n_iter_no_change", self.n_iter_no_change)
+        check_number("validation_fraction", self.validation_fraction, low=0.0, high=1.0, low_open=True, high_open=True)
+        check_optional_choice("train_precision", self.train_precision, TRAIN_PRECISIONS)
+        if not isinstance(self.early_stopping, (bool, np.bool_)):
+            raise ValueError(f"early_stopping must be True or False, got {self.early_stopping!r}.")
+        if self.early_stopping and self.method == "ppo":
+            raise ValueError("early_stopping applies to the supervised objectives; method='ppo' has no validation.")
         check_optional_choice("on_bad_batch", self.on_bad_batch, BAD_BATCH)
         check_positive_int("checkpoint_every", self.checkpoint_every)
         if self.checkpoint_dir is not None and not isinstance(self.checkpoint_dir, (str, os.PathLike)):
@@ -298,6 +351,7 @@ class GLiClassifier(GLiClassEstimator):
         check_number("focal_gamma", self.focal_gamma, low=0.0)
         check_number("label_smoothing", self.label_smoothing, low=0.0, high=1.0, high_open=True)
         check_number("contrastive_coef", self.contrastive_coef, low=0.0)
+        check_number("embedding_head", self.embedding_head, low=0.0, high=1.0)
         if self.focal_alpha is not None:
             check_number("focal_alpha", self.focal_alpha, low=0.0, high=1.0)
         if self.lora_r is not None:
@@ -362,7 +416,8 @@ class GLiClassifier(GLiClassEstimator):
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         with torch.random.fork_rng(devices=[]):  # the caller's global RNG is left as it was
             torch.manual_seed(seed)
-            if previous is not None and previous[0] == self.classes_.tolist():
+            reused = previous is not None and previous[0] == self.classes_.tolist()
+            if reused:
                 model, tokenizer = previous[1], self.tokenizer_
             else:
                 model, tokenizer = self._new_model()
@@ -372,6 +427,7 @@ class GLiClassifier(GLiClassEstimator):
                 if ppo is not None and (ppo.kl_coef > 0 or ppo.value_model == "encoder")
                 else None
             )
+            self._fit_embedding_head(texts, matrix, ppo is None, reused=reused)
             if self.lora_r is not None:
                 add_lora(self.model_, self.lora_r, self.lora_alpha, self.lora_dropout, self.lora_target_modules)
             settings = TrainSettings(
@@ -388,8 +444,13 @@ class GLiClassifier(GLiClassEstimator):
                 shuffle_labels=self.config_.architecture not in ("bi-encoder",),
                 prompt=self.prompt,
                 objective=self.method_,
+                n_iter_no_change=self.n_iter_no_change,
+                autocast=self._train_autocast(),
             )
             rng = np.random.default_rng(seed)
+            validation = None
+            if self.early_stopping:
+                texts, matrix, validation = _hold_out(texts, matrix, self.validation_fraction, rng)
             common = (self.model_, self._builder, texts, matrix, self._label_texts(), settings)
             loop = LoopSettings(
                 on_bad_batch=self.on_bad_batch,
@@ -402,13 +463,60 @@ class GLiClassifier(GLiClassEstimator):
             if ppo is not None:
                 self.history_ = train_ppo(*common, ppo, rng, self.device_, start=start, progress=progress, loop=loop)
             else:
-                self.history_ = train_focal(*common, rng, self.device_, progress=progress, loop=loop)
+                self.history_ = train_focal(
+                    *common, rng, self.device_, progress=progress, loop=loop, validation=validation
+                )
             del start
             if self.lora_r is not None:
                 merge_lora(self.model_)
         self.model_.eval()
         self._label_cache, self._quantized = {}, None
         return self
+
+    def _fit_embedding_head(self, texts: list[str], matrix: np.ndarray | None, supervised: bool, reused: bool) -> None:
+        """Fit the logistic regression of ``embedding_head`` on the starting encoder, before training moves it.
+
+        A warm start keeps the frozen encoder of the first fit: the head reads the encoder as it was
+        before any fine-tuning."""
+        kept = getattr(self, "_frozen_encoder", None) if reused else None
+        self.embedding_head_ = float(self.embedding_head) if supervised and matrix is not None else 0.0
+        self.linear_head_: LinearHead | None = None
+        self._frozen_encoder = None
+        if self.embedding_head_ == 0.0:
+            return
+        self._frozen_encoder = kept if kept is not None else frozen_encoder(self.model_)
+        vectors = embed(self._frozen_encoder, self.tokenizer_, texts, self.max_length_, self.device_, self.batch_size)
+        self.linear_head_ = fit_linear_head(vectors, matrix, self.multilabel_)
+
+    def _logits(self, X: Any) -> np.ndarray:
+        logits = super()._logits(X)
+        weight = getattr(self, "embedding_head_", 0.0)
+        if weight == 0.0:
+            return logits
+        texts = check_texts(X)
+        vectors = embed(self._frozen_encoder, self.tokenizer_, texts, self.max_length_, self.device_, self.batch_size)
+        return mix(logits, self.linear_head_.log_proba(vectors, self.multilabel_), weight, self.multilabel_)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_frozen_encoder", None)
+        if getattr(self, "_frozen_encoder", None) is not None:
+            state["_frozen_encoder_state"] = dump_encoder(self._frozen_encoder)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        stored = state.pop("_frozen_encoder_state", None)
+        super().__setstate__(state)
+        self._frozen_encoder = None if stored is None else restore_encoder(stored)
+
+    def _train_autocast(self) -> bool:
+        """Whether training runs under bf16 autocast (see ``train_precision``)."""
+        if self.train_precision != "auto":
+            return self.train_precision == "bf16"
+        if self.device_.type == "cuda":
+            return torch.cuda.is_bf16_supported()
+        return self.device_.type == "cpu" and cpu_supports_bf16()
 
     def _fingerprint(self, texts: list[str], matrix: np.ndarray | None) -> str:
         """What a checkpoint must match to be resumed: the data, the classes and the training settings.
@@ -466,3 +574,25 @@ class GLiClassifier(GLiClassEstimator):
             )
         replace_head(model, pooler=self.pooler, scorer=self.scorer, layer_reweighting=self.layer_reweighting or None)
         return model, tokenizer
+
+
+def _hold_out(
+    texts: list[str], matrix: np.ndarray, fraction: float, rng: np.random.Generator
+) -> tuple[list[str], np.ndarray, Validation]:
+    """Split off ``fraction`` of the rows for validation: per class (by each row's first label), at least one
+    row of every class with two or more, and never a class's last row."""
+    first = np.where((matrix == 1).any(1), (matrix == 1).argmax(1), -1)
+    held: list[int] = []
+    for c in np.unique(first):
+        rows = rng.permutation(np.flatnonzero(first == c))
+        if len(rows) >= 2:
+            held.extend(rows[: min(len(rows) - 1, max(1, round(fraction * len(rows))))].tolist())
+    if not held:
+        raise ValueError(
+            f"early_stopping needs a validation share, but no class has two training texts ({len(texts)} texts); "
+            "give more texts or set early_stopping=False."
+        )
+    mask = np.zeros(len(texts), dtype=bool)
+    mask[held] = True
+    kept = [t for t, m in zip(texts, mask, strict=True) if not m]
+    return kept, matrix[~mask], Validation([t for t, m in zip(texts, mask, strict=True) if m], matrix[mask])

@@ -108,7 +108,7 @@ def run_epochs(
     rng: np.random.Generator,
     model: torch.nn.Module,
     history: dict[str, list[float]],
-    end_epoch: Callable[[list[dict[str, float]], float], None],
+    end_epoch: Callable[[list[dict[str, float]], float], bool | None],
     state: Callable[[], dict[str, Any]],
     load_state: Callable[[dict[str, Any]], None],
     zero_grad: Callable[[], None],
@@ -119,7 +119,8 @@ def run_epochs(
     """Run ``epochs`` passes over ``n`` rows in shuffled batches; returns ``history``.
 
     ``train_batch`` trains on a batch (it may raise :class:`BadBatch`); its statistics are appended
-    to ``history`` per step, and ``end_epoch(stats, seconds)`` adds the per-epoch entries.
+    to ``history`` per step, and ``end_epoch(stats, seconds)`` adds the per-epoch entries (a True
+    return ends training there: early stopping).
     ``state``/``load_state`` give and take the trainer's own state (optimiser, schedule, ...) for
     checkpoints; ``zero_grad`` clears gradients after a failed batch.
     """
@@ -173,16 +174,19 @@ def run_epochs(
                     position.stats.append(stats)
                     for key, value in stats.items():
                         history.setdefault(key, []).append(value)
-                    shown = {k: f"{v:.4f}" for k, v in stats.items() if k != "learning_rate"}
-                    bar.set_postfix(shown)
+                    shown = {k: f"{v:.4f}" for k, v in stats.items() if k not in ("learning_rate", "right")}
+                    bar.set_postfix({**shown, **_last_epoch(history)})
                 bar.update(1)
                 position.seconds += time.perf_counter() - begun
                 begun = time.perf_counter()
                 if loop.checkpoint_dir and position.step % loop.checkpoint_every == 0:
                     _save(loop, position, rng, history, state(), model)
-            end_epoch(position.stats, position.seconds)
+            stop = end_epoch(position.stats, position.seconds)
             position = _Position(epoch=position.epoch + 1, step=position.step)
             safe = _copy_weights(model)
+            if stop:
+                bar.total = position.step  # the bar ends full at the early stop
+                break
     except KeyboardInterrupt:
         model.load_state_dict(safe)
         done = position.epoch
@@ -197,6 +201,12 @@ def run_epochs(
     finally:
         bar.close()
     return history
+
+
+def _last_epoch(history: dict[str, list[float]]) -> dict[str, str]:
+    """The previous epoch's scores, shown beside the step loss on the progress bar."""
+    names = {"train_score": "train", "validation_loss": "val_loss", "validation_score": "val"}
+    return {short: f"{history[name][-1]:.4f}" for name, short in names.items() if history.get(name)}
 
 
 def _copy_weights(model: torch.nn.Module) -> dict[str, torch.Tensor]:

@@ -1,7 +1,9 @@
-"""Supervised fine-tuning with focal loss (plus the optional contrastive loss between label vectors)."""
+"""Supervised fine-tuning: focal (per-pair) and softmax losses, plus the optional contrastive loss between label
+vectors; validation on held-out texts after each epoch, early stopping, and the best epoch's weights kept."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,11 +15,19 @@ import torch
 from skgliclass.data.prompts import InputBuilder
 from skgliclass.losses import focal_loss, softmax_loss
 from skgliclass.modeling.model import GLiClassModel
-from skgliclass.training.forward import forward_batch
+from skgliclass.training.forward import BatchOutput, forward_batch
 from skgliclass.training.loop import LoopSettings, guarded_update, run_epochs
 from skgliclass.training.optim import build_optimizer, linear_schedule
 
-__all__ = ["TrainSettings", "load_optimizer_state", "optimizer_and_schedule", "optimizer_state", "train_focal"]
+__all__ = [
+    "TrainSettings",
+    "Validation",
+    "evaluate",
+    "load_optimizer_state",
+    "optimizer_and_schedule",
+    "optimizer_state",
+    "train_focal",
+]
 
 
 @dataclass
@@ -38,6 +48,17 @@ class TrainSettings:
     max_grad_norm: float = 1.0
     prompt: str | None = None
     objective: str = "focal"  # "focal", "softmax" (one label per text) or both summed: "focal+softmax"
+    n_iter_no_change: int | None = None  # stop after this many epochs without a better validation loss
+    tol: float = 1e-4
+    autocast: bool = False  # bf16 autocast of the forward pass (mixed precision)
+
+
+@dataclass
+class Validation:
+    """Held-out texts and their targets ``(n, C)``, scored after each epoch."""
+
+    texts: Sequence[str]
+    targets: np.ndarray
 
 
 def optimizer_and_schedule(
@@ -64,30 +85,55 @@ def train_focal(
     device: torch.device,
     progress: bool = False,
     loop: LoopSettings | None = None,
+    validation: Validation | None = None,
 ) -> dict[str, list[float]]:
     """Fine-tune ``model`` in place on ``texts`` against ``targets`` ``(n, C)`` (1, 0, or -100 for unknown).
 
     Every step scores a batch of texts against all labels (in a fresh random order when
     ``shuffle_labels``, so no label learns its position). Returns the history: loss per step,
-    mean loss per epoch, learning rates and seconds per epoch. ``loop`` sets what happens on
-    bad batches, and checkpoints.
+    mean loss and training score per epoch, learning rates and seconds per epoch; with
+    ``validation``, also its loss and score per epoch, and ``best_epoch``. ``loop`` sets what
+    happens on bad batches, and checkpoints.
+
+    With ``validation``, the model ends with the weights of the epoch of lowest validation loss,
+    and training stops once ``settings.n_iter_no_change`` epochs in a row have not lowered it by
+    ``settings.tol``.
     """
     n = len(texts)
     optimizer, schedule = optimizer_and_schedule(model, settings, settings.epochs * math.ceil(n / settings.batch_size))
-    history: dict[str, list[float]] = {"loss": [], "epoch_loss": [], "learning_rate": [], "epoch_seconds": []}
+    history: dict[str, list[float]] = {
+        "loss": [],
+        "epoch_loss": [],
+        "train_score": [],
+        "learning_rate": [],
+        "epoch_seconds": [],
+    }
+    if validation is not None:
+        history.update(validation_loss=[], validation_score=[], best_epoch=[])
     target_tensor = torch.as_tensor(targets, dtype=torch.float32)
+    multilabel = bool((target_tensor == 1).sum(1).gt(1).any()) or not bool((target_tensor == 1).sum(1).eq(1).all())
+    best = _Best()
 
     def train_batch(batch: np.ndarray) -> dict[str, float]:
         order = rng.permutation(len(labels)) if settings.shuffle_labels else np.arange(len(labels))
-        loss = _step_loss(
+        loss, logits = _step_loss(
             model, builder, [texts[i] for i in batch], labels, target_tensor[batch], order, settings, device
         )
         guarded_update(loss, optimizer, schedule, model.parameters(), settings.max_grad_norm)
-        return {"loss": float(loss.detach()), "learning_rate": float(schedule.get_last_lr()[-1])}
+        right = _score(logits.detach(), target_tensor[batch].to(device), multilabel)
+        return {"loss": float(loss.detach()), "learning_rate": float(schedule.get_last_lr()[-1]), "right": right}
 
-    def end_epoch(stats: list[dict[str, float]], seconds: float) -> None:
+    def end_epoch(stats: list[dict[str, float]], seconds: float) -> bool:
         history["epoch_loss"].append(float(np.mean([s["loss"] for s in stats])) if stats else math.nan)
+        history["train_score"].append(float(np.mean([s["right"] for s in stats])) if stats else math.nan)
         history["epoch_seconds"].append(seconds)
+        if validation is None:
+            return False
+        loss, score = evaluate(model, builder, validation, labels, settings, device, multilabel)
+        model.train()
+        history["validation_loss"].append(loss)
+        history["validation_score"].append(score)
+        return best.update(loss, len(history["validation_loss"]), model, settings)
 
     model.train()
     run_epochs(
@@ -105,8 +151,68 @@ def train_focal(
         loop=loop or LoopSettings(),
         progress=progress,
     )
+    history.pop("right", None)  # per-step counts behind train_score
+    if validation is not None and best.weights is not None:
+        model.load_state_dict(best.weights)
+        history["best_epoch"] = [float(best.epoch)]
     model.eval()
     return history
+
+
+@dataclass
+class _Best:
+    """The lowest validation loss so far, its epoch and weights, and the epochs since it."""
+
+    loss: float = math.inf
+    epoch: int = 0
+    weights: dict[str, torch.Tensor] | None = None
+    stale: int = 0
+
+    def update(self, loss: float, epoch: int, model: torch.nn.Module, settings: TrainSettings) -> bool:
+        """Record epoch ``epoch``'s ``loss``; True when training should stop."""
+        if loss < self.loss - settings.tol or self.weights is None:
+            self.loss, self.epoch, self.stale = loss, epoch, 0
+            self.weights = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        else:
+            self.stale += 1
+        return settings.n_iter_no_change is not None and self.stale >= settings.n_iter_no_change
+
+
+@torch.no_grad()
+def evaluate(
+    model: GLiClassModel,
+    builder: InputBuilder,
+    validation: Validation,
+    labels: Sequence[str],
+    settings: TrainSettings,
+    device: torch.device,
+    multilabel: bool,
+) -> tuple[float, float]:
+    """Mean loss and score of ``model`` on the validation texts (eval mode, labels in their own order)."""
+    model.eval()
+    targets = torch.as_tensor(validation.targets, dtype=torch.float32)
+    losses, scores, sizes = [], [], []
+    order = np.arange(len(labels))
+    for start in range(0, len(validation.texts), settings.batch_size):
+        part = slice(start, start + settings.batch_size)
+        plain = TrainSettings(**{**settings.__dict__, "contrastive_coef": 0.0})
+        loss, logits = _step_loss(
+            model, builder, list(validation.texts[part]), labels, targets[part], order, plain, device
+        )
+        batch = targets[part].to(device)
+        losses.append(float(loss))
+        scores.append(_score(logits, batch, multilabel))
+        sizes.append(len(batch))
+    return float(np.average(losses, weights=sizes)), float(np.average(scores, weights=sizes))
+
+
+def _score(logits: torch.Tensor, targets: torch.Tensor, multilabel: bool) -> float:
+    """Accuracy of the top label (single-label), or share of right (text, label) decisions at p = 0.5."""
+    known = targets >= 0
+    if multilabel:
+        right = ((logits > 0).float() == targets) & known
+        return float(right.sum() / known.sum().clamp(min=1))
+    return float((targets.gather(1, logits.argmax(1, keepdim=True)) == 1).float().mean())
 
 
 def optimizer_state(optimizer: torch.optim.Optimizer, schedule: Any) -> dict[str, Any]:
@@ -129,20 +235,28 @@ def _step_loss(
     order: np.ndarray,
     settings: TrainSettings,
     device: torch.device,
-) -> torch.Tensor:
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The loss of one batch over every label, and its logits ``(B, C)`` in fp32 (bf16 autocast when asked)."""
+    mixed = torch.autocast(device.type, dtype=torch.bfloat16) if settings.autocast else contextlib.nullcontext()
+    with mixed:
+        out = forward_batch(
+            model,
+            builder,
+            texts,
+            labels,
+            device,
+            order=order,
+            prompt=settings.prompt,
+            contrastive=settings.contrastive_coef > 0,
+        )
+    # Losses in fp32: the logits of a bf16 pass carry about 3 significant digits.
+    out.logits, out.contrastive = out.logits.float(), out.contrastive.float()
+    return _loss(out, targets.to(device), settings), out.logits
+
+
+def _loss(out: BatchOutput, targets: torch.Tensor, settings: TrainSettings) -> torch.Tensor:
     """The objective's loss of one batch over every label (plus the weighted contrastive loss)."""
-    out = forward_batch(
-        model,
-        builder,
-        texts,
-        labels,
-        device,
-        order=order,
-        prompt=settings.prompt,
-        contrastive=settings.contrastive_coef > 0,
-    )
     shared = {"gamma": settings.focal_gamma, "label_smoothing": settings.label_smoothing, "mask": out.mask}
-    targets = targets.to(device)
     terms = settings.objective.split("+")
     loss = out.contrastive * settings.contrastive_coef
     if "focal" in terms:

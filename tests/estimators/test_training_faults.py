@@ -31,8 +31,8 @@ def _break_step(monkeypatch, when, make):
 
     def step_loss(*args, **kwargs):
         calls.append(len(args[2]))
-        loss = original(*args, **kwargs)
-        return make(loss, args[2]) if when(len(calls), args[2]) else loss
+        loss, logits = original(*args, **kwargs)
+        return (make(loss, args[2]), logits) if when(len(calls), args[2]) else (loss, logits)
 
     monkeypatch.setattr(supervised, "_step_loss", step_loss)
     return calls

@@ -1,0 +1,263 @@
+"""Few-shot accuracy on a suite of task types: sentiment, spam, intent, stance, subjectivity, hedging, ...
+
+The data sets come from packages on public registries (``suite_data.py`` reads their files). For
+each set, ``k`` training texts per class are drawn (seeded; the same draw for every method) and the
+test set is the rest, capped at ``--test-cap`` rows (a stratified seeded draw). A set name with
+``:codes`` (e.g. ``uci_sentiment:codes``) relabels its classes ``"0" .. "C-1"``: labels that carry no
+meaning.
+
+Methods: ``tfidf`` (TF-IDF + LogisticRegression), ``embeddings`` (frozen MiniLM + LogisticRegression),
+``setfit`` (SetFit, default settings, on the same MiniLM), ``gliclass`` (``GLiClassifier()``;
+``--params`` adds keyword arguments and ``--tag`` names such a variant), ``zeroshot``
+(``GLiClassZeroShot`` on the class names).
+
+Studies: ``--blend 0.25,0.5`` also scores, from the same fits, the fine-tuned model's log-probabilities
+mixed with those of frozen MiniLM + LR (weight w on the latter; tag ``<tag>+lr<w>``); ``--average-seeds 3``
+averages the probabilities of that many fits of ``GLiClassifier`` (other seeds, same draw).
+
+Rows are merged into ``<out>/fewshot_suite.json`` (a rerun replaces rows with the same data set,
+method, tag, k and seed); tables and a plot are written from every saved row.
+
+Usage: ``python benchmarks/fewshot_suite.py [--data all] [--k 4,8,16] [--seeds 5] [--methods ...]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).parent))
+
+import numpy as np
+import suite_data
+from sklearn.metrics import f1_score
+
+from fewshot import cut_to_tokens, fit_embeddings, fit_setfit, fit_tfidf
+from skgliclass import GLiClassifier, GLiClassZeroShot
+
+RESULTS = Path(__file__).parent / "results"
+MAX_TOKENS = 256
+KEY = ("data", "method", "tag", "k", "seed")
+NAMES = {
+    "tfidf": "TF-IDF + LR",
+    "embeddings": "frozen MiniLM + LR",
+    "setfit": "SetFit",
+    "gliclass": "GLiClassifier()",
+    "zeroshot": "zero-shot (names)",
+}
+
+Predict = Callable[[list[str]], np.ndarray]
+
+
+def split(labels: np.ndarray, k: int, seed: int, test_cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """``k`` training rows per class and at most ``test_cap`` test rows from the rest (stratified, seeded)."""
+    rng = np.random.default_rng(seed)
+    train = np.concatenate([rng.choice(np.flatnonzero(labels == c), k, replace=False) for c in np.unique(labels)])
+    rest = np.setdiff1d(np.arange(len(labels)), train)
+    if len(rest) > test_cap:  # the same share of each class as in the rest
+        share = test_cap / len(rest)
+        rest = np.concatenate(
+            [
+                rng.choice(part, max(1, round(len(part) * share)), replace=False)
+                for c in np.unique(labels[rest])
+                for part in [rest[labels[rest] == c]]
+            ]
+        )
+    return np.sort(train), np.sort(rest)
+
+
+def fit_gliclass(x_train: list[str], y: np.ndarray, seed: int, params: dict) -> Predict:
+    runs = params.pop("_average_seeds", 1)
+    fits = [GLiClassifier(random_state=seed + 1000 * i, **params).fit(x_train, y) for i in range(runs)]
+    # Columns: sorted class names, as every other method's.
+    return lambda x: np.mean([clf.predict_proba(x) for clf in fits], axis=0)
+
+
+def fit_zeroshot(x_train: list[str], y: np.ndarray, seed: int, params: dict) -> Predict:
+    return GLiClassZeroShot(**params).fit(None, np.unique(y)).predict_proba
+
+
+METHODS: dict[str, Callable[[list[str], np.ndarray, int, dict], Predict]] = {
+    "tfidf": fit_tfidf,
+    "embeddings": fit_embeddings,
+    "setfit": fit_setfit,
+    "gliclass": fit_gliclass,
+    "zeroshot": fit_zeroshot,
+}
+
+
+def load_set(name: str, root: Path) -> tuple[list[str], np.ndarray]:
+    """Texts (cut to MAX_TOKENS MiniLM tokens) and labels of ``name`` (``name:codes``: labels 0..C-1)."""
+    base, _, variant = name.partition(":")
+    texts, labels = suite_data.SUITE[base](root)
+    if variant == "codes":
+        texts, labels = suite_data.integer_coded(texts, labels)
+    return cut_to_tokens(texts, MAX_TOKENS), np.asarray(labels)
+
+
+def run(args: argparse.Namespace, save: Callable[[dict], None]) -> None:
+    """Fit and score each method on each (set, k, seed) draw; ``save`` gets each row as it is made."""
+    params = json.loads(args.params)
+    for name in args.data:
+        texts, labels = load_set(name, args.root)
+        classes = np.unique(labels)
+        for k in args.k:
+            if min(np.sum(labels == c) for c in classes) <= k:
+                print(f"{name}: a class has no more than {k} rows, k={k} skipped", flush=True)
+                continue
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
+                train, test = split(labels, k, seed, args.test_cap)
+                x_train, y_train = [texts[i] for i in train], labels[train]
+                x_test, y_test = [texts[i] for i in test], labels[test]
+                for method in args.methods:
+                    start = time.perf_counter()
+                    predict = METHODS[method](
+                        x_train, y_train, seed, params if method in ("gliclass", "zeroshot") else {}
+                    )
+                    fit_seconds = time.perf_counter() - start
+                    predicted = classes[predict(x_test).argmax(1)]
+                    row = {
+                        "data": name,
+                        "method": method,
+                        "tag": args.tag if method in ("gliclass", "zeroshot") else "",
+                        "k": k,
+                        "seed": seed,
+                        "macro_f1": float(f1_score(y_test, predicted, average="macro")),
+                        "accuracy": float(np.mean(predicted == y_test)),
+                        "n_test": len(test),
+                        "fit_seconds": fit_seconds,
+                    }
+                    if params and method in ("gliclass", "zeroshot"):
+                        row["params"] = params
+                    save(row)
+                    print(json.dumps(row), flush=True)
+
+
+def saver(path: Path) -> Callable[[dict], None]:
+    """Merge each new row into the JSON at ``path`` (replacing a row with the same key), at once."""
+
+    def save(row: dict) -> None:
+        rows = [r for r in load(path) if [r.get(f) for f in KEY] != [row.get(f) for f in KEY]]
+        path.write_text(json.dumps([*rows, row], indent=1))
+
+    return save
+
+
+def load(path: Path) -> list[dict]:
+    return json.loads(path.read_text()) if path.exists() else []
+
+
+def label(method: str, tag: str) -> str:
+    return NAMES.get(method, method) + (f" [{tag}]" if tag else "")
+
+
+def table(rows: list[dict], k: int) -> str:
+    """Markdown: a row per data set, a column per method: macro-F1 mean ± sd over seeds at ``k``."""
+    rows = [r for r in rows if r["k"] == k]
+    columns = sorted({(r["method"], r["tag"]) for r in rows}, key=lambda m: (list(NAMES).index(m[0]), m[1]))
+    sets = sorted({r["data"] for r in rows})
+    lines = ["| data | " + " | ".join(label(*m) for m in columns) + " |", "|---|" + "---:|" * len(columns)]
+    means: dict[tuple[str, str], list[float]] = {m: [] for m in columns}
+    for name in sets:
+        cells = []
+        for m in columns:
+            values = [r["macro_f1"] for r in rows if r["data"] == name and (r["method"], r["tag"]) == m]
+            cells.append(f"{np.mean(values):.3f} ± {np.std(values):.3f}" if values else "")
+            if values:
+                means[m].append(float(np.mean(values)))
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    complete = [m for m in columns if len(means[m]) == len(sets)]
+    lines.append(
+        "| **mean over sets** | "
+        + " | ".join(f"**{np.mean(means[m]):.3f}**" if m in complete else "" for m in columns)
+        + " |"
+    )
+    seconds = [np.mean([r["fit_seconds"] for r in rows if (r["method"], r["tag"]) == m]) for m in columns]
+    lines.append("| fit seconds (mean) | " + " | ".join(f"{s:.1f}" for s in seconds) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(rows: list[dict], path: Path, k: int) -> None:
+    """Macro-F1 per data set at ``k`` (mean ± sd over seeds), one bar per method."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in rows if r["k"] == k and not r["tag"]]
+    methods = [m for m in NAMES if any(r["method"] == m for r in rows)]
+    sets = sorted({r["data"] for r in rows})
+    fig, ax = plt.subplots(figsize=(max(7, 1.1 * len(sets)), 4))
+    width = 0.8 / max(len(methods), 1)
+    for i, method in enumerate(methods):
+        values = [[r["macro_f1"] for r in rows if r["data"] == s and r["method"] == method] for s in sets]
+        ax.bar(
+            np.arange(len(sets)) + i * width,
+            [np.mean(v) if v else 0 for v in values],
+            width,
+            yerr=[np.std(v) if v else 0 for v in values],
+            capsize=2,
+            label=NAMES[method],
+        )
+    ax.set_xticks(np.arange(len(sets)) + 0.4 - width / 2, sets, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel(f"macro-F1, k = {k} per class")
+    ax.set_title("Few-shot suite (mean ± sd over seeds)")
+    ax.legend(fontsize=7, ncol=len(methods))
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="all", help="comma-separated set names (':codes' relabels 0..C-1), or all")
+    parser.add_argument("--root", type=Path, default=suite_data.DEFAULT_ROOT, help="where the packages are kept")
+    parser.add_argument("--k", default="4,8,16", help="examples per class, comma-separated")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--test-cap", type=int, default=400, help="most test rows per set and draw")
+    parser.add_argument("--methods", default="tfidf,embeddings,gliclass")
+    parser.add_argument("--params", default="{}", help="JSON keyword arguments for gliclass and zeroshot")
+    parser.add_argument("--tag", default="", help="names a --params variant in the tables")
+    parser.add_argument("--blend", default="", help="weights of frozen MiniLM + LR mixed into gliclass (a study)")
+    parser.add_argument("--average-seeds", type=int, default=1, help="gliclass: average this many fits (a study)")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--merge", nargs="+", type=Path, help="only merge these saved JSON files into --out")
+    args = parser.parse_args()
+    args.methods = args.methods.split(",")
+    args.k = [int(k) for k in args.k.split(",")]
+    args.data = [*list(suite_data.SUITE), "uci_sentiment:codes"] if args.data == "all" else args.data.split(",")
+    if set(args.methods) - set(METHODS):
+        parser.error(f"unknown methods {sorted(set(args.methods) - set(METHODS))}; choose from {sorted(METHODS)}")
+    args.blend = [float(w) for w in args.blend.split(",") if w]
+    if bool(args.tag) != (args.params != "{}" or args.average_seeds > 1):
+        parser.error("--params (or --average-seeds) and --tag go together: a variant needs a name in the tables")
+    args.out.mkdir(parents=True, exist_ok=True)
+    saved = args.out / "fewshot_suite.json"
+    if args.merge:
+        for path in args.merge:
+            for row in load(path):
+                saver(saved)(row)
+    else:
+        suite_data.fetch(args.root)
+        run(args, saver(saved))
+    rows = load(saved)
+    text = "".join(
+        f"### k = {k}\n\nMacro-F1, mean ± sd over seeds:\n\n{table(rows, k)}\n" for k in sorted({r["k"] for r in rows})
+    )
+    (args.out / "fewshot_suite.md").write_text(text)
+    print(text)
+    try:
+        plot(rows, args.out / "fewshot_suite.png", 8)
+    except ImportError:
+        print("matplotlib is not installed: no plot.")
+
+
+if __name__ == "__main__":
+    main()

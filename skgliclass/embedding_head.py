@@ -1,0 +1,152 @@
+"""A logistic-regression head on the frozen starting encoder, mixed into a fine-tuned model's scores.
+
+Fine-tuning on a few texts per class moves the encoder a long way from a handful of gradients;
+on tasks whose label names say little (sentiment, stance, integer codes), that can land below a
+plain logistic regression on the untouched sentence embeddings. Mixing the two log-probabilities
+keeps the best of both: where the fine-tuned model is sure, it decides; where it is not, the
+frozen embeddings' linear view of the same few texts does.
+
+The head is stored as plain arrays (no scikit-learn object) so that pickle, joblib and skops keep it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load as load_bytes
+from safetensors.torch import save as save_bytes
+from scipy.special import log_softmax
+from sklearn.linear_model import LogisticRegression
+from torch import nn
+from transformers import AutoConfig, AutoModel
+from transformers.initialization import no_init_weights
+
+from skgliclass._logging import quiet_transformers
+from skgliclass.batching import length_batches
+from skgliclass.modeling.model import GLiClassModel
+
+__all__ = ["LinearHead", "dump_encoder", "embed", "fit_linear_head", "frozen_encoder", "mix", "restore_encoder"]
+
+LOG_FLOOR = 1e-6  # a head's probability never counts as certain: one wrong zero would veto the other head
+
+
+def frozen_encoder(model: GLiClassModel) -> nn.Module:
+    """A frozen copy of ``model``'s text backbone, taken before fine-tuning changes it."""
+    backbone = getattr(model.model, "encoder_model", None)
+    if backbone is None:
+        raise ValueError(
+            f"embedding_head needs a text backbone; the {model.config.architecture} has none of its own. "
+            "Set embedding_head=0."
+        )
+    frozen = copy.deepcopy(backbone).eval()
+    frozen.requires_grad_(False)
+    return frozen
+
+
+@torch.inference_mode()
+def embed(
+    encoder: nn.Module,
+    tokenizer: Any,
+    texts: Sequence[str],
+    max_length: int,
+    device: torch.device,
+    batch_size: int = 32,
+) -> np.ndarray:
+    """Mean-pooled, L2-normalised last hidden states of ``texts``: ``(n, D)`` float32."""
+    encoder.to(device)
+    ids = tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
+    out = np.zeros((len(ids), encoder.config.hidden_size), dtype=np.float32)
+    for batch in length_batches([len(i) for i in ids], batch_size):
+        width = max(len(ids[i]) for i in batch)
+        rows = torch.full((len(batch), width), tokenizer.pad_token_id or 0, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, i in enumerate(batch):
+            rows[row, : len(ids[i])] = torch.as_tensor(ids[i])
+            mask[row, : len(ids[i])] = 1
+        rows, mask = rows.to(device), mask.to(device)
+        states = encoder(input_ids=rows, attention_mask=mask).last_hidden_state.float()  # (B, L, D)
+        pooled = (states * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True)  # (B, D)
+        out[batch] = torch.nn.functional.normalize(pooled, dim=-1).cpu().numpy()
+    return out
+
+
+class LinearHead:
+    """Weights ``(C, D)`` and biases ``(C,)`` of a logistic regression, one row per class."""
+
+    def __init__(self, coef: np.ndarray, intercept: np.ndarray) -> None:
+        self.coef = np.asarray(coef, dtype=np.float64)
+        self.intercept = np.asarray(intercept, dtype=np.float64)
+
+    def log_proba(self, vectors: np.ndarray, multilabel: bool) -> np.ndarray:
+        """Log-probabilities ``(n, C)``: softmax rows (single-label) or each label's log-odds (multi-label)."""
+        scores = vectors.astype(np.float64) @ self.coef.T + self.intercept
+        if multilabel:
+            return scores
+        return log_softmax(scores, axis=1)
+
+
+def fit_linear_head(vectors: np.ndarray, targets: np.ndarray, multilabel: bool) -> LinearHead:
+    """Logistic regression (scikit-learn's defaults, C=1) on ``vectors`` against 0/1 ``targets`` ``(n, C)``.
+
+    Single-label: one multinomial model. Multi-label: one binary model per label on the rows where that
+    label is known (negative entries mean unknown); a label seen with one value only gets a constant score.
+    """
+    n_classes = targets.shape[1]
+    coef = np.zeros((n_classes, vectors.shape[1]))
+    intercept = np.zeros(n_classes)
+    if not multilabel:
+        y = targets.argmax(1)
+        lr = LogisticRegression(max_iter=2000).fit(vectors, y)
+        if len(lr.classes_) == 2:  # one row: log-odds of the second class; the first scores 0
+            coef[lr.classes_[1]], intercept[lr.classes_[1]] = lr.coef_[0], lr.intercept_[0]
+        else:
+            coef[lr.classes_], intercept[lr.classes_] = lr.coef_, lr.intercept_
+        missing = np.setdiff1d(np.arange(n_classes), lr.classes_)
+        intercept[missing] = -np.inf if len(missing) else 0.0  # a class with no training row is never chosen
+        return LinearHead(coef, intercept)
+    for j in range(n_classes):
+        known = targets[:, j] >= 0
+        column = targets[known, j]
+        if len(np.unique(column)) < 2:
+            rate = float(np.clip(column.mean() if len(column) else 0.5, LOG_FLOOR, 1 - LOG_FLOOR))
+            intercept[j] = np.log(rate / (1 - rate))
+            continue
+        lr = LogisticRegression(max_iter=2000).fit(vectors[known], column)
+        coef[j], intercept[j] = lr.coef_[0], lr.intercept_[0]
+    return LinearHead(coef, intercept)
+
+
+def mix(model_logits: np.ndarray, head: np.ndarray, weight: float, multilabel: bool) -> np.ndarray:
+    """``(1 - weight)`` times the model's log-probabilities plus ``weight`` times the head's.
+
+    Single-label: the sum of weighted log-probabilities (a geometric mean of the two distributions,
+    renormalised by the softmax that follows). Multi-label: the weighted sum of each label's log-odds.
+    """
+    if multilabel:
+        return (1.0 - weight) * model_logits + weight * head
+    own = log_softmax(model_logits, axis=1)
+    return (1.0 - weight) * own + weight * np.maximum(head, np.log(LOG_FLOOR))
+
+
+def dump_encoder(encoder: nn.Module) -> dict[str, Any]:
+    """The frozen encoder as plain data: its config JSON and safetensors bytes."""
+    weights = {k: v.detach().cpu().contiguous() for k, v in encoder.state_dict().items()}
+    return {"config": encoder.config.to_json_string(), "weights": save_bytes(weights)}
+
+
+def restore_encoder(stored: dict[str, Any]) -> nn.Module:
+    """Rebuild what :func:`dump_encoder` stored, on the CPU, frozen."""
+    settings = json.loads(stored["config"])
+    config = AutoConfig.for_model(settings.pop("model_type"), **settings)
+    with quiet_transformers(), no_init_weights():
+        encoder = AutoModel.from_config(config)
+    weights = load_bytes(stored["weights"])
+    encoder.resize_token_embeddings(weights[next(k for k in weights if k.endswith("word_embeddings.weight"))].shape[0])
+    encoder.load_state_dict(weights)
+    encoder.eval().requires_grad_(False)
+    return encoder

@@ -1,0 +1,113 @@
+"""GLiClassifier's training controls: validation share, early stopping, best epoch kept, history, bf16 training."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from skgliclass import GLiClassifier
+from skgliclass.estimators.classifier import _hold_out
+from skgliclass.training import supervised
+
+SPORT = ["the team won the cup", "a late goal in the match", "the striker scored twice", "the coach praised the team"]
+POLITICS = ["the senate passed the bill", "the minister resigned", "voters went to the polls", "parliament debated"]
+TECH = ["a new phone chip", "software update for laptops", "the app crashed", "faster computer processors"]
+X = SPORT + POLITICS + TECH
+Y = ["sport"] * 4 + ["politics"] * 4 + ["tech"] * 4
+PLAIN = {c: c for c in Y}  # bare names: the tiny random encoder cannot tell templated sentences apart
+
+
+@pytest.fixture(scope="module")
+def encoder(tiny_encoder_dir):
+    return str(tiny_encoder_dir("bert"))
+
+
+def _clf(encoder, **kwargs):
+    params = dict(
+        model=encoder,
+        epochs=6,
+        batch_size=4,
+        learning_rate=5e-3,
+        encoder_learning_rate=5e-4,
+        random_state=0,
+        label_descriptions=PLAIN,
+        train_precision="fp32",
+    )
+    return GLiClassifier(**{**params, **kwargs})
+
+
+def test_hold_out_keeps_every_class_on_both_sides():
+    matrix = np.eye(3, dtype=np.float32)[[0] * 8 + [1] * 8 + [2] * 2]
+    texts = [f"t{i}" for i in range(len(matrix))]
+    kept, train, validation = _hold_out(texts, matrix, 0.25, np.random.default_rng(0))
+    assert train.sum(0).tolist() == [6, 6, 1] and validation.targets.sum(0).tolist() == [2, 2, 1]
+    assert sorted(kept + list(validation.texts)) == sorted(texts)
+    with pytest.raises(ValueError, match="no class has two training texts"):
+        _hold_out(texts[:3], np.eye(3, dtype=np.float32), 0.5, np.random.default_rng(0))
+
+
+def test_early_stopping_records_validation_and_keeps_the_best_epoch(encoder, monkeypatch):
+    seen = []
+    original = supervised.evaluate
+
+    def recording(model, *args, **kwargs):
+        loss, score = original(model, *args, **kwargs)
+        seen.append({k: v.clone() for k, v in model.state_dict().items()})
+        return loss, score
+
+    monkeypatch.setattr(supervised, "evaluate", recording)
+    clf = _clf(encoder, early_stopping=True, validation_fraction=0.25, n_iter_no_change=2, epochs=30).fit(X, Y)
+    history = clf.history_
+    epochs = len(history["epoch_loss"])
+    assert len(history["validation_loss"]) == len(history["validation_score"]) == len(history["train_score"]) == epochs
+    best = int(history["best_epoch"][0])
+    assert history["validation_loss"][best - 1] == min(history["validation_loss"])
+    assert epochs < 30 and epochs == best + 2  # stopped two epochs after the best one
+    kept = clf.model_.state_dict()
+    assert all(torch.equal(kept[k], seen[best - 1][k]) for k in kept)  # the best epoch's weights, not the last
+    assert not all(torch.equal(kept[k], seen[-1][k]) for k in kept)
+    assert all(0.0 <= s <= 1.0 for s in history["validation_score"] + history["train_score"])
+    assert len(history["loss"]) == epochs * 3  # 9 training texts in batches of 4
+
+
+def test_train_score_is_the_accuracy_on_the_training_batches(encoder):
+    clf = _clf(encoder, epochs=15).fit(X, Y)
+    assert clf.history_["train_score"][-1] == 1.0 > clf.history_["train_score"][0]
+    assert "validation_loss" not in clf.history_ and "right" not in clf.history_
+
+
+def test_early_stopping_errors(encoder):
+    with pytest.raises(ValueError, match="early_stopping must be True or False"):
+        _clf(encoder, early_stopping="yes").fit(X, Y)
+    with pytest.raises(ValueError, match="validation_fraction"):
+        _clf(encoder, early_stopping=True, validation_fraction=1.0).fit(X, Y)
+    with pytest.raises(ValueError, match="method='ppo' has no validation"):
+        _clf(encoder, early_stopping=True, method="ppo").fit(X, Y)
+    with pytest.raises(ValueError, match="train_precision"):
+        _clf(encoder, train_precision="fp16").fit(X, Y)
+
+
+def test_bf16_training_runs_under_autocast_and_learns(encoder, monkeypatch):
+    dtypes = []
+    original = supervised.forward_batch
+
+    def spy(*args, **kwargs):
+        out = original(*args, **kwargs)
+        dtypes.append(out.logits.dtype)
+        return out
+
+    monkeypatch.setattr(supervised, "forward_batch", spy)
+    clf = _clf(encoder, epochs=15, train_precision="bf16", device="cpu").fit(X, Y)
+    assert set(dtypes) == {torch.bfloat16}
+    assert all(p.dtype == torch.float32 for p in clf.model_.parameters())  # the weights stay fp32
+    assert clf.history_["train_score"][-1] == 1.0 and clf.history_["epoch_loss"][-1] < clf.history_["epoch_loss"][0]
+    dtypes.clear()
+    _clf(encoder, epochs=1, train_precision="fp32").fit(X, Y)
+    assert set(dtypes) == {torch.float32}
+
+
+def test_verbose_shows_epoch_scores_on_the_bar(encoder, capsys):
+    _clf(encoder, epochs=3, verbose=1, early_stopping=True, validation_fraction=0.25).fit(X, Y)
+    err = capsys.readouterr().err
+    assert "val_loss=" in err and "train=" in err
