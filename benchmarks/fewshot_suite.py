@@ -116,27 +116,34 @@ def run(args: argparse.Namespace, save: Callable[[dict], None]) -> None:
                 x_train, y_train = [texts[i] for i in train], labels[train]
                 x_test, y_test = [texts[i] for i in test], labels[test]
                 for method in args.methods:
+                    own = method in ("gliclass", "zeroshot")
+                    extra = dict(params, _average_seeds=args.average_seeds) if method == "gliclass" else params
                     start = time.perf_counter()
-                    predict = METHODS[method](
-                        x_train, y_train, seed, params if method in ("gliclass", "zeroshot") else {}
-                    )
+                    predict = METHODS[method](x_train, y_train, seed, extra if own else {})
                     fit_seconds = time.perf_counter() - start
-                    predicted = classes[predict(x_test).argmax(1)]
-                    row = {
-                        "data": name,
-                        "method": method,
-                        "tag": args.tag if method in ("gliclass", "zeroshot") else "",
-                        "k": k,
-                        "seed": seed,
-                        "macro_f1": float(f1_score(y_test, predicted, average="macro")),
-                        "accuracy": float(np.mean(predicted == y_test)),
-                        "n_test": len(test),
-                        "fit_seconds": fit_seconds,
-                    }
-                    if params and method in ("gliclass", "zeroshot"):
-                        row["params"] = params
-                    save(row)
-                    print(json.dumps(row), flush=True)
+                    proba = predict(x_test)
+                    scored = [(args.tag if own else "", proba)]
+                    if method == "gliclass" and args.blend:
+                        frozen = np.log(np.clip(fit_embeddings(x_train, y_train, seed, {})(x_test), 1e-6, 1))
+                        own_log = np.log(np.clip(proba, 1e-12, 1))
+                        scored += [(f"{args.tag}+lr{w:g}", (1 - w) * own_log + w * frozen) for w in args.blend]
+                    for tag, scores in scored:
+                        predicted = classes[scores.argmax(1)]
+                        row = {
+                            "data": name,
+                            "method": method,
+                            "tag": tag,
+                            "k": k,
+                            "seed": seed,
+                            "macro_f1": float(f1_score(y_test, predicted, average="macro")),
+                            "accuracy": float(np.mean(predicted == y_test)),
+                            "n_test": len(test),
+                            "fit_seconds": fit_seconds,
+                        }
+                        if own and (params or args.average_seeds > 1):
+                            row["params"] = dict(params, average_seeds=args.average_seeds)
+                        save(row)
+                        print(json.dumps(row), flush=True)
 
 
 def saver(path: Path) -> Callable[[dict], None]:

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from safetensors.torch import load as load_bytes
 from safetensors.torch import save as save_bytes
+from scipy.optimize import minimize
 from scipy.special import log_softmax
 from sklearn.linear_model import LogisticRegression
 from torch import nn
@@ -30,7 +31,17 @@ from skgliclass._logging import quiet_transformers
 from skgliclass.batching import length_batches
 from skgliclass.modeling.model import GLiClassModel
 
-__all__ = ["LinearHead", "dump_encoder", "embed", "fit_linear_head", "frozen_encoder", "mix", "restore_encoder"]
+__all__ = [
+    "LinearHead",
+    "dump_encoder",
+    "embed",
+    "fit_linear_head",
+    "frozen_encoder",
+    "mix",
+    "restore_encoder",
+    "stack_weights",
+    "two_folds",
+]
 
 LOG_FLOOR = 1e-6  # a head's probability never counts as certain: one wrong zero would veto the other head
 
@@ -121,16 +132,49 @@ def fit_linear_head(vectors: np.ndarray, targets: np.ndarray, multilabel: bool) 
     return LinearHead(coef, intercept)
 
 
-def mix(model_logits: np.ndarray, head: np.ndarray, weight: float, multilabel: bool) -> np.ndarray:
-    """``(1 - weight)`` times the model's log-probabilities plus ``weight`` times the head's.
+def mix(model_logits: np.ndarray, head: np.ndarray, weights: tuple[float, float], multilabel: bool) -> np.ndarray:
+    """``a`` times the model's log-probabilities plus ``b`` times the head's, for ``weights = (a, b)``.
 
-    Single-label: the sum of weighted log-probabilities (a geometric mean of the two distributions,
-    renormalised by the softmax that follows). Multi-label: the weighted sum of each label's log-odds.
+    Single-label: the weighted sum of log-probabilities (a weighted geometric mean of the two
+    distributions, renormalised by the softmax that follows). Multi-label: of each label's log-odds.
     """
+    a, b = weights
     if multilabel:
-        return (1.0 - weight) * model_logits + weight * head
-    own = log_softmax(model_logits, axis=1)
-    return (1.0 - weight) * own + weight * np.maximum(head, np.log(LOG_FLOOR))
+        return a * model_logits + b * head
+    return a * log_softmax(model_logits, axis=1) + b * np.maximum(head, np.log(LOG_FLOOR))
+
+
+def two_folds(y: np.ndarray, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Two stratified halves of the rows of class ids ``y``: ``[(train, held), (held, train)]``."""
+    first = np.zeros(len(y), dtype=bool)
+    for c in np.unique(y):
+        rows = rng.permutation(np.flatnonzero(y == c))
+        # Alternate which half gets a class's odd row out, so the halves stay the same size.
+        first[rows[: (len(rows) + int(c) % 2) // 2]] = True
+    a, b = np.flatnonzero(first), np.flatnonzero(~first)
+    return [(a, b), (b, a)]
+
+
+def stack_weights(model: np.ndarray, head: np.ndarray, y: np.ndarray, limit: float = 20.0) -> tuple[float, float]:
+    """Weights ``(a, b) >= 0`` of ``a * model + b * head`` (held-out log-probabilities ``(n, C)``) that
+    maximise the likelihood of the true classes ``y``.
+
+    The negative log-likelihood of ``softmax(a M + b H)`` is convex in ``(a, b)``, so the bounded
+    optimum is unique; the fitted weights also undo over- or under-confidence (a temperature).
+    """
+    rows = np.arange(len(y))
+    head = np.maximum(head, np.log(LOG_FLOOR))
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        z = w[0] * model + w[1] * head
+        logp = log_softmax(z, axis=1)
+        p = np.exp(logp)
+        grad = [np.mean((p * m).sum(1) - m[rows, y]) for m in (model, head)]
+        return float(-logp[rows, y].mean()), np.asarray(grad)
+
+    found = minimize(loss, x0=np.array([1.0, 1.0]), jac=True, bounds=[(0.0, limit)] * 2, method="L-BFGS-B")
+    a, b = (float(v) for v in found.x)
+    return (a, b if b > 1e-6 else 0.0)
 
 
 def dump_encoder(encoder: nn.Module) -> dict[str, Any]:

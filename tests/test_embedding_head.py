@@ -52,7 +52,7 @@ def test_weight_one_is_logistic_regression_on_the_frozen_start(encoder):
     vectors = _start_vectors(encoder, X + NEW)
     lr = LogisticRegression(max_iter=2000).fit(vectors[: len(X)], Y)
     np.testing.assert_allclose(clf.predict_proba(NEW), lr.predict_proba(vectors[len(X) :]), atol=1e-4)
-    assert clf.embedding_head_ == 1.0 and clf.linear_head_.coef.shape == (3, vectors.shape[1])
+    assert clf.head_weights_ == (0.0, 1.0) and clf.linear_head_.coef.shape == (3, vectors.shape[1])
 
 
 def test_half_weight_is_the_geometric_mean_of_the_two_heads(encoder):
@@ -84,7 +84,7 @@ def test_multi_label_head_mixes_log_odds_and_skips_unknown_entries():
     np.testing.assert_allclose(head.log_proba(vectors, True)[:, 0], lr.decision_function(vectors), atol=1e-8)
     model = rng.normal(size=(30, 3))
     np.testing.assert_allclose(
-        mix(model, head.log_proba(vectors, True), 0.25, True),
+        mix(model, head.log_proba(vectors, True), (0.75, 0.25), True),
         0.75 * model + 0.25 * (vectors @ head.coef.T + head.intercept),
     )
 
@@ -103,7 +103,7 @@ def test_binary_and_constant_labels():
 
 def test_ppo_fits_without_the_head_and_warm_start_keeps_the_frozen_start(encoder):
     ppo = _clf(encoder, method="ppo", embedding_head=0.5, epochs=1).fit(X, Y)
-    assert ppo.embedding_head_ == 0.0 and ppo.linear_head_ is None
+    assert ppo.head_weights_ == (1.0, 0.0) and ppo.linear_head_ is None
     clf = _clf(encoder, embedding_head=0.5, warm_start=True, encoder_learning_rate=5e-3).fit(X, Y)
     first = clf._frozen_encoder
     before = clf.linear_head_.coef.copy()

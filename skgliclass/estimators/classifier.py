@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from scipy.special import log_softmax
 from sklearn.utils import check_random_state
 
 from skgliclass.config import ARCHITECTURES, POOLER_NAMES, SCORER_NAMES
@@ -19,10 +20,12 @@ from skgliclass.embedding_head import (
     frozen_encoder,
     mix,
     restore_encoder,
+    stack_weights,
+    two_folds,
 )
 from skgliclass.estimators._base import GLiClassEstimator, load_model
 from skgliclass.estimators._validation import check_number, check_optional_choice, check_positive_int, check_texts
-from skgliclass.inference import cpu_supports_bf16
+from skgliclass.inference import cpu_supports_bf16, predict_logits
 from skgliclass.losses import IGNORE_INDEX
 from skgliclass.modeling.builder import replace_head
 from skgliclass.training.loop import BAD_BATCH, LoopSettings, fingerprint
@@ -36,6 +39,8 @@ __all__ = ["GLiClassifier"]
 
 METHODS = ("auto", "focal", "softmax", "focal+softmax", "ppo")
 TRAIN_PRECISIONS = ("auto", "fp32", "bf16")
+# embedding_head="auto" cross-fits up to this many training texts; beyond, the fine-tuned model decides alone.
+AUTO_HEAD_MAX_TEXTS = 256
 # A new head on a plain encoder (the embedded MiniLM by default), chosen by benchmarks/fewshot.py.
 DEFAULT_HEAD = {"architecture": "bi-encoder", "pooler": "mean", "scorer": "dot"}
 # The bi-encoder with a dot scorer scores cosine similarities times a learned scale.
@@ -197,10 +202,12 @@ class GLiClassifier(GLiClassEstimator):
     device_ : torch.device
     method_ : str
         The objective used (``"auto"`` resolved).
-    embedding_head_ : float
-        The weight of the logistic-regression head in use (0 for PPO, or when it is off).
+    head_weights_ : tuple of float
+        ``(a, b)``: prediction scores are ``a`` times the fine-tuned model's log-probabilities plus
+        ``b`` times the embedding head's; ``(1.0, 0.0)`` when the head is off or not used.
     linear_head_ : LinearHead or None
-        That head's weights ``coef`` ``(n_classes, D)`` and ``intercept`` ``(n_classes,)``.
+        The embedding head's weights ``coef`` ``(n_classes, D)`` and ``intercept`` ``(n_classes,)``;
+        None when it is not used.
     history_ : dict
         Focal, softmax and their sum: ``loss`` and ``learning_rate`` per step; per epoch ``epoch_loss``,
         ``train_score`` (accuracy of the top label on the training batches; multi-label: share of right
@@ -351,7 +358,8 @@ class GLiClassifier(GLiClassEstimator):
         check_number("focal_gamma", self.focal_gamma, low=0.0)
         check_number("label_smoothing", self.label_smoothing, low=0.0, high=1.0, high_open=True)
         check_number("contrastive_coef", self.contrastive_coef, low=0.0)
-        check_number("embedding_head", self.embedding_head, low=0.0, high=1.0)
+        if self.embedding_head != "auto":
+            check_number("embedding_head", self.embedding_head, low=0.0, high=1.0)
         if self.focal_alpha is not None:
             check_number("focal_alpha", self.focal_alpha, low=0.0, high=1.0)
         if self.lora_r is not None:
@@ -427,31 +435,14 @@ class GLiClassifier(GLiClassEstimator):
                 if ppo is not None and (ppo.kl_coef > 0 or ppo.value_model == "encoder")
                 else None
             )
-            self._fit_embedding_head(texts, matrix, ppo is None, reused=reused)
-            if self.lora_r is not None:
-                add_lora(self.model_, self.lora_r, self.lora_alpha, self.lora_dropout, self.lora_target_modules)
-            settings = TrainSettings(
-                epochs=self.epochs,
-                batch_size=self.batch_size,
-                learning_rate=self.learning_rate,
-                encoder_learning_rate=self.encoder_learning_rate,
-                weight_decay=self.weight_decay,
-                warmup_ratio=self.warmup_ratio,
-                focal_alpha=self.focal_alpha,
-                focal_gamma=self.focal_gamma,
-                label_smoothing=self.label_smoothing,
-                contrastive_coef=self.contrastive_coef,
-                shuffle_labels=self.config_.architecture not in ("bi-encoder",),
-                prompt=self.prompt,
-                objective=self.method_,
-                n_iter_no_change=self.n_iter_no_change,
-                autocast=self._train_autocast(),
-            )
+            settings = self._train_settings()
             rng = np.random.default_rng(seed)
+            vectors = self._fit_embedding_head(texts, matrix, ppo is None, reused=reused)
+            if self.embedding_head == "auto" and vectors is not None:
+                self._cross_fit(copy.deepcopy(self.model_), texts, matrix, vectors, settings, rng)
             validation = None
             if self.early_stopping:
                 texts, matrix, validation = _hold_out(texts, matrix, self.validation_fraction, rng)
-            common = (self.model_, self._builder, texts, matrix, self._label_texts(), settings)
             loop = LoopSettings(
                 on_bad_batch=self.on_bad_batch,
                 checkpoint_dir=None if self.checkpoint_dir is None else os.fspath(self.checkpoint_dir),
@@ -459,43 +450,147 @@ class GLiClassifier(GLiClassEstimator):
                 resume=self.resume,
                 fingerprint=self._fingerprint(texts, matrix),
             )
-            progress = bool(self.verbose)
-            if ppo is not None:
-                self.history_ = train_ppo(*common, ppo, rng, self.device_, start=start, progress=progress, loop=loop)
-            else:
-                self.history_ = train_focal(
-                    *common, rng, self.device_, progress=progress, loop=loop, validation=validation
-                )
+            cross = self.history_
+            self.history_ = self._train(self.model_, texts, matrix, settings, rng, loop, ppo, start, validation)
+            self.history_.update(cross)
             del start
-            if self.lora_r is not None:
-                merge_lora(self.model_)
         self.model_.eval()
         self._label_cache, self._quantized = {}, None
         return self
 
-    def _fit_embedding_head(self, texts: list[str], matrix: np.ndarray | None, supervised: bool, reused: bool) -> None:
-        """Fit the logistic regression of ``embedding_head`` on the starting encoder, before training moves it.
+    def _train_settings(self) -> TrainSettings:
+        return TrainSettings(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            encoder_learning_rate=self.encoder_learning_rate,
+            weight_decay=self.weight_decay,
+            warmup_ratio=self.warmup_ratio,
+            focal_alpha=self.focal_alpha,
+            focal_gamma=self.focal_gamma,
+            label_smoothing=self.label_smoothing,
+            contrastive_coef=self.contrastive_coef,
+            shuffle_labels=self.config_.architecture not in ("bi-encoder",),
+            prompt=self.prompt,
+            objective=self.method_,
+            n_iter_no_change=self.n_iter_no_change,
+            autocast=self._train_autocast(),
+        )
+
+    def _train(
+        self,
+        model: Any,
+        texts: list[str],
+        matrix: np.ndarray | None,
+        settings: TrainSettings,
+        rng: np.random.Generator,
+        loop: LoopSettings,
+        ppo: PPOSettings | None = None,
+        start: Any = None,
+        validation: Validation | None = None,
+    ) -> dict[str, list[float]]:
+        """Train ``model`` in place (LoRA adapters added and merged back when ``lora_r`` is set); its history."""
+        if self.lora_r is not None:
+            add_lora(model, self.lora_r, self.lora_alpha, self.lora_dropout, self.lora_target_modules)
+        common = (model, self._builder, texts, matrix, self._label_texts(), settings)
+        progress = bool(self.verbose)
+        if ppo is not None:
+            history = train_ppo(*common, ppo, rng, self.device_, start=start, progress=progress, loop=loop)
+        else:
+            history = train_focal(*common, rng, self.device_, progress=progress, loop=loop, validation=validation)
+        if self.lora_r is not None:
+            merge_lora(model)
+        return history
+
+    def _fit_embedding_head(
+        self, texts: list[str], matrix: np.ndarray | None, supervised: bool, reused: bool
+    ) -> np.ndarray | None:
+        """Fit the logistic regression of ``embedding_head`` on the starting encoder, before training moves it;
+        returns the frozen sentence vectors of ``texts`` (None when there is no head).
 
         A warm start keeps the frozen encoder of the first fit: the head reads the encoder as it was
-        before any fine-tuning."""
+        before any fine-tuning. ``head_weights_`` starts as ``(1 - w, w)``; ``"auto"`` starts with the
+        fine-tuned model alone, until :meth:`_cross_fit` weighs the two."""
         kept = getattr(self, "_frozen_encoder", None) if reused else None
-        self.embedding_head_ = float(self.embedding_head) if supervised and matrix is not None else 0.0
+        self.history_: dict = {}
+        self.head_weights_ = (1.0, 0.0)
         self.linear_head_: LinearHead | None = None
         self._frozen_encoder = None
-        if self.embedding_head_ == 0.0:
-            return
+        wanted = self.embedding_head
+        if wanted == "auto":
+            # Cross-fitting pays off in the few-shot regime and needs two texts of every class.
+            counts = matrix.sum(0) if matrix is not None else np.zeros(1)
+            if self.multilabel_ or len(texts) > AUTO_HEAD_MAX_TEXTS or counts.min() < 2 or self.warm_start:
+                wanted = 0.0
+        if not supervised or matrix is None or wanted == 0.0:
+            return None
+        if wanted != "auto":
+            self.head_weights_ = (1.0 - float(wanted), float(wanted))
         self._frozen_encoder = kept if kept is not None else frozen_encoder(self.model_)
         vectors = embed(self._frozen_encoder, self.tokenizer_, texts, self.max_length_, self.device_, self.batch_size)
         self.linear_head_ = fit_linear_head(vectors, matrix, self.multilabel_)
+        return vectors
+
+    def _cross_fit(
+        self,
+        start: Any,
+        texts: list[str],
+        matrix: np.ndarray,
+        vectors: np.ndarray,
+        settings: TrainSettings,
+        rng: np.random.Generator,
+    ) -> None:
+        """``embedding_head="auto"``: weigh the fine-tuned model and the head by two-fold cross-fitting.
+
+        Each half of the texts (stratified) is scored by a model fine-tuned on the other half and by a
+        logistic regression on the other half's frozen vectors; the two weights are those that give
+        the held-out texts the highest likelihood (:func:`~skgliclass.embedding_head.stack_weights`).
+        """
+        y = matrix.argmax(1)
+        model_oof = np.zeros(matrix.shape)
+        head_oof = np.zeros(matrix.shape)
+        labels = self._label_texts()
+        for train, held in two_folds(y, rng):
+            model = copy.deepcopy(start)
+            self._train(model, [texts[i] for i in train], matrix[train], settings, rng, LoopSettings(self.on_bad_batch))
+            logits, _ = predict_logits(
+                model,
+                self._builder,
+                [texts[i] for i in held],
+                labels,
+                prompt=self.prompt,
+                batch_size=self.batch_size,
+                device=self.device_,
+            )
+            model_oof[held] = log_softmax(logits.astype(np.float64), axis=1)
+            head_oof[held] = fit_linear_head(vectors[train], matrix[train], False).log_proba(vectors[held], False)
+            del model
+        self.head_weights_ = stack_weights(model_oof, head_oof, y)
+        rows = np.arange(len(y))
+        self.history_ = {
+            "cross_fit_model_score": [float(np.mean(model_oof.argmax(1) == y))],
+            "cross_fit_head_score": [float(np.mean(head_oof.argmax(1) == y))],
+            "cross_fit_loss": [
+                float(
+                    -np.mean(
+                        log_softmax(self.head_weights_[0] * model_oof + self.head_weights_[1] * head_oof, axis=1)[
+                            rows, y
+                        ]
+                    )
+                )
+            ],
+        }
+        if self.head_weights_[1] == 0.0:  # the head adds nothing: keep prediction at one encoder pass
+            self._frozen_encoder, self.linear_head_ = None, None
 
     def _logits(self, X: Any) -> np.ndarray:
         logits = super()._logits(X)
-        weight = getattr(self, "embedding_head_", 0.0)
-        if weight == 0.0:
+        weights = getattr(self, "head_weights_", (1.0, 0.0))
+        if getattr(self, "linear_head_", None) is None:
             return logits
         texts = check_texts(X)
         vectors = embed(self._frozen_encoder, self.tokenizer_, texts, self.max_length_, self.device_, self.batch_size)
-        return mix(logits, self.linear_head_.log_proba(vectors, self.multilabel_), weight, self.multilabel_)
+        return mix(logits, self.linear_head_.log_proba(vectors, self.multilabel_), weights, self.multilabel_)
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
