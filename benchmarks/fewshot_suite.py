@@ -13,7 +13,8 @@ Methods: ``tfidf`` (TF-IDF + LogisticRegression), ``embeddings`` (frozen MiniLM 
 
 Studies: ``--blend 0.25,0.5`` also scores, from the same fits, the fine-tuned model's log-probabilities
 mixed with those of frozen MiniLM + LR (weight w on the latter; tag ``<tag>+lr<w>``); ``--average-seeds 3``
-averages the probabilities of that many fits of ``GLiClassifier`` (other seeds, same draw).
+averages the probabilities of that many fits of ``GLiClassifier`` (other seeds, same draw); ``--paired``
+also scores the fine-tuned model alone, without its embedding head (tag ``<tag>@model``).
 
 Rows are merged into ``<out>/fewshot_suite.json`` (a rerun replaces rows with the same data set,
 method, tag, k and seed); tables and a plot are written from every saved row.
@@ -40,6 +41,7 @@ from sklearn.metrics import f1_score
 
 from fewshot import cut_to_tokens, fit_embeddings, fit_setfit, fit_tfidf
 from skgliclass import GLiClassifier, GLiClassZeroShot
+from skgliclass.estimators._base import GLiClassEstimator
 
 RESULTS = Path(__file__).parent / "results"
 MAX_TOKENS = 256
@@ -75,8 +77,14 @@ def split(labels: np.ndarray, k: int, seed: int, test_cap: int) -> tuple[np.ndar
 def fit_gliclass(x_train: list[str], y: np.ndarray, seed: int, params: dict) -> Predict:
     runs = params.pop("_average_seeds", 1)
     fits = [GLiClassifier(random_state=seed + 1000 * i, **params).fit(x_train, y) for i in range(runs)]
-    # Columns: sorted class names, as every other method's.
-    return lambda x: np.mean([clf.predict_proba(x) for clf in fits], axis=0)
+
+    def predict(x: list[str]) -> np.ndarray:  # columns: sorted class names, as every other method's
+        return np.mean([clf.predict_proba(x) for clf in fits], axis=0)
+
+    # The fine-tuned model alone (no embedding head), for paired comparisons; and the weights used.
+    predict.model_only = lambda x: GLiClassEstimator._logits(fits[0], x)  # type: ignore[attr-defined]
+    predict.head_weights = list(fits[0].head_weights_)  # type: ignore[attr-defined]
+    return predict
 
 
 def fit_zeroshot(x_train: list[str], y: np.ndarray, seed: int, params: dict) -> Predict:
@@ -123,6 +131,8 @@ def run(args: argparse.Namespace, save: Callable[[dict], None]) -> None:
                     fit_seconds = time.perf_counter() - start
                     proba = predict(x_test)
                     scored = [(args.tag if own else "", proba)]
+                    if method == "gliclass" and args.paired:
+                        scored.append((f"{args.tag}@model", predict.model_only(x_test)))
                     if method == "gliclass" and args.blend:
                         frozen = np.log(np.clip(fit_embeddings(x_train, y_train, seed, {})(x_test), 1e-6, 1))
                         own_log = np.log(np.clip(proba, 1e-12, 1))
@@ -140,6 +150,8 @@ def run(args: argparse.Namespace, save: Callable[[dict], None]) -> None:
                             "n_test": len(test),
                             "fit_seconds": fit_seconds,
                         }
+                        if method == "gliclass":
+                            row["head_weights"] = predict.head_weights
                         if own and (params or args.average_seeds > 1):
                             row["params"] = dict(params, average_seeds=args.average_seeds)
                         save(row)
@@ -215,7 +227,7 @@ def plot(rows: list[dict], path: Path, k: int) -> None:
     ax.set_xticks(np.arange(len(sets)) + 0.4 - width / 2, sets, rotation=30, ha="right", fontsize=8)
     ax.set_ylabel(f"macro-F1, k = {k} per class")
     ax.set_title("Few-shot suite (mean ± sd over seeds)")
-    ax.legend(fontsize=7, ncol=len(methods))
+    ax.legend(fontsize=7, ncol=max(1, len(methods)))
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -234,6 +246,7 @@ def main() -> None:
     parser.add_argument("--tag", default="", help="names a --params variant in the tables")
     parser.add_argument("--blend", default="", help="weights of frozen MiniLM + LR mixed into gliclass (a study)")
     parser.add_argument("--average-seeds", type=int, default=1, help="gliclass: average this many fits (a study)")
+    parser.add_argument("--paired", action="store_true", help="gliclass: also score the fine-tuned model alone")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--merge", nargs="+", type=Path, help="only merge these saved JSON files into --out")
     args = parser.parse_args()

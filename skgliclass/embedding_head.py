@@ -155,9 +155,11 @@ def two_folds(y: np.ndarray, rng: np.random.Generator) -> list[tuple[np.ndarray,
     return [(a, b), (b, a)]
 
 
-def stack_weights(model: np.ndarray, head: np.ndarray, y: np.ndarray, limit: float = 20.0) -> tuple[float, float]:
+def stack_weights(
+    model: np.ndarray, head: np.ndarray, y: np.ndarray, limit: float = 20.0, use_head: bool = True
+) -> tuple[float, float]:
     """Weights ``(a, b) >= 0`` of ``a * model + b * head`` (held-out log-probabilities ``(n, C)``) that
-    maximise the likelihood of the true classes ``y``.
+    maximise the likelihood of the true classes ``y`` (``use_head=False``: ``b = 0``, ``a`` alone).
 
     The negative log-likelihood of ``softmax(a M + b H)`` is convex in ``(a, b)``, so the bounded
     optimum is unique; the fitted weights also undo over- or under-confidence (a temperature).
@@ -172,7 +174,8 @@ def stack_weights(model: np.ndarray, head: np.ndarray, y: np.ndarray, limit: flo
         grad = [np.mean((p * m).sum(1) - m[rows, y]) for m in (model, head)]
         return float(-logp[rows, y].mean()), np.asarray(grad)
 
-    found = minimize(loss, x0=np.array([1.0, 1.0]), jac=True, bounds=[(0.0, limit)] * 2, method="L-BFGS-B")
+    bounds = [(0.0, limit), (0.0, limit if use_head else 0.0)]
+    found = minimize(loss, x0=np.array([1.0, float(use_head)]), jac=True, bounds=bounds, method="L-BFGS-B")
     a, b = (float(v) for v in found.x)
     return (a, b if b > 1e-6 else 0.0)
 

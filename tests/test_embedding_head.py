@@ -13,7 +13,9 @@ from sklearn.linear_model import LogisticRegression
 
 import skgliclass
 from skgliclass import GLiClassifier
-from skgliclass.embedding_head import embed, fit_linear_head, mix
+from skgliclass.embedding_head import embed, fit_linear_head, mix, stack_weights, two_folds
+from skgliclass.estimators import classifier
+from skgliclass.estimators._base import GLiClassEstimator
 
 SPORT = ["the team won the cup", "a late goal in the match", "the striker scored twice", "the coach praised the team"]
 POLITICS = ["the senate passed the bill", "the minister resigned", "voters went to the polls", "parliament debated"]
@@ -119,3 +121,59 @@ def test_embed_pads_and_pools_like_one_text_at_a_time(encoder):
     texts = ["a", "a much longer text with many words in it", "two words"]
     together = embed(backbone, tokenizer, texts, 64, torch.device("cpu"), batch_size=3)
     np.testing.assert_allclose(together, _start_vectors(encoder, texts), atol=1e-5)
+
+
+def test_two_folds_are_stratified_halves():
+    y = np.array([0] * 5 + [1] * 4 + [2] * 2)
+    (a, b), (c, d) = two_folds(y, np.random.default_rng(0))
+    assert np.array_equal(a, d) and np.array_equal(b, c)
+    assert sorted(np.concatenate([a, b]).tolist()) == list(range(len(y)))
+    for cls in (0, 1, 2):
+        assert (y[a] == cls).sum() >= 1 and (y[b] == cls).sum() >= 1
+    assert abs(len(a) - len(b)) <= 1
+
+
+def test_stack_weights_find_the_likeliest_mix():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, size=200)
+    informative = log_softmax(3.0 * np.eye(3)[y] + rng.normal(size=(200, 3)), axis=1)
+    noise = log_softmax(5.0 * rng.normal(size=(200, 3)), axis=1)
+    a, b = stack_weights(noise, informative, y)
+    assert b > 0.5 and a < 0.05  # the useless side is switched off, the useful one tempered
+    a2, b2 = stack_weights(informative, noise, y)
+    assert (a2, b2) == pytest.approx((b, a), rel=1e-2, abs=1e-3)  # the head side has a floor
+
+    def nll(w):
+        return -log_softmax(w[0] * noise + w[1] * np.maximum(informative, np.log(1e-6)), axis=1)[
+            np.arange(200), y
+        ].mean()
+
+    grid = min((nll((p, q)), p, q) for p in np.linspace(0, 2, 41) for q in np.linspace(0, 3, 61))
+    assert nll((a, b)) <= grid[0] + 1e-6
+
+
+def test_auto_cross_fits_and_predicts_with_the_stacked_weights(encoder):
+    clf = _clf(encoder, embedding_head="auto", encoder_learning_rate=5e-3).fit(X, Y)
+    a, b = clf.head_weights_
+    assert a >= 0 and b >= 0 and {"cross_fit_model_score", "cross_fit_head_score"} <= set(clf.history_)
+    assert "epoch_loss" in clf.history_  # the final fit's history follows the cross-fit's
+    model = GLiClassEstimator._logits(clf, NEW)
+    if clf.linear_head_ is None:
+        assert b == 0.0
+        np.testing.assert_allclose(clf.predict_proba(NEW), softmax(a * log_softmax(model, axis=1), axis=1), atol=1e-6)
+    else:
+        vectors = _start_vectors(encoder, NEW)
+        head = np.maximum(clf.linear_head_.log_proba(vectors, False), np.log(1e-6))
+        expected = softmax(a * log_softmax(model, axis=1) + b * head, axis=1)
+        np.testing.assert_allclose(clf.predict_proba(NEW), expected, atol=1e-4)
+
+
+def test_auto_leaves_the_head_out_where_it_does_not_apply(encoder, monkeypatch):
+    monkeypatch.setattr(classifier, "AUTO_HEAD_MAX_TEXTS", 8)
+    many = _clf(encoder, embedding_head="auto").fit(X, Y)  # 12 texts: more than the cross-fit takes
+    multi = _clf(encoder, embedding_head="auto").fit(X, [[c] for c in Y])
+    for clf in (many, multi):
+        assert clf.head_weights_ == (1.0, 0.0) and clf.linear_head_ is None and clf._frozen_encoder is None
+        assert "cross_fit_loss_both" not in clf.history_
+    with pytest.raises(ValueError, match="embedding_head"):
+        _clf(encoder, embedding_head="best").fit(X, Y)

@@ -21,10 +21,12 @@ EXPECTED = {
     "plot_few_shot_bbc.py": (r"accuracy\s+(\S+)", lambda v: float(v) > 0.85),
     "plot_zero_shot_quickstart.py": (r"accuracy\s+(\S+)", lambda v: float(v) > 0.7),
     "plot_scaling_out.py": (r"largest difference over all three: (\S+)", lambda v: float(v) < 1e-5),
+    "plot_training_controls.py": (r"macro-F1 on \d+ held-out articles: (\S+)", lambda v: float(v) > 0.85),
 }
 
 # Further lines some examples must print.
 ALSO = {
+    "plot_training_controls.py": [(r"early stopping: (\d+) epochs run", lambda v: 1 <= int(v) <= 15)],
     "plot_zero_shot_quickstart.py": [
         (r"int8: .* largest probability change (\S+)", lambda v: float(v) < 0.005),
         (r"bf16: .* largest probability change (\S+)", lambda v: float(v) < 0.05),

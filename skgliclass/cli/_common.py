@@ -12,6 +12,8 @@ __all__ = ["META_FILE", "UsageError", "read_lines", "read_meta", "split_labels",
 
 # Written by ``skgliclass fit`` next to the checkpoint: what ``classify --model DIR`` needs to predict alike.
 META_FILE = "skgliclass.json"
+# The fitted estimator, saved beside the checkpoint when it holds more than the model (an embedding head).
+ESTIMATOR_FILE = "estimator.skops"
 
 
 class UsageError(Exception):

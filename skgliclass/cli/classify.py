@@ -9,11 +9,12 @@ import json
 import sys
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 
-from skgliclass.cli._common import UsageError, read_lines, read_meta, split_labels
+from skgliclass.cli._common import ESTIMATOR_FILE, UsageError, read_lines, read_meta, split_labels
 
 __all__ = ["add_parser"]
 
@@ -58,6 +59,15 @@ def _estimator(args: argparse.Namespace) -> Any:
     threshold = args.threshold if args.threshold is not None else (meta.get("threshold", 0.5) if trained else 0.5)
     if not 0 < threshold < 1:
         raise UsageError(f"--threshold must be between 0 and 1, got {threshold}.")
+    saved = Path(args.model) / ESTIMATOR_FILE if args.model else None
+    same_kind = bool(multi_label) == bool(meta.get("multi_label", False))
+    if trained and same_kind and saved is not None and saved.is_file() and not args.adapt_on:
+        import skops.io as sio
+
+        import skgliclass
+
+        clf = sio.load(saved, trusted=skgliclass.TRUSTED_TYPES)  # the model and its embedding head, as fitted
+        return clf.set_params(threshold=threshold, batch_size=args.batch_size, verbose=0)
     return GLiClassZeroShot(
         model=args.model,
         labels=labels,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import warnings
 from pathlib import Path
 from typing import Any
 
-from skgliclass.cli._common import UsageError, write_meta
+from skgliclass.cli._common import ESTIMATOR_FILE, UsageError, write_meta
 
 __all__ = ["add_parser", "read_csv"]
 
@@ -86,7 +87,16 @@ def run(args: argparse.Namespace) -> int:
         random_state=args.random_state,
         verbose=0 if args.quiet else 1,
     ).fit(texts, labels)
-    out = clf.save_pretrained(args.out)
+    with warnings.catch_warnings():  # the head is kept below, beside the checkpoint
+        warnings.filterwarnings("ignore", message="the embedding head")
+        out = clf.save_pretrained(args.out)
+    if clf.linear_head_ is not None:
+        import skops.io as sio
+
+        from skgliclass.persistence import write_atomic
+
+        # The reference format holds the model alone: the whole estimator keeps the head beside it.
+        write_atomic(Path(out) / ESTIMATOR_FILE, lambda path: sio.dump(clf, path))
     meta = {
         "labels": [str(c) for c in clf.classes_],
         "multi_label": bool(clf.multilabel_),
@@ -94,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
         "max_length": clf.max_length_,
         "method": clf.method_,
         "train_texts": len(texts),
+        "head_weights": list(clf.head_weights_),
     }
     write_meta(Path(out), meta)
     print(f"saved to {out} ({len(texts)} texts, {len(clf.classes_)} labels, method {clf.method_})")

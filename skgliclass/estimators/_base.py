@@ -442,6 +442,13 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         GLiClassZeroShot(labels=['sport', 'politics'], model='my-model')
         """
         check_is_fitted(self)
+        if getattr(self, "linear_head_", None) is not None:
+            warnings.warn(
+                "the embedding head fitted beside the model is not part of a checkpoint (it holds the model only); "
+                "pickle, joblib or skops keep it, and `skgliclass fit` folders keep it too.",
+                UserWarning,
+                stacklevel=2,
+            )
         if getattr(self, "label_vectors_", None) is not None:
             warnings.warn(
                 "the label vectors adapted at fit are not part of a checkpoint (it holds the model only); "

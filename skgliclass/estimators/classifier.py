@@ -41,6 +41,7 @@ METHODS = ("auto", "focal", "softmax", "focal+softmax", "ppo")
 TRAIN_PRECISIONS = ("auto", "fp32", "bf16")
 # embedding_head="auto" cross-fits up to this many training texts; beyond, the fine-tuned model decides alone.
 AUTO_HEAD_MAX_TEXTS = 256
+LR_TEST_CRITICAL = 3.841  # chi-squared, one degree of freedom, 5%
 # A new head on a plain encoder (the embedded MiniLM by default), chosen by benchmarks/fewshot.py.
 DEFAULT_HEAD = {"architecture": "bi-encoder", "pooler": "mean", "scorer": "dot"}
 # The bi-encoder with a dot scorer scores cosine similarities times a learned scale.
@@ -565,20 +566,18 @@ class GLiClassifier(GLiClassEstimator):
             model_oof[held] = log_softmax(logits.astype(np.float64), axis=1)
             head_oof[held] = fit_linear_head(vectors[train], matrix[train], False).log_proba(vectors[held], False)
             del model
-        self.head_weights_ = stack_weights(model_oof, head_oof, y)
-        rows = np.arange(len(y))
+        both = stack_weights(model_oof, head_oof, y)
+        alone = stack_weights(model_oof, head_oof, y, use_head=False)
+        losses = [_held_out_loss(model_oof, head_oof, y, w) for w in (alone, both)]
+        # The head joins only when it makes the held-out texts significantly likelier (likelihood-ratio test, 5%):
+        # a weight fitted on a dozen texts per fold would otherwise follow their noise.
+        # Without the head the model keeps its own scale: a temperature from half-data models would misjudge it.
+        self.head_weights_ = both if 2 * len(y) * (losses[0] - losses[1]) > LR_TEST_CRITICAL else (1.0, 0.0)
         self.history_ = {
             "cross_fit_model_score": [float(np.mean(model_oof.argmax(1) == y))],
             "cross_fit_head_score": [float(np.mean(head_oof.argmax(1) == y))],
-            "cross_fit_loss": [
-                float(
-                    -np.mean(
-                        log_softmax(self.head_weights_[0] * model_oof + self.head_weights_[1] * head_oof, axis=1)[
-                            rows, y
-                        ]
-                    )
-                )
-            ],
+            "cross_fit_loss_model": [losses[0]],
+            "cross_fit_loss_both": [losses[1]],
         }
         if self.head_weights_[1] == 0.0:  # the head adds nothing: keep prediction at one encoder pass
             self._frozen_encoder, self.linear_head_ = None, None
@@ -669,6 +668,12 @@ class GLiClassifier(GLiClassEstimator):
             )
         replace_head(model, pooler=self.pooler, scorer=self.scorer, layer_reweighting=self.layer_reweighting or None)
         return model, tokenizer
+
+
+def _held_out_loss(model: np.ndarray, head: np.ndarray, y: np.ndarray, weights: tuple[float, float]) -> float:
+    """Mean negative log-likelihood of the true classes under ``mix`` of the held-out log-probabilities."""
+    mixed = log_softmax(mix(model, head, weights, multilabel=False), axis=1)
+    return float(-mixed[np.arange(len(y)), y].mean())
 
 
 def _hold_out(
