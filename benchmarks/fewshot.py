@@ -257,11 +257,11 @@ PARAMETRISED = {"gliclass", "ppo", "zeroshot"}
 KEY = ("task", "method", "k", "seed", "params")
 
 
-def saver(path: Path) -> Callable[[dict], None]:
-    """Merge each new row into the JSON at ``path`` (replacing a row with the same key), at once."""
+def saver(path: Path, key: tuple[str, ...] = KEY) -> Callable[[dict], None]:
+    """Merge each new row into the JSON at ``path`` (replacing a row with the same ``key`` fields), at once."""
 
     def save(row: dict) -> None:
-        rows = [r for r in load(path) if [r.get(f) for f in KEY] != [row.get(f) for f in KEY]]
+        rows = [r for r in load(path) if [r.get(f) for f in key] != [row.get(f) for f in key]]
         path.write_text(json.dumps([*rows, row], indent=1))
 
     return save

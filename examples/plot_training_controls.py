@@ -6,9 +6,9 @@ Training controls: early stopping, the training history and the embedding head
 `validation_fraction` of the labelled texts, scores them after each epoch, stops once
 `n_iter_no_change` epochs have not lowered the validation loss and keeps the best epoch's
 weights. `history_` records the training and validation scores per epoch (`verbose=1` shows
-them on the progress bar). The default `embedding_head="auto"` also weighs a logistic
-regression on the frozen sentence vectors against the fine-tuned model, by cross-fitting on
-the training texts. About two minutes on two CPU cores.
+them on the progress bar). `embedding_head="auto"` weighs a logistic regression on the
+frozen sentence vectors against the fine-tuned model, by cross-fitting on the training
+texts. About two minutes on two CPU cores.
 """
 
 # %%
@@ -29,7 +29,7 @@ x_test, y_test = [texts[i] for i in test], labels[test]
 
 # %%
 # Early stopping: 10% of the 40 texts (one per topic) are held out and scored each epoch.
-stopped = GLiClassifier(early_stopping=True, embedding_head=0.0, epochs=15, random_state=0).fit(x_train, y_train)
+stopped = GLiClassifier(early_stopping=True, epochs=15, random_state=0).fit(x_train, y_train)
 history = stopped.history_
 best = int(history["best_epoch"][0])
 print(f"early stopping: {len(history['epoch_loss'])} epochs run, the weights of epoch {best} kept")
@@ -47,8 +47,9 @@ ax.legend()
 fig.tight_layout()
 
 # %%
-# The default: the fine-tuned model and the frozen-embedding head, weighed by cross-fitting.
-clf = GLiClassifier(random_state=0).fit(x_train, y_train)
+# The fine-tuned model and the frozen-embedding head, weighed by cross-fitting. The head joins
+# only where the held-out halves say it helps; on BBC topics the fine-tuned model usually decides alone.
+clf = GLiClassifier(embedding_head="auto", random_state=0).fit(x_train, y_train)
 a, b = clf.head_weights_
 print(f"head weights: model {a:.2f}, embedding head {b:.2f}")
 print(

@@ -171,8 +171,11 @@ def test_auto_cross_fits_and_predicts_with_the_stacked_weights(encoder):
 def test_auto_leaves_the_head_out_where_it_does_not_apply(encoder, monkeypatch):
     monkeypatch.setattr(classifier, "AUTO_HEAD_MAX_TEXTS", 8)
     many = _clf(encoder, embedding_head="auto").fit(X, Y)  # 12 texts: more than the cross-fit takes
+    monkeypatch.setattr(classifier, "AUTO_HEAD_MAX_TEXTS", 256)
+    monkeypatch.setattr(classifier, "AUTO_HEAD_MAX_TOKENS", 40)
+    long = _clf(encoder, embedding_head="auto").fit(X, Y)  # about 70 tokens in all: over the budget
     multi = _clf(encoder, embedding_head="auto").fit(X, [[c] for c in Y])
-    for clf in (many, multi):
+    for clf in (many, long, multi):
         assert clf.head_weights_ == (1.0, 0.0) and clf.linear_head_ is None and clf._frozen_encoder is None
         assert "cross_fit_loss_both" not in clf.history_
     with pytest.raises(ValueError, match="embedding_head"):

@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         verbose=0 if args.quiet else 1,
     ).fit(texts, labels)
     with warnings.catch_warnings():  # the head is kept below, beside the checkpoint
-        warnings.filterwarnings("ignore", message="the embedding head")
+        warnings.filterwarnings("ignore", message="the embedding head fitted")
         out = clf.save_pretrained(args.out)
     if clf.linear_head_ is not None:
         import skops.io as sio

@@ -442,18 +442,14 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         GLiClassZeroShot(labels=['sport', 'politics'], model='my-model')
         """
         check_is_fitted(self)
-        if getattr(self, "linear_head_", None) is not None:
-            warnings.warn(
-                "the embedding head fitted beside the model is not part of a checkpoint (it holds the model only); "
-                "pickle, joblib or skops keep it, and `skgliclass fit` folders keep it too.",
-                UserWarning,
-                stacklevel=2,
-            )
-        if getattr(self, "label_vectors_", None) is not None:
-            warnings.warn(
-                "the label vectors adapted at fit are not part of a checkpoint (it holds the model only); "
-                "pickle, joblib or skops keep them.",
-                UserWarning,
-                stacklevel=2,
-            )
+        # Fitted state beside the model that the reference format cannot hold.
+        extras = {"linear_head_": "the embedding head fitted", "label_vectors_": "the label vectors adapted at fit"}
+        for attribute, what in extras.items():
+            if getattr(self, attribute, None) is not None:
+                warnings.warn(
+                    f"{what} beside the model is not part of a checkpoint (it holds the model only); "
+                    "pickle, joblib or skops keep it.",
+                    UserWarning,
+                    stacklevel=2,
+                )
         return save_pretrained(self.model_, self.tokenizer_, directory)

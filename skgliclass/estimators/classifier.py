@@ -39,8 +39,10 @@ __all__ = ["GLiClassifier"]
 
 METHODS = ("auto", "focal", "softmax", "focal+softmax", "ppo")
 TRAIN_PRECISIONS = ("auto", "fp32", "bf16")
-# embedding_head="auto" cross-fits up to this many training texts; beyond, the fine-tuned model decides alone.
+# embedding_head="auto" cross-fits small training sets only: at most this many texts and tokens in all, so that
+# it adds seconds, not minutes (its cost is about one more fit); beyond, the fine-tuned model decides alone.
 AUTO_HEAD_MAX_TEXTS = 256
+AUTO_HEAD_MAX_TOKENS = 4096
 LR_TEST_CRITICAL = 3.841  # chi-squared, one degree of freedom, 5%
 # A new head on a plain encoder (the embedded MiniLM by default), chosen by benchmarks/fewshot.py.
 DEFAULT_HEAD = {"architecture": "bi-encoder", "pooler": "mean", "scorer": "dot"}
@@ -112,12 +114,15 @@ class GLiClassifier(GLiClassEstimator):
         Targets become ``y (1 - eps) + eps / 2``.
     contrastive_coef : float, default=0.0
         Weight of the contrastive loss that pushes label vectors apart.
-    embedding_head : float, default=0.0
-        Weight, in [0, 1], of a logistic regression on the frozen starting encoder's sentence vectors
-        (mean-pooled, normalised), fitted on the same texts and mixed into the fine-tuned model's
-        log-probabilities (multi-label: log-odds): ``(1 - w) * model + w * head``. 0 turns it off; 1 is
-        the logistic regression alone. Supervised objectives only; the head is kept by pickle, joblib
-        and skops, not by :meth:`save_pretrained` (the reference format holds the model alone).
+    embedding_head : "auto" or float, default=0.0
+        A logistic regression on the frozen starting encoder's sentence vectors (mean-pooled,
+        normalised), fitted on the same texts, whose log-probabilities (multi-label: log-odds) are
+        mixed with the fine-tuned model's: ``a * model + b * head``. A float ``w`` in [0, 1] sets
+        ``(a, b) = (1 - w, w)`` (0: off; 1: the regression alone). ``"auto"``: ``(a, b)`` are fitted by
+        two-fold cross-fitting on the training texts, and the head joins only when it makes the held-out
+        texts significantly likelier; it runs for single-label sets of at most 256 texts and 4,096
+        tokens (else the model alone). Supervised objectives only; pickle, joblib, skops and CLI fit
+        folders keep the head, :meth:`save_pretrained` does not (the reference format holds the model).
     reward : str, callable or dict, default="f1"
         PPO only. ``"f1"``, ``"accuracy"``, ``"precision"`` or ``"recall"`` of each text's chosen labels
         against ``y``; a callable ``reward(texts, actions, probs)`` returning ``(n,)`` or
@@ -254,7 +259,7 @@ class GLiClassifier(GLiClassEstimator):
         focal_gamma: float = 0.0,
         label_smoothing: float = 0.0,
         contrastive_coef: float = 0.0,
-        embedding_head: float = 0.0,
+        embedding_head: float | str = 0.0,
         reward: Any = "f1",
         ppo_sampling: str = "stochastic",
         ppo_credit: str = "label",
@@ -521,7 +526,13 @@ class GLiClassifier(GLiClassEstimator):
         if wanted == "auto":
             # Cross-fitting pays off in the few-shot regime and needs two texts of every class.
             counts = matrix.sum(0) if matrix is not None else np.zeros(1)
-            if self.multilabel_ or len(texts) > AUTO_HEAD_MAX_TEXTS or counts.min() < 2 or self.warm_start:
+            backbone = getattr(self.model_.model, "encoder_model", None)
+            too_many = len(texts) > AUTO_HEAD_MAX_TEXTS or counts.min() < 2
+            if self.multilabel_ or too_many or self.warm_start or backbone is None:
+                wanted = 0.0
+            elif sum(map(len, self.tokenizer_(texts, truncation=True, max_length=self.max_length_)["input_ids"])) > (
+                AUTO_HEAD_MAX_TOKENS
+            ):
                 wanted = 0.0
         if not supervised or matrix is None or wanted == 0.0:
             return None
