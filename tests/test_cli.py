@@ -163,3 +163,27 @@ def test_unknown_command_is_a_usage_error():
     with pytest.raises(SystemExit) as error:
         main(["nope"])
     assert error.value.code == 2
+
+
+def test_fit_with_an_embedding_head_keeps_it_for_classify(tmp_path, tiny_encoder_dir, capsys):
+    train = tmp_path / "train.csv"
+    with train.open("w", newline="") as stream:
+        csv.writer(stream).writerows([("text", "label"), *TRAIN])
+    encoder = str(tiny_encoder_dir("bert"))
+    out = tmp_path / "model"
+    argv = ["fit", "--train", str(train), "--model", encoder, "--epochs", "2", "--out", str(out), "--quiet"]
+    assert main([*argv, "--embedding-head", "0.5"]) == 0
+    capsys.readouterr()
+    assert (out / "estimator.skops").is_file()
+    assert json.loads((out / "skgliclass.json").read_text())["head_weights"] == [0.5, 0.5]
+    same = GLiClassifier(model=encoder, epochs=2, multi_label=False, random_state=0, embedding_head=0.5)
+    same.fit([t for t, _ in TRAIN], [y for _, y in TRAIN])
+    texts = ["a goal for the team", "the senate voted"]
+    (tmp_path / "in.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
+    assert main(["classify", "--model", str(out), "--quiet", str(tmp_path / "in.txt")]) == 0
+    rows = _jsonl(capsys.readouterr().out)
+    proba = np.array([[row["scores"][c] for c in same.classes_] for row in rows])
+    np.testing.assert_allclose(proba, same.predict_proba(texts), atol=2e-6)
+    with pytest.raises(SystemExit):
+        main([*argv, "--embedding-head", "2"])
+    assert "expected a number in [0, 1] or auto" in capsys.readouterr().err

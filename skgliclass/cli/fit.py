@@ -32,10 +32,29 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--batch-size", type=int, default=16, help="texts per step")
     parser.add_argument("--lora-r", type=int, help="train LoRA adapters of this rank instead of every weight")
     parser.add_argument("--max-length", type=int, help="longest input in tokens")
+    parser.add_argument(
+        "--embedding-head",
+        type=_head_weight,
+        default=0.0,
+        help="weight in [0, 1] of a logistic regression on the frozen embeddings, or auto (cross-fitted); default 0",
+    )
+    parser.add_argument("--early-stopping", action="store_true", help="hold out 10%% and keep the best epoch")
     parser.add_argument("--device", default="auto", help="cpu, cuda, mps or auto")
     parser.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.set_defaults(run=run)
+
+
+def _head_weight(value: str) -> float | str:
+    if value == "auto":
+        return value
+    try:
+        weight = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1] or auto, got {value!r}") from None
+    if not 0.0 <= weight <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1] or auto, got {value!r}")
+    return weight
 
 
 def read_csv(path: str, text_column: str, label_column: str, label_sep: str | None) -> tuple[list[str], list[Any]]:
@@ -82,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         lora_r=args.lora_r,
         max_length=args.max_length,
+        embedding_head=args.embedding_head,
+        early_stopping=args.early_stopping,
         multi_label=args.label_sep is not None,
         device=args.device,
         random_state=args.random_state,
