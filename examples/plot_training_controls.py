@@ -12,7 +12,6 @@ texts. About two minutes on two CPU cores.
 """
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.metrics import f1_score
 
@@ -37,14 +36,20 @@ scores = zip(history["train_score"], history["validation_loss"], strict=True)
 for epoch, (train_score, val_loss) in enumerate(scores, start=1):
     print(f"  epoch {epoch:2d}  train accuracy {train_score:.2f}  validation loss {val_loss:.3f}")
 
-fig, ax = plt.subplots(figsize=(6, 3.5))
-epochs = np.arange(1, len(history["epoch_loss"]) + 1)
-ax.plot(epochs, history["epoch_loss"], marker="o", label="training loss")
-ax.plot(epochs, history["validation_loss"], marker="o", label="validation loss")
-ax.axvline(best, color="grey", linestyle="--", label="best epoch (kept)")
-ax.set_xlabel("epoch")
-ax.legend()
-fig.tight_layout()
+try:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    epochs = np.arange(1, len(history["epoch_loss"]) + 1)
+    ax.plot(epochs, history["epoch_loss"], marker="o", label="training loss")
+    ax.plot(epochs, history["validation_loss"], marker="o", label="validation loss")
+    ax.axvline(best, color="grey", linestyle="--", label="best epoch (kept)")
+    ax.set_xlabel("epoch")
+    ax.legend()
+    fig.tight_layout()
+    plt.show()
+except ImportError:
+    print("install matplotlib for the plot")
 
 # %%
 # The fine-tuned model and the frozen-embedding head, weighed by cross-fitting. The head joins
