@@ -60,7 +60,7 @@ class GLiClassZeroShot(GLiClassEstimator):
     device : str, default="auto"
         ``"auto"`` picks cuda, then mps, then cpu.
     precision : {"auto", "fp32", "bf16", "fp16", "int8"}, default="fp32"
-        Prediction precision (training is fp32). ``"bf16"``/``"fp16"``: autocast on CUDA, bf16 also on
+        Prediction precision (adapting at fit is fp32). ``"bf16"``/``"fp16"``: autocast on CUDA, bf16 also on
         the CPU; ``"auto"``: bf16 where the device has it natively (fp16 on older GPUs, fp32 on older
         CPUs). ``"int8"``: on the CPU, the backbone's Linear layers run as int8 products, each
         operand as two int8 digits (probabilities within about 1e-3 of fp32).
