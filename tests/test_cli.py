@@ -75,15 +75,20 @@ def test_classify_adapt_on_needs_a_cosine_bi_encoder(tmp_path, reference_checkpo
     assert "adapt=True needs a bi-encoder" in capsys.readouterr().err
 
 
-@pytest.fixture()
-def fitted(tmp_path, tiny_encoder_dir, capsys):
-    """A tiny model trained by `skgliclass fit`, and the same fit done in Python."""
+def _fit_argv(tmp_path, encoder):
+    """`skgliclass fit` arguments for TRAIN (written as a CSV) on a tiny encoder, and the output folder."""
     train = tmp_path / "train.csv"
     with train.open("w", newline="") as stream:
         csv.writer(stream).writerows([("text", "label"), *TRAIN])
-    encoder = str(tiny_encoder_dir("bert"))
     out = tmp_path / "model"
-    argv = ["fit", "--train", str(train), "--model", encoder, "--epochs", "2", "--out", str(out), "--quiet"]
+    return ["fit", "--train", str(train), "--model", encoder, "--epochs", "2", "--out", str(out), "--quiet"], out
+
+
+@pytest.fixture()
+def fitted(tmp_path, tiny_encoder_dir, capsys):
+    """A tiny model trained by `skgliclass fit`, and the same fit done in Python."""
+    encoder = str(tiny_encoder_dir("bert"))
+    argv, out = _fit_argv(tmp_path, encoder)
     assert main(argv) == 0
     assert "saved to" in capsys.readouterr().out
     same = GLiClassifier(model=encoder, epochs=2, multi_label=False, random_state=0)
@@ -166,12 +171,8 @@ def test_unknown_command_is_a_usage_error():
 
 
 def test_fit_with_an_embedding_head_keeps_it_for_classify(tmp_path, tiny_encoder_dir, capsys):
-    train = tmp_path / "train.csv"
-    with train.open("w", newline="") as stream:
-        csv.writer(stream).writerows([("text", "label"), *TRAIN])
     encoder = str(tiny_encoder_dir("bert"))
-    out = tmp_path / "model"
-    argv = ["fit", "--train", str(train), "--model", encoder, "--epochs", "2", "--out", str(out), "--quiet"]
+    argv, out = _fit_argv(tmp_path, encoder)
     assert main([*argv, "--embedding-head", "0.5"]) == 0
     capsys.readouterr()
     assert (out / "estimator.skops").is_file()
