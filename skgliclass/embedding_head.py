@@ -29,6 +29,7 @@ from transformers.initialization import no_init_weights
 
 from skgliclass._logging import quiet_transformers
 from skgliclass.batching import length_batches
+from skgliclass.inference import pad_batch
 from skgliclass.modeling.model import GLiClassModel
 
 __all__ = [
@@ -73,13 +74,7 @@ def embed(
     ids = tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
     out = np.zeros((len(ids), encoder.config.hidden_size), dtype=np.float32)
     for batch in length_batches([len(i) for i in ids], batch_size):
-        width = max(len(ids[i]) for i in batch)
-        rows = torch.full((len(batch), width), tokenizer.pad_token_id or 0, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, i in enumerate(batch):
-            rows[row, : len(ids[i])] = torch.as_tensor(ids[i])
-            mask[row, : len(ids[i])] = 1
-        rows, mask = rows.to(device), mask.to(device)
+        rows, mask = pad_batch([ids[i] for i in batch], tokenizer.pad_token_id or 0, device)  # (B, L) each
         states = encoder(input_ids=rows, attention_mask=mask).last_hidden_state.float()  # (B, L, D)
         pooled = (states * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True)  # (B, D)
         out[batch] = torch.nn.functional.normalize(pooled, dim=-1).cpu().numpy()

@@ -481,6 +481,7 @@ class GLiClassifier(GLiClassEstimator):
             objective=self.method_,
             n_iter_no_change=self.n_iter_no_change,
             autocast=self._train_autocast(),
+            multilabel=self.multilabel_,
         )
 
     def _train(

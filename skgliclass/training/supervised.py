@@ -4,6 +4,7 @@ vectors; validation on held-out texts after each epoch, early stopping, and the 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ class TrainSettings:
     n_iter_no_change: int | None = None  # stop after this many epochs without a better validation loss
     tol: float = 1e-4
     autocast: bool = False  # bf16 autocast of the forward pass (mixed precision)
+    multilabel: bool = False  # how scores are read: top-label accuracy, or per-label decisions at 0.5
 
 
 @dataclass
@@ -111,7 +113,6 @@ def train_focal(
     if validation is not None:
         history.update(validation_loss=[], validation_score=[], best_epoch=[])
     target_tensor = torch.as_tensor(targets, dtype=torch.float32)
-    multilabel = bool((target_tensor == 1).sum(1).gt(1).any()) or not bool((target_tensor == 1).sum(1).eq(1).all())
     best = _Best()
 
     def train_batch(batch: np.ndarray) -> dict[str, float]:
@@ -120,7 +121,7 @@ def train_focal(
             model, builder, [texts[i] for i in batch], labels, target_tensor[batch], order, settings, device
         )
         guarded_update(loss, optimizer, schedule, model.parameters(), settings.max_grad_norm)
-        right = _score(logits.detach(), target_tensor[batch].to(device), multilabel)
+        right = _score(logits.detach(), target_tensor[batch].to(device), settings.multilabel)
         return {"loss": float(loss.detach()), "learning_rate": float(schedule.get_last_lr()[-1]), "right": right}
 
     def end_epoch(stats: list[dict[str, float]], seconds: float) -> bool:
@@ -129,7 +130,7 @@ def train_focal(
         history["epoch_seconds"].append(seconds)
         if validation is None:
             return False
-        loss, score = evaluate(model, builder, validation, labels, settings, device, multilabel)
+        loss, score = evaluate(model, builder, validation, labels, settings, device)
         model.train()
         history["validation_loss"].append(loss)
         history["validation_score"].append(score)
@@ -186,22 +187,22 @@ def evaluate(
     labels: Sequence[str],
     settings: TrainSettings,
     device: torch.device,
-    multilabel: bool,
 ) -> tuple[float, float]:
-    """Mean loss and score of ``model`` on the validation texts (eval mode, labels in their own order)."""
+    """Mean loss (the objective without the contrastive term) and score of ``model`` on the validation texts
+    (eval mode, labels in their own order)."""
     model.eval()
     targets = torch.as_tensor(validation.targets, dtype=torch.float32)
     losses, scores, sizes = [], [], []
     order = np.arange(len(labels))
+    plain = dataclasses.replace(settings, contrastive_coef=0.0)
     for start in range(0, len(validation.texts), settings.batch_size):
         part = slice(start, start + settings.batch_size)
-        plain = TrainSettings(**{**settings.__dict__, "contrastive_coef": 0.0})
         loss, logits = _step_loss(
             model, builder, list(validation.texts[part]), labels, targets[part], order, plain, device
         )
         batch = targets[part].to(device)
         losses.append(float(loss))
-        scores.append(_score(logits, batch, multilabel))
+        scores.append(_score(logits, batch, settings.multilabel))
         sizes.append(len(batch))
     return float(np.average(losses, weights=sizes)), float(np.average(scores, weights=sizes))
 
