@@ -15,8 +15,9 @@ Studies: ``--blend 0.25,0.5`` also scores, from the same fits, the fine-tuned mo
 mixed with those of frozen MiniLM + LR (weight w on the latter; tag ``<tag>+lr<w>``); ``--average-seeds 3``
 averages the probabilities of that many fits of ``GLiClassifier`` (other seeds, same draw); ``--paired``
 also scores the fine-tuned model alone, without its embedding head (tag ``<tag>@model``);
-``--means-start`` first trains the label side so that each label vector starts at its class's mean
-text vector (the label names then carry no weight).
+``--start means`` first trains the label side so that each label vector starts at its class's mean
+text vector (the label names then carry no weight); ``--start pairs`` first runs SetFit's contrastive
+stage (pairs of training texts) on the model's own text vectors.
 
 Rows are merged into ``<out>/fewshot_suite.json`` (a rerun replaces rows with the same data set,
 method, tag, k and seed); tables and a plot are written from every saved row.
@@ -111,9 +112,54 @@ def _labels_to_class_means(model, builder, texts, matrix, labels, device, steps:
         optimizer.step()
 
 
+class PairsStart(GLiClassifier):
+    """A study: before fine-tuning, SetFit's contrastive stage on the model's own text vectors: pairs of
+    training texts (every pair, the rarer of same-class and other-class pairs drawn again until both
+    are as many, as SetFit's "oversampling"), cosine similarity pulled to 1 or 0, one epoch, lr 2e-5."""
+
+    def _train(self, model, texts, matrix, settings, rng, loop, ppo=None, start=None, validation=None):  # type: ignore[no-untyped-def]
+        if ppo is None:
+            _contrastive_pairs(model, self._builder, texts, matrix, self._label_texts(), self.device_, rng)
+        return super()._train(model, texts, matrix, settings, rng, loop, ppo, start, validation)
+
+
+def _contrastive_pairs(model, builder, texts, matrix, labels, device, rng, batch_size: int = 16) -> None:  # type: ignore[no-untyped-def]
+    import torch
+
+    from skgliclass.training.forward import forward_batch
+
+    classes = np.asarray(matrix).argmax(1)
+    first, second = np.triu_indices(len(texts), k=1)
+    same = classes[first] == classes[second]
+    positive, negative = np.flatnonzero(same), np.flatnonzero(~same)
+    small, large = sorted([positive, negative], key=len)
+    if len(small) == 0:
+        return
+    pairs = np.concatenate([large, small, rng.choice(small, len(large) - len(small))])
+    pairs = rng.permutation(pairs)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=2e-5)
+    model.train()
+    for i in range(0, len(pairs), batch_size):
+        batch = pairs[i : i + batch_size]
+        rows = np.unique(np.concatenate([first[batch], second[batch]]))
+        where = {r: j for j, r in enumerate(rows)}
+        vectors = forward_batch(model, builder, [texts[r] for r in rows], labels, device).text  # (U, D)
+        vectors = torch.nn.functional.normalize(vectors.float(), dim=-1)
+        a = vectors[[where[r] for r in first[batch]]]
+        b = vectors[[where[r] for r in second[batch]]]
+        target = torch.as_tensor(same[batch], dtype=torch.float32, device=device)
+        loss = torch.nn.functional.mse_loss((a * b).sum(-1), target)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+STARTS = {"means": MeansStart, "pairs": PairsStart}
+
+
 def fit_gliclass(x_train: list[str], y: np.ndarray, seed: int, params: dict) -> Predict:
     runs = params.pop("_average_seeds", 1)
-    kind = MeansStart if params.pop("_means_start", False) else GLiClassifier
+    kind = STARTS.get(params.pop("_start", ""), GLiClassifier)
     fits = [kind(random_state=seed + 1000 * i, **params).fit(x_train, y) for i in range(runs)]
 
     def predict(x: list[str]) -> np.ndarray:  # columns: sorted class names, as every other method's
@@ -163,7 +209,7 @@ def run(args: argparse.Namespace, save: Callable[[dict], None]) -> None:
                 x_test, y_test = [texts[i] for i in test], labels[test]
                 for method in args.methods:
                     own = method in ("gliclass", "zeroshot")
-                    extra = dict(params, _average_seeds=args.average_seeds, _means_start=args.means_start)
+                    extra = dict(params, _average_seeds=args.average_seeds, _start=args.start)
                     extra = extra if method == "gliclass" else params
                     start = time.perf_counter()
                     predict = METHODS[method](x_train, y_train, seed, extra if own else {})
@@ -309,7 +355,9 @@ def main() -> None:
     parser.add_argument("--blend", default="", help="weights of frozen MiniLM + LR mixed into gliclass (a study)")
     parser.add_argument("--average-seeds", type=int, default=1, help="gliclass: average this many fits (a study)")
     parser.add_argument("--paired", action="store_true", help="gliclass: also score the fine-tuned model alone")
-    parser.add_argument("--means-start", action="store_true", help="gliclass: label vectors start at class means")
+    parser.add_argument(
+        "--start", choices=sorted(STARTS), default="", help="gliclass: a stage before fine-tuning (a study)"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--merge", nargs="+", type=Path, help="only merge these saved JSON files into --out")
     args = parser.parse_args()
@@ -319,7 +367,7 @@ def main() -> None:
     if set(args.methods) - set(METHODS):
         parser.error(f"unknown methods {sorted(set(args.methods) - set(METHODS))}; choose from {sorted(METHODS)}")
     args.blend = [float(w) for w in args.blend.split(",") if w]
-    if bool(args.tag) != (args.params != "{}" or args.average_seeds > 1 or args.means_start):
+    if bool(args.tag) != bool(args.params != "{}" or args.average_seeds > 1 or args.start):
         parser.error("--params (or --average-seeds) and --tag go together: a variant needs a name in the tables")
     args.out.mkdir(parents=True, exist_ok=True)
     saved = args.out / "fewshot_suite.json"

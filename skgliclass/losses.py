@@ -1,4 +1,5 @@
-"""Training losses: focal loss over (text, label) pairs and the token-level contrastive loss between labels."""
+"""Training losses: focal loss over (text, label) pairs, softmax cross-entropy over a text's labels, and the
+token-level contrastive loss between labels."""
 
 from __future__ import annotations
 

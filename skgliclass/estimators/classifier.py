@@ -32,7 +32,7 @@ from skgliclass.training.loop import BAD_BATCH, LoopSettings, fingerprint
 from skgliclass.training.lora import add_lora, merge_lora
 from skgliclass.training.ppo import CREDIT, SAMPLING, PPOSettings, train_ppo
 from skgliclass.training.rewards import make_reward
-from skgliclass.training.supervised import TrainSettings, Validation, train_focal
+from skgliclass.training.supervised import TrainSettings, Validation, train_supervised
 from skgliclass.training.value import VALUE_MODELS
 
 __all__ = ["GLiClassifier"]
@@ -140,11 +140,11 @@ class GLiClassifier(GLiClassEstimator):
         PPO only. The probability ratio is clipped to ``[1 - ppo_clip, 1 + ppo_clip]``.
     ppo_iterations : int, default=3
         PPO only. Policy updates per sampled batch.
-    kl_coef : float, default=0.0
+    ppo_kl_coef : float, default=0.0
         PPO only. Weight of the KL divergence to the model as it was when ``fit`` started.
-    entropy_coef : float, default=0.0
+    ppo_entropy_coef : float, default=0.0
         PPO only. Weight of the entropy bonus (more exploration).
-    value_model : {"head", "encoder"} or None, default="head"
+    ppo_value_model : {"head", "encoder"} or None, default="head"
         PPO only. The reward baseline: a small head on the policy's text vector, a separate text
         encoder (steadier, about twice the memory and time), or None for the batch mean.
     layer_reweighting : bool, default=False
@@ -265,9 +265,9 @@ class GLiClassifier(GLiClassEstimator):
         ppo_credit: str = "label",
         ppo_clip: float = 0.2,
         ppo_iterations: int = 3,
-        kl_coef: float = 0.0,
-        entropy_coef: float = 0.0,
-        value_model: str | None = "head",
+        ppo_kl_coef: float = 0.0,
+        ppo_entropy_coef: float = 0.0,
+        ppo_value_model: str | None = "head",
         layer_reweighting: bool = False,
         lora_r: int | None = None,
         lora_alpha: float = 16,
@@ -315,9 +315,9 @@ class GLiClassifier(GLiClassEstimator):
         self.ppo_credit = ppo_credit
         self.ppo_clip = ppo_clip
         self.ppo_iterations = ppo_iterations
-        self.kl_coef = kl_coef
-        self.entropy_coef = entropy_coef
-        self.value_model = value_model
+        self.ppo_kl_coef = ppo_kl_coef
+        self.ppo_entropy_coef = ppo_entropy_coef
+        self.ppo_value_model = ppo_value_model
         self.layer_reweighting = layer_reweighting
         self.lora_r = lora_r
         self.lora_alpha = lora_alpha
@@ -377,9 +377,9 @@ class GLiClassifier(GLiClassEstimator):
             check_optional_choice("ppo_credit", self.ppo_credit, CREDIT)
             check_number("ppo_clip", self.ppo_clip, low=0.0, high=1.0, low_open=True)
             check_positive_int("ppo_iterations", self.ppo_iterations)
-            check_number("kl_coef", self.kl_coef, low=0.0)
-            check_number("entropy_coef", self.entropy_coef, low=0.0)
-            check_optional_choice("value_model", self.value_model, VALUE_MODELS, optional=True)
+            check_number("ppo_kl_coef", self.ppo_kl_coef, low=0.0)
+            check_number("ppo_entropy_coef", self.ppo_entropy_coef, low=0.0)
+            check_optional_choice("ppo_value_model", self.ppo_value_model, VALUE_MODELS, optional=True)
 
     # --------------------------------------------------------------------- fit
     def fit(self, X: Any, y: Any = None) -> GLiClassifier:
@@ -504,7 +504,7 @@ class GLiClassifier(GLiClassEstimator):
         if ppo is not None:
             history = train_ppo(*common, ppo, rng, self.device_, start=start, progress=progress, loop=loop)
         else:
-            history = train_focal(*common, rng, self.device_, progress=progress, loop=loop, validation=validation)
+            history = train_supervised(*common, rng, self.device_, progress=progress, loop=loop, validation=validation)
         if self.lora_r is not None:
             merge_lora(model)
         return history
@@ -655,9 +655,9 @@ class GLiClassifier(GLiClassEstimator):
             sampling=self.ppo_sampling,
             clip=self.ppo_clip,
             iterations=self.ppo_iterations,
-            kl_coef=self.kl_coef,
-            entropy_coef=self.entropy_coef,
-            value_model=self.value_model,
+            kl_coef=self.ppo_kl_coef,
+            entropy_coef=self.ppo_entropy_coef,
+            value_model=self.ppo_value_model,
             credit=self.ppo_credit,
         )
 

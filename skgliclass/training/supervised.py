@@ -27,7 +27,7 @@ __all__ = [
     "load_optimizer_state",
     "optimizer_and_schedule",
     "optimizer_state",
-    "train_focal",
+    "train_supervised",
 ]
 
 
@@ -76,7 +76,7 @@ def optimizer_and_schedule(
     return optimizer, linear_schedule(optimizer, updates, settings.warmup_ratio)
 
 
-def train_focal(
+def train_supervised(
     model: GLiClassModel,
     builder: InputBuilder,
     texts: Sequence[str],

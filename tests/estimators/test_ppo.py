@@ -130,7 +130,7 @@ def test_larger_kl_coef_stays_closer_to_the_starting_model(encoder):
     p0 = start.fit(X_TRAIN, Y_TRAIN).predict_proba(X_TEST)
     drift = {}
     for kl in (0.0, 0.5, 5.0):
-        clf = _tiny(encoder, kl_coef=kl, epochs=3).fit(X_TRAIN, Y_TRAIN)
+        clf = _tiny(encoder, ppo_kl_coef=kl, epochs=3).fit(X_TRAIN, Y_TRAIN)
         drift[kl] = np.abs(clf.predict_proba(X_TEST) - p0).mean()
         assert (np.asarray(clf.history_["kl"]) > 0).any() == (kl > 0)
     assert drift[5.0] < drift[0.5] < drift[0.0]
@@ -149,11 +149,11 @@ def test_reward_function_sees_columns_in_class_order(encoder):
 @pytest.mark.parametrize(
     "options",
     [
-        {"value_model": "encoder", "reward": keyword_rater},
-        {"value_model": None, "reward": {keyword_rater: 1.0, "f1": 0.5}},
+        {"ppo_value_model": "encoder", "reward": keyword_rater},
+        {"ppo_value_model": None, "reward": {keyword_rater: 1.0, "f1": 0.5}},
         {"ppo_credit": "text", "ppo_sampling": "deterministic"},
-        {"entropy_coef": 0.1, "focal_gamma": 2.0, "focal_alpha": 0.75, "label_smoothing": 0.1},
-        {"lora_r": 4, "kl_coef": 0.1, "value_model": "encoder", "reward": keyword_rater},
+        {"ppo_entropy_coef": 0.1, "focal_gamma": 2.0, "focal_alpha": 0.75, "label_smoothing": 0.1},
+        {"lora_r": 4, "ppo_kl_coef": 0.1, "ppo_value_model": "encoder", "reward": keyword_rater},
         {"architecture": "bi-encoder-fused", "contrastive_coef": 0.1, "ppo_iterations": 1},
     ],
 )
@@ -167,7 +167,7 @@ def test_options_train(encoder, options):
 
 
 def test_value_encoder_is_separate_from_the_policy(encoder):
-    clf = _tiny(encoder, value_model="encoder", reward=keyword_rater, epochs=1).fit(X_TRAIN)
+    clf = _tiny(encoder, ppo_value_model="encoder", reward=keyword_rater, epochs=1).fit(X_TRAIN)
     names = {name for name, _ in clf.model_.named_parameters()}
     assert not any(name.startswith("backbone.") or "value" in name.split(".")[0] for name in names)
     assert clf.history_["value_loss"][0] > 0
@@ -219,8 +219,8 @@ def test_progress_bar_shows_the_terms(encoder, capsys):
         ({"ppo_iterations": 0}, Y_TRAIN, "ppo_iterations"),
         ({"ppo_sampling": "greedy"}, Y_TRAIN, "ppo_sampling='greedy'"),
         ({"ppo_credit": "row"}, Y_TRAIN, "ppo_credit='row'"),
-        ({"value_model": "big"}, Y_TRAIN, "value_model='big'"),
-        ({"kl_coef": -1.0}, Y_TRAIN, "kl_coef"),
+        ({"ppo_value_model": "big"}, Y_TRAIN, "ppo_value_model='big'"),
+        ({"ppo_kl_coef": -1.0}, Y_TRAIN, "ppo_kl_coef"),
         ({"multi_label": False}, np.where(Y_TRAIN == 1, -1, 0), "unknown entries"),
         ({"reward": lambda texts, actions, probs: np.ones(2)}, Y_TRAIN, r"returned shape \(2,\)"),
     ],
