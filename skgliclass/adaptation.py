@@ -22,10 +22,10 @@ from collections.abc import Sequence
 
 import torch
 
-from skgliclass.batching import length_batches
+from skgliclass.batching import chunk_inputs, label_vectors, length_batches
 from skgliclass.data.prompts import InputBuilder
-from skgliclass.inference import chunk_inputs, label_vectors, progress_bar
 from skgliclass.modeling.model import GLiClassModel
+from skgliclass.progress import progress_bar
 
 __all__ = ["PRIOR_TEXTS", "adapt_label_vectors", "can_adapt"]
 

@@ -1,12 +1,19 @@
-"""Batching helpers shared by prediction, adaptation and the embedding head."""
+"""How texts go through the model in batches: length-sorted batches, padding, the inputs of one pass over a chunk
+of labels, and label vectors encoded in batches. Shared by prediction, training, adaptation and the embedding head."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
+import torch
 
-__all__ = ["length_batches"]
+from skgliclass.data.prompts import Chunk
+from skgliclass.modeling.model import GLiClassModel
+
+__all__ = ["chunk_inputs", "label_vectors", "length_batches", "pad_batch"]
 
 
 def length_batches(lengths: Sequence[int], batch_size: int) -> Iterator[np.ndarray]:
@@ -14,3 +21,45 @@ def length_batches(lengths: Sequence[int], batch_size: int) -> Iterator[np.ndarr
     order = np.argsort(-np.asarray(lengths), kind="stable")
     for start in range(0, len(order), batch_size):
         yield order[start : start + batch_size]
+
+
+def pad_batch(rows: Sequence[list[int]], pad_id: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad id lists to the longest: ``(ids, mask)``, both ``(B, L)`` long tensors on ``device``."""
+    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+    mask = np.arange(lengths.max(initial=0)) < lengths[:, None]
+    ids = np.full(mask.shape, pad_id, dtype=np.int64)
+    ids[mask] = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=int(lengths.sum()))
+    return torch.from_numpy(ids).to(device), torch.from_numpy(mask.astype(np.int64)).to(device)
+
+
+def chunk_inputs(
+    chunk: Chunk, index: Sequence[int], pad_id: int, device: torch.device, vectors: torch.Tensor | None
+) -> dict[str, Any]:
+    """The keyword arguments of one forward pass over rows ``index`` of ``chunk``.
+
+    ``vectors`` are the label vectors ``(C, D)`` of all labels for the bi-encoders, else None.
+    """
+    ids, mask = pad_batch([chunk.rows[i] for i in index], pad_id, device)
+    inputs: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
+    if vectors is not None:
+        inputs["label_vectors"] = vectors[chunk.start : chunk.stop]
+    else:
+        inputs["num_labels"] = chunk.stop - chunk.start
+    if chunk.decoder_ids is not None:
+        decoder = torch.tensor(chunk.decoder_ids, dtype=torch.long, device=device).expand(len(index), -1)
+        inputs["decoder_input_ids"] = decoder
+        inputs["decoder_attention_mask"] = torch.ones_like(decoder)
+    return inputs
+
+
+def label_vectors(
+    model: GLiClassModel, label_ids: list[list[int]], pad_id: int, device: torch.device, batch_size: int
+) -> torch.Tensor:
+    """Bi-encoder label vectors ``(C, D)``, encoded in length-sorted batches."""
+    parts, order = [], []
+    for index in length_batches([len(r) for r in label_ids], batch_size):
+        ids, mask = pad_batch([label_ids[i] for i in index], pad_id, device)
+        parts.append(model.model.encode_labels(ids, mask))
+        order.append(torch.as_tensor(index, device=device))
+    inverse = torch.argsort(torch.cat(order))  # back to label order, differentiably
+    return torch.cat(parts)[inverse]

@@ -9,17 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from skgliclass.choices import ARCHITECTURES, POOLER_NAMES, SCORER_NAMES
+
 __all__ = [
-    "ARCHITECTURES",
-    "POOLER_NAMES",
-    "SCORER_NAMES",
     "GLiClassConfig",
     "check_choice",
 ]
 
-ARCHITECTURES = ("uni-encoder", "bi-encoder", "bi-encoder-fused", "encoder-decoder")
-POOLER_NAMES = ("first", "last", "mean", "max", "sum", "rms", "abs-max", "abs-mean", "attention", "pass")
-SCORER_NAMES = ("dot", "weighted-dot", "mlp", "hopfield", "cross-attn")
 
 # Reference spellings accepted on input (left) and the names we use (right).
 _POOLER_ALIASES = {"avg": "mean", "average": "mean", "abs_max": "abs-max", "abs_avg": "abs-mean", "abs-avg": "abs-mean"}

@@ -28,8 +28,7 @@ from transformers import AutoConfig, AutoModel
 from transformers.initialization import no_init_weights
 
 from skgliclass._logging import quiet_transformers
-from skgliclass.batching import length_batches
-from skgliclass.inference import pad_batch
+from skgliclass.batching import length_batches, pad_batch
 from skgliclass.modeling.model import GLiClassModel
 
 __all__ = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -15,6 +14,7 @@ from transformers.initialization import no_init_weights
 
 from skgliclass._logging import quiet_transformers
 from skgliclass.config import GLiClassConfig
+from skgliclass.files import write_atomic
 from skgliclass.modeling.model import GLiClassModel
 
 __all__ = [
@@ -23,7 +23,6 @@ __all__ = [
     "resolve_folder",
     "save_pretrained",
     "state_dict_for_saving",
-    "write_atomic",
 ]
 
 WEIGHTS_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -74,18 +73,6 @@ def _read_weights(folder: Path) -> dict[str, torch.Tensor]:
                     "copy or save the checkpoint again."
                 ) from error
     raise ValueError(f"{folder} holds no weights: expected one of {', '.join(WEIGHTS_FILES)}.")
-
-
-def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
-    """Run ``write(temporary_path)`` beside ``path``, then rename: readers see the old file or the new one."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(temporary)
-        with open(temporary, "rb") as handle:
-            os.fsync(handle.fileno())  # on disk before the rename makes it visible
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def load_pretrained(name_or_path: str | os.PathLike[str]) -> tuple[GLiClassModel, PreTrainedTokenizerBase]:

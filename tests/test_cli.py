@@ -51,6 +51,20 @@ def test_classify_bbc_lines_with_the_embedded_default(tmp_path, capsys):
     assert all(abs(sum(row["scores"].values()) - 1) < 1e-4 for row in rows)
 
 
+def test_classify_streams_chunks_in_order_and_counts_cut_texts(tmp_path, capsys, monkeypatch):
+    from skgliclass.cli import classify
+
+    monkeypatch.setattr(classify, "CHUNK", 3)  # three chunks of input, the last one short
+    long = " ".join(["the striker scored a late goal in the cup final"] * 8)
+    texts = [f"{i}: {long if i % 2 else 'the senate passed the bill'}" for i in range(7)]
+    path = tmp_path / "texts.txt"
+    path.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    assert main(["classify", "--labels", "sport,politics", "--max-length", "32", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert [row["text"] for row in _jsonl(captured.out)] == texts
+    assert "note: 3 texts were longer than 32 tokens and were cut." in captured.err
+
+
 @pytest.mark.slow
 def test_classify_twenty_lines_adapted_to_unlabeled_articles(tmp_path, capsys):
     texts, topics = load_bbc_news(random_state=2)
@@ -162,6 +176,26 @@ def test_errors_and_exit_codes(tmp_path, monkeypatch, capsys, argv, code, messag
     (tmp_path / "empty.csv").write_text("text,topic\nhello,sport\nbye,\n")
     assert main([*argv, "--quiet"]) == code
     assert __import__("re").search(message, capsys.readouterr().err)
+
+
+def test_help_needs_no_torch():
+    import subprocess
+
+    # sys.modules[name] = None makes `import name` fail: --help must not need these.
+    code = (
+        "import sys\n"
+        "for name in ('torch', 'transformers', 'sklearn'):\n"
+        "    sys.modules[name] = None\n"
+        "from skgliclass.cli import main\n"
+        "for command in ('fit', 'classify', 'demo'):\n"
+        "    try:\n"
+        "        main([command, '--help'])\n"
+        "    except SystemExit as done:\n"
+        "        assert done.code == 0, command\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "--embedding-head" in result.stdout and "--labels" in result.stdout
 
 
 def test_unknown_command_is_a_usage_error():

@@ -8,7 +8,7 @@ import pytest
 
 import skgliclass
 from skgliclass import GLiClassConfig
-from skgliclass.config import ARCHITECTURES, POOLER_NAMES, SCORER_NAMES
+from skgliclass.choices import ARCHITECTURES, POOLER_NAMES, SCORER_NAMES
 
 ENCODER_CONFIG = {"model_type": "bert", "hidden_size": 64, "vocab_size": 100, "num_hidden_layers": 2}
 LABEL_CONFIG = {"model_type": "bert", "hidden_size": 48, "vocab_size": 90, "num_hidden_layers": 1}
@@ -34,20 +34,14 @@ def _strings(value):
 
 def test_exported_from_package():
     assert skgliclass.GLiClassConfig is GLiClassConfig
-    assert set(POOLER_NAMES) == {
-        "first",
-        "last",
-        "mean",
-        "max",
-        "sum",
-        "rms",
-        "abs-max",
-        "abs-mean",
-        "attention",
-        "pass",
-    }
-    assert set(SCORER_NAMES) == {"dot", "weighted-dot", "mlp", "hopfield", "cross-attn"}
-    assert set(ARCHITECTURES) == {"uni-encoder", "bi-encoder", "bi-encoder-fused", "encoder-decoder"}
+    # The torch-free names and the model's registries agree, in the same order.
+    from skgliclass.modeling.architectures import ARCHITECTURE_CLASSES
+    from skgliclass.modeling.poolers import POOLERS
+    from skgliclass.modeling.scorers import SCORERS
+
+    assert list(POOLER_NAMES) == list(POOLERS)
+    assert list(SCORER_NAMES) == list(SCORERS)
+    assert list(ARCHITECTURES) == list(ARCHITECTURE_CLASSES)
 
 
 def test_defaults():

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from skgliclass import GLiClassZeroShot, load_pretrained, new_model
+from skgliclass import GLiClassZeroShot, TruncationWarning, load_pretrained, new_model
+from skgliclass.batching import pad_batch
 from skgliclass.data.prompts import InputBuilder
-from skgliclass.inference import pad_batch, predict_logits, resolve_device
+from skgliclass.inference import predict_logits, resolve_device
 
 TEXTS = [
     "short",
@@ -83,8 +84,9 @@ def test_long_text_is_cut_so_labels_survive_with_a_warning(reference_checkpoint)
     folder = reference_checkpoint(architecture="uni-encoder", backbone="bert")
     clf = GLiClassZeroShot(model=str(folder), labels=LABELS, max_length=32, device="cpu").fit()
     long_text = " ".join(["word"] * 200)
-    with pytest.warns(UserWarning, match="1 of 2 texts"):
+    with pytest.warns(TruncationWarning, match="1 of 2 texts") as caught:
         proba = clf.predict_proba([long_text, "short"])
+    assert [(w.message.count, w.message.total) for w in caught] == [(1, 2)]
     assert np.isfinite(proba).all()
     encoded = clf._builder.build([long_text], LABELS)
     row = encoded.chunks[0].rows[0]
@@ -151,10 +153,10 @@ def test_windows_cover_long_texts_and_keep_the_best_score_per_label(reference_ch
     got, _ = predict_logits(model, builder, texts, LABELS, batch_size=2, windows=True)
     vectors = None
     if encoded.label_ids is not None:
-        from skgliclass.inference import label_vectors
+        from skgliclass.batching import label_vectors
 
         vectors = label_vectors(model, encoded.label_ids, builder.pad_id, torch.device("cpu"), 8)
-    from skgliclass.inference import chunk_inputs
+    from skgliclass.batching import chunk_inputs
 
     with torch.inference_mode():
         per_row = [
@@ -174,7 +176,7 @@ def test_long_text_chunk_reads_long_texts_without_a_warning(reference_checkpoint
     folder = str(reference_checkpoint(architecture="uni-encoder", backbone="bert"))
     texts = ["short", " ".join(["the match and the vote"] * 40)]
     cut = GLiClassZeroShot(model=folder, labels=LABELS, max_length=32, multi_label=True).fit()
-    with pytest.warns(UserWarning, match="1 of 2 texts were longer.*long_text='chunk'"):
+    with pytest.warns(TruncationWarning, match="1 of 2 texts were longer.*long_text='chunk'"):
         cut.predict_proba(texts)
     whole = GLiClassZeroShot(model=folder, labels=LABELS, max_length=32, multi_label=True, long_text="chunk").fit()
     with warnings.catch_warnings():

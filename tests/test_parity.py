@@ -117,20 +117,30 @@ def test_prompt_and_examples_match_reference(case, reference_checkpoint):
     prompt = "Classify the topic of this news text:"
     examples = [{"text": "the goalkeeper saved a penalty", "labels": ["sport"]}]
     expected = expit(_reference(folder, prompt=prompt, examples=examples))
-    model, tokenizer = load_pretrained(folder)
-    from skgliclass.data.prompts import InputBuilder
-    from skgliclass.inference import predict_logits
+    if case["architecture"] == "bi-encoder":  # reads each text alone: the estimator refuses examples there
+        with pytest.raises(ValueError, match="bi-encoder .* reads each text alone"):
+            GLiClassZeroShot(model=str(folder), labels=LABELS, examples=examples).fit()
+        examples = None
+        expected = expit(_reference(folder, prompt=prompt))
+    clf = GLiClassZeroShot(
+        model=str(folder), labels=LABELS, prompt=prompt, examples=examples, multi_label=True, batch_size=3
+    ).fit()
+    np.testing.assert_allclose(clf.predict_proba(TEXTS), expected, atol=ATOL, rtol=0)
+    if examples is not None:  # the examples change what the model reads
+        plain = GLiClassZeroShot(model=str(folder), labels=LABELS, prompt=prompt, multi_label=True).fit()
+        assert np.abs(plain.predict_proba(TEXTS) - expected).max() > 1e-4
 
-    logits, _ = predict_logits(
-        model,
-        InputBuilder(tokenizer, model.config, 512),
-        TEXTS,
-        LABELS,
-        prompt=prompt,
-        examples=examples,
-        batch_size=3,
-    )
-    np.testing.assert_allclose(expit(logits), expected, atol=ATOL, rtol=0)
+
+def test_examples_are_checked(reference_checkpoint):
+    folder = str(reference_checkpoint(architecture="uni-encoder", backbone="bert"))
+    for bad, message in [
+        ({"text": "a goal", "labels": ["sport"]}, "must be None or a list"),
+        ([{"text": "a goal", "labels": "sport"}], "each example must be"),
+        ([{"text": "", "labels": ["sport"]}], "each example must be"),
+        ([{"text": "a goal", "labels": ["football"]}], r"\['football'\] are not among the label names"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            GLiClassZeroShot(model=folder, labels=LABELS, examples=bad).fit()
 
 
 def test_single_label_is_softmax_over_reference_logits(reference_checkpoint):

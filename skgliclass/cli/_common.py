@@ -8,6 +8,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from skgliclass.files import write_atomic
+
 __all__ = ["META_FILE", "UsageError", "read_lines", "read_meta", "split_labels", "write_meta"]
 
 # Written by ``skgliclass fit`` next to the checkpoint: what ``classify --model DIR`` needs to predict alike.
@@ -50,7 +52,6 @@ def read_lines(paths: Sequence[str]) -> Iterator[str]:
 
 
 def write_meta(directory: Path, meta: dict[str, Any]) -> None:
-    from skgliclass.persistence import write_atomic  # torch stays unimported for --help and usage errors
 
     text = json.dumps(meta, indent=1, ensure_ascii=False)
     write_atomic(directory / META_FILE, lambda path: path.write_text(text, encoding="utf-8"))

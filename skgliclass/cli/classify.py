@@ -8,6 +8,7 @@ import itertools
 import json
 import sys
 import warnings
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -15,6 +16,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from skgliclass.cli._common import ESTIMATOR_FILE, UsageError, read_lines, read_meta, split_labels
+from skgliclass.exceptions import TruncationWarning
 
 __all__ = ["add_parser"]
 
@@ -82,11 +84,6 @@ def _estimator(args: argparse.Namespace) -> Any:
     ).fit(list(read_lines(args.adapt_on)) if args.adapt_on else None)
 
 
-def _chunks(lines: Iterator[str]) -> Iterator[list[str]]:
-    while chunk := list(itertools.islice(lines, CHUNK)):
-        yield chunk
-
-
 def _rows(clf: Any, texts: list[str], proba: np.ndarray) -> Iterator[tuple[str, list[str], list[float]]]:
     names = np.array([str(c) for c in clf.classes_])
     decided = clf._decide(proba)  # the estimator's own predict rule
@@ -103,26 +100,35 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if args.batch_size < 1:
         raise UsageError(f"--batch-size must be a positive int, got {args.batch_size}.")
     lines = read_lines(args.files)
-    first = next(_chunks(lines), None)  # read before loading the model: a missing file fails fast
+    first = next(lines, None)  # read before loading the model: a missing file fails fast
     clf = _estimator(args)
     names = [str(c) for c in clf.classes_]
     writer = csv.writer(out) if args.format == "csv" else None
     if writer is not None:
         writer.writerow(["text", "labels", *names])
     bar = tqdm(desc="classify", unit="text", disable=args.quiet, file=sys.stderr)
+    pending: deque[str] = deque()  # the texts of the chunk being predicted, for the output rows
+
+    def remember(texts: Iterator[str]) -> Iterator[str]:
+        for text in texts:
+            pending.append(text)
+            yield text
+
+    stream = remember(itertools.chain([] if first is None else [first], lines))
     cut = 0
-    for chunk in itertools.chain([first] if first else [], _chunks(lines)):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            proba = clf.predict_proba(chunk)
-        cut += sum(int(str(w.message).split()[0]) for w in caught if "were cut" in str(w.message))
-        for text, chosen, scores in _rows(clf, chunk, proba):
-            if writer is not None:
-                writer.writerow([text, "|".join(chosen), *scores])
-            else:
-                record = {"text": text, "labels": chosen, "scores": dict(zip(names, scores, strict=True))}
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        bar.update(len(chunk))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TruncationWarning)
+        for proba in clf.predict_proba_iter(stream, chunk_size=CHUNK):
+            chunk = [pending.popleft() for _ in range(len(proba))]
+            for text, chosen, scores in _rows(clf, chunk, proba):
+                if writer is not None:
+                    writer.writerow([text, "|".join(chosen), *scores])
+                else:
+                    record = {"text": text, "labels": chosen, "scores": dict(zip(names, scores, strict=True))}
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            bar.update(len(chunk))
+            cut += sum(w.message.count for w in caught if isinstance(w.message, TruncationWarning))
+            caught.clear()
     bar.close()
     if cut:
         print(f"note: {cut} texts were longer than {clf.max_length_} tokens and were cut.", file=sys.stderr)

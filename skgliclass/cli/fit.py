@@ -8,7 +8,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from skgliclass.choices import METHODS
 from skgliclass.cli._common import ESTIMATOR_FILE, UsageError, write_meta
+from skgliclass.files import write_atomic
 
 __all__ = ["add_parser", "read_csv"]
 
@@ -25,9 +27,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--label-column", default="label", help="column holding the labels (default: label)")
     parser.add_argument("--label-sep", help='multi-label: separator inside the label column, e.g. "|"')
     parser.add_argument("--model", help="checkpoint or encoder to start from (default: embedded MiniLM)")
-    # GLiClassifier's METHODS, not imported, so --help stays light
-    methods = ("auto", "focal", "softmax", "focal+softmax", "ppo")
-    parser.add_argument("--method", choices=methods, default="auto", help="training objective")
+    parser.add_argument("--method", choices=METHODS, default="auto", help="training objective")
     parser.add_argument("--epochs", type=int, default=10, help="passes over the training texts")
     parser.add_argument("--batch-size", type=int, default=16, help="texts per step")
     parser.add_argument("--lora-r", type=int, help="train LoRA adapters of this rank instead of every weight")
@@ -114,7 +114,6 @@ def run(args: argparse.Namespace) -> int:
     if clf.linear_head_ is not None:
         import skops.io as sio
 
-        from skgliclass.persistence import write_atomic
 
         # The reference format holds the model alone: the whole estimator keeps the head beside it.
         write_atomic(Path(out) / ESTIMATOR_FILE, lambda path: sio.dump(clf, path))

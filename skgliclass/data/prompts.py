@@ -10,16 +10,16 @@ opens the string (SentencePiece adds its word-start mark there), which :func:`_p
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from transformers import PreTrainedTokenizerBase
 
 from skgliclass._logging import quiet_transformers
+from skgliclass.choices import EXAMPLE, LABEL, SEP
 from skgliclass.config import GLiClassConfig
 
 __all__ = ["Chunk", "EncodedInputs", "InputBuilder", "format_examples"]
 
-LABEL, SEP, EXAMPLE = "<<LABEL>>", "<<SEP>>", "<<EXAMPLE>>"
 
 
 def format_examples(examples: Sequence[dict] | None) -> str:
@@ -64,7 +64,6 @@ class EncodedInputs:
     chunks: list[Chunk]
     label_ids: list[list[int]] | None = None
     truncated: int = 0
-    truncated_rows: list[int] = field(default_factory=list)
 
 
 class InputBuilder:
@@ -218,7 +217,7 @@ class InputBuilder:
             )
             truncated.update(long)
             chunks.append(Chunk(start, stop, rows, owners=owners))
-        return EncodedInputs(chunks, truncated=len(truncated), truncated_rows=sorted(truncated))
+        return EncodedInputs(chunks, truncated=len(truncated))
 
     def _build_bi_encoder(
         self, texts: Sequence[str], labels: Sequence[str], prompt: str | None, windows: bool
@@ -230,7 +229,7 @@ class InputBuilder:
             self._text_ids(pieces), room, lambda ids: self.prefix + ids + self.suffix, windows
         )
         chunk = Chunk(0, len(labels), rows, owners=owners)
-        return EncodedInputs([chunk], self._label_ids(labels), len(truncated), truncated)
+        return EncodedInputs([chunk], self._label_ids(labels), len(truncated))
 
     def _build_encoder_decoder(
         self, texts: Sequence[str], labels: Sequence[str], prompt: str | None, examples: str, windows: bool
@@ -247,7 +246,7 @@ class InputBuilder:
         for start, stop in self._label_chunks(cost, prompt_cost, beside_text=False):
             decoder = self.tokenizer(self._label_prompt(labels[start:stop], False) + (prompt or ""))["input_ids"]
             chunks.append(Chunk(start, stop, rows, decoder_ids=decoder, owners=owners))
-        return EncodedInputs(chunks, truncated=len(truncated), truncated_rows=truncated)
+        return EncodedInputs(chunks, truncated=len(truncated))
 
     # ----------------------------------------------------------------- chunking
     def _label_chunks(self, cost: list[int], fixed: int, beside_text: bool = True) -> list[tuple[int, int]]:

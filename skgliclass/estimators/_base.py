@@ -15,28 +15,28 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from skgliclass._cache import cached
+from skgliclass.choices import LONG_TEXT, PRECISIONS
+from skgliclass.config import check_choice
 from skgliclass.data.prompts import InputBuilder
-from skgliclass.estimators._state import LIVE_ATTRIBUTES, dump_model, restore_model
+from skgliclass.estimators._state import LIVE_ATTRIBUTES, MODEL_STATE, dump_model, restore_model
 from skgliclass.estimators._validation import (
     Targets,
     check_labels,
-    check_optional_choice,
     check_positive_int,
     check_targets,
     check_texts,
 )
-from skgliclass.inference import predict_logits, progress_bar, resolve_device
+from skgliclass.exceptions import TruncationWarning
+from skgliclass.inference import predict_logits, resolve_device
 from skgliclass.modeling.builder import new_model
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.persistence import is_gliclass_checkpoint, load_pretrained, resolve_folder, save_pretrained
+from skgliclass.progress import progress_bar
 from skgliclass.quantize import quantized_copy
 
 __all__ = ["DEFAULT_MODEL_ID", "GLiClassEstimator", "default_model_path", "load_model"]
 
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
-PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
-LONG_TEXT = ("truncate", "chunk")
-STORED_KEYS = ("_model_config", "_weights", "_tokenizer_files", "_device", "_versions")
 
 
 def default_model_path() -> str:
@@ -62,7 +62,6 @@ def load_model(model: str | None, **head: Any) -> tuple[GLiClassModel, Any]:
 class GLiClassEstimator(ClassifierMixin, BaseEstimator):
     """Shared base of :class:`GLiClassZeroShot` and :class:`GLiClassifier` (not for direct use)."""
 
-    _estimator_type = "classifier"
     # Whether fit trains the model (unnamed indicator columns are then learnable as "0", "1", ...).
     _trains = True
 
@@ -79,8 +78,8 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
     def _check_predict_params(self) -> None:
         """The parameters prediction reads; set_params may change them after fit, so predict checks them too."""
         check_positive_int("batch_size", self.batch_size)
-        check_optional_choice("precision", self.precision, PRECISIONS)
-        check_optional_choice("long_text", self.long_text, LONG_TEXT)
+        check_choice("precision", self.precision, PRECISIONS)
+        check_choice("long_text", self.long_text, LONG_TEXT)
 
     def _check_common_params(self) -> None:
         self._check_predict_params()
@@ -146,10 +145,9 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         return config.default_max_length
 
     def _check_fitted_inputs(self) -> None:
-        """What can only be checked once the classes are known: descriptions and thresholds."""
+        """What can only be checked once the classes are known: descriptions and thresholds (even when unused)."""
         self._label_texts()
-        if self.multilabel_:
-            self._thresholds()
+        self._thresholds()  # checked whether or not this task reads it (scikit-learn's rule)
 
     def _label_texts(self) -> list[str]:
         """What the model reads for each class: its description when one is given, else its name
@@ -195,6 +193,10 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
             self._quantized = quantized_copy(self.model_)
         return self._quantized
 
+    def _in_context_examples(self) -> list[dict] | None:
+        """Examples written into every input (the zero-shot estimator's ``examples``); None here."""
+        return None
+
     def _logits(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
         self._check_predict_params()
@@ -205,6 +207,7 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
             texts,
             self._label_texts(),
             prompt=self.prompt,
+            examples=self._in_context_examples(),
             batch_size=self.batch_size,
             device=self.device_,
             precision=self.precision,
@@ -214,12 +217,11 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
             windows=self.long_text == "chunk",
         )
         if encoded.truncated and self.long_text == "truncate":
-            warnings.warn(
+            message = (
                 f"{encoded.truncated} of {len(texts)} texts were longer than max_length={self.max_length_} "
-                "tokens (with the labels) and were cut at the end; long_text='chunk' reads them whole.",
-                UserWarning,
-                stacklevel=3,
+                "tokens (with the labels) and were cut at the end; long_text='chunk' reads them whole."
             )
+            warnings.warn(TruncationWarning(message, encoded.truncated, len(texts)), stacklevel=3)
         return logits.astype(np.float64)
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
@@ -407,14 +409,14 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
     def __getstate__(self) -> dict[str, Any]:
         state = {k: v for k, v in self.__dict__.items() if k not in LIVE_ATTRIBUTES}
         if "model_" in self.__dict__:
-            state.update(dump_model(self.model_, self.tokenizer_, self.device_))
+            state[MODEL_STATE] = dump_model(self.model_, self.tokenizer_, self.device_)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
-        stored = {k: state.pop(k) for k in list(state) if k in STORED_KEYS}
+        stored = state.pop(MODEL_STATE, None)
         self.__dict__.update(state)
-        if "_weights" in stored:
+        if stored is not None:
             self._setup_inference(*restore_model(stored))
 
     def save_pretrained(self, directory: str | os.PathLike[str]) -> Path:

@@ -18,9 +18,12 @@ from skgliclass._logging import quiet_transformers
 from skgliclass.config import GLiClassConfig
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.persistence import load_state, state_dict_for_saving
+from skgliclass.version import __version__
 
-__all__ = ["LIVE_ATTRIBUTES", "dump_model", "restore_model"]
+__all__ = ["LIVE_ATTRIBUTES", "MODEL_STATE", "dump_model", "restore_model"]
 
+# The key of an estimator's state that holds what dump_model wrote.
+MODEL_STATE = "_model_state"
 # Attributes rebuilt on load rather than stored.
 LIVE_ATTRIBUTES = ("model_", "tokenizer_", "config_", "device_", "_builder", "_label_cache", "_quantized")
 
@@ -29,18 +32,16 @@ def dump_model(model: GLiClassModel, tokenizer: Any, device: torch.device) -> di
     """The fitted model as plain data: config JSON, safetensors bytes, tokenizer files, device, versions."""
     import transformers
 
-    import skgliclass
-
     with tempfile.TemporaryDirectory() as tmp:
         tokenizer.save_pretrained(tmp)
         files = {p.name: p.read_bytes() for p in Path(tmp).iterdir() if p.is_file()}
     return {
-        "_model_config": model.config.to_json_string(),
-        "_weights": save_bytes(state_dict_for_saving(model)),
-        "_tokenizer_files": files,
-        "_device": str(device),
-        "_versions": {
-            "skgliclass": skgliclass.__version__,
+        "config": model.config.to_json_string(),
+        "weights": save_bytes(state_dict_for_saving(model)),
+        "tokenizer_files": files,
+        "device": str(device),
+        "versions": {
+            "skgliclass": __version__,
             "torch": torch.__version__,
             "transformers": transformers.__version__,
         },
@@ -49,25 +50,23 @@ def dump_model(model: GLiClassModel, tokenizer: Any, device: torch.device) -> di
 
 def restore_model(state: dict[str, Any]) -> tuple[GLiClassModel, Any, torch.device]:
     """Rebuild what :func:`dump_model` stored; a CUDA model comes back on the CPU where CUDA is missing."""
-    import skgliclass
-
-    saved = state.get("_versions", {}).get("skgliclass")
-    if saved and saved != skgliclass.__version__:
+    saved = state.get("versions", {}).get("skgliclass")
+    if saved and saved != __version__:
         warnings.warn(
-            f"this estimator was saved by skgliclass {saved} and is loaded by {skgliclass.__version__}.",
+            f"this estimator was saved by skgliclass {saved} and is loaded by {__version__}.",
             UserWarning,
             stacklevel=3,
         )
-    config = GLiClassConfig.from_reference_dict(json.loads(state["_model_config"]))
+    config = GLiClassConfig.from_reference_dict(json.loads(state["config"]))
     with quiet_transformers(), no_init_weights():
         model = GLiClassModel.from_config(config)
-    load_state(model, load_bytes(state["_weights"]), source="the pickled estimator")
+    load_state(model, load_bytes(state["weights"]), source="the pickled estimator")
     with tempfile.TemporaryDirectory() as tmp:
-        for name, data in state["_tokenizer_files"].items():
+        for name, data in state["tokenizer_files"].items():
             (Path(tmp) / name).write_bytes(data)
         with quiet_transformers():
             tokenizer = AutoTokenizer.from_pretrained(tmp)
-    device = torch.device(state.get("_device", "cpu"))
+    device = torch.device(state.get("device", "cpu"))
     if device.type == "cuda" and not torch.cuda.is_available():
         warnings.warn("this estimator was fitted on CUDA, which is missing here; it runs on the CPU.", stacklevel=3)
         device = torch.device("cpu")

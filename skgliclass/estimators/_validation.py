@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ from scipy import sparse
 from sklearn.exceptions import DataConversionWarning
 from sklearn.preprocessing import MultiLabelBinarizer
 
+from skgliclass.choices import MARKERS
 from skgliclass.config import check_choice
 
 __all__ = [
@@ -25,7 +26,6 @@ __all__ = [
     "check_texts",
 ]
 
-_MARKERS = ("<<LABEL>>", "<<SEP>>", "<<EXAMPLE>>")
 
 
 def check_texts(X: Any, name: str = "X") -> list[str]:
@@ -85,8 +85,8 @@ def check_labels(labels: Any, name: str = "labels") -> list[str]:
     for label in out:
         if not isinstance(label, str) or not label.strip():
             raise ValueError(f"{name} must hold non-empty strings; got {label!r}.")
-        if any(marker in label for marker in _MARKERS):
-            raise ValueError(f"label {label!r} contains a reserved marker ({', '.join(_MARKERS)}); rename it.")
+        if any(marker in label for marker in MARKERS):
+            raise ValueError(f"label {label!r} contains a reserved marker ({', '.join(MARKERS)}); rename it.")
     duplicates = sorted({label for label in out if out.count(label) > 1})
     if duplicates:
         raise ValueError(f"{name} has duplicates: {duplicates}.")
@@ -147,19 +147,7 @@ def check_targets(y: Any, n_samples: int | None, multi_label: bool | str = "auto
         )
         y, names = y[:, 0], None
     if isinstance(y, np.ndarray) and y.ndim == 2:
-        kind = "indicator"
-        if not np.isin(y, (-1, 0, 1)).all():
-            hint = (
-                " Rows of numbers of one length are read as an indicator, as scikit-learn does; give label lists "
-                "of numbers as sets, e.g. [{3, 7}, {2}]."
-                if from_lists
-                else ""
-            )
-            raise ValueError(
-                f"a 2-D y must be an indicator matrix (n_samples, n_classes) of 1, 0 and -1 (unknown).{hint}"
-            )
-        Y = y.astype(np.int64)
-        classes = np.asarray(names, dtype=object) if names is not None else np.arange(y.shape[1])
+        kind, (Y, classes) = "indicator", _from_indicator(y, names, from_lists)
     elif len(y) and all(isinstance(v, (list, tuple, set, frozenset, np.ndarray)) for v in y):
         kind = "label-sets"
         rows = [list(np.ravel(v)) if isinstance(v, np.ndarray) else list(v) for v in y]
@@ -168,24 +156,7 @@ def check_targets(y: Any, n_samples: int | None, multi_label: bool | str = "auto
         Y = binarizer.fit_transform(rows)
         classes = binarizer.classes_
     else:
-        kind = "labels"
-        if isinstance(y, np.ndarray):
-            values = y  # keeps its dtype (object for pandas columns), so classes_ does too
-            if values.dtype.kind == "O":
-                _check_values(values.ravel().tolist(), "y")
-        else:
-            items = list(y)
-            _check_values(items, "y")
-            values = np.asarray(items) if items else np.asarray(items, dtype=object)
-        if values.ndim != 1:
-            raise ValueError(f"y must be 1-D labels, label lists or an indicator matrix; got shape {values.shape}.")
-        if values.dtype.kind == "f" and np.isnan(values).any():
-            first = int(np.flatnonzero(np.isnan(values))[0])
-            raise ValueError(f"y[{first}] is missing (nan); drop those rows or fill them before fit.")
-        if values.dtype.kind == "f" and not np.all(np.mod(values, 1) == 0):
-            raise ValueError("Unknown label type: continuous y; a classifier needs discrete labels.")
-        classes, codes = np.unique(values, return_inverse=True)
-        Y = np.eye(len(classes), dtype=np.int64)[codes]
+        kind, (Y, classes) = "labels", _from_labels(y)
     if n_samples is not None and len(Y) != n_samples:
         raise ValueError(f"X has {n_samples} texts but y has {len(Y)} rows; they must match.")
     multilabel = kind != "labels" if multi_label == "auto" else bool(multi_label)
@@ -195,10 +166,44 @@ def check_targets(y: Any, n_samples: int | None, multi_label: bool | str = "auto
         raise ValueError("multi_label=False, but some rows of y hold zero or several labels.")
     return Targets(Y=Y, classes=classes, multilabel=multilabel, kind=kind, names=names)
 
+def _from_indicator(y: np.ndarray, names: list[str] | None, from_lists: bool) -> tuple[np.ndarray, np.ndarray]:
+    """An indicator ``y`` of 1, 0 and -1: the targets and the classes (its column names, else 0..C-1)."""
+    if not np.isin(y, (-1, 0, 1)).all():
+        hint = (
+            " Rows of numbers of one length are read as an indicator, as scikit-learn does; give label lists "
+            "of numbers as sets, e.g. [{3, 7}, {2}]."
+            if from_lists
+            else ""
+        )
+        raise ValueError(f"a 2-D y must be an indicator matrix (n_samples, n_classes) of 1, 0 and -1 (unknown).{hint}")
+    classes = np.asarray(names, dtype=object) if names is not None else np.arange(y.shape[1])
+    return y.astype(np.int64), classes
 
-def check_optional_choice(name: str, value: Any, choices: tuple[str, ...], optional: bool = False) -> None:
-    """``value`` must be one of ``choices`` (or None when ``optional``)."""
-    if not (optional and value is None):
+
+def _from_labels(y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """1-D labels: their one-hot targets and the sorted classes."""
+    if isinstance(y, np.ndarray):
+        values = y  # keeps its dtype (object for pandas columns), so classes_ does too
+        if values.dtype.kind == "O":
+            _check_values(values.ravel().tolist(), "y")
+    else:
+        items = list(y)
+        _check_values(items, "y")
+        values = np.asarray(items) if items else np.asarray(items, dtype=object)
+    if values.ndim != 1:
+        raise ValueError(f"y must be 1-D labels, label lists or an indicator matrix; got shape {values.shape}.")
+    if values.dtype.kind == "f" and np.isnan(values).any():
+        first = int(np.flatnonzero(np.isnan(values))[0])
+        raise ValueError(f"y[{first}] is missing (nan); drop those rows or fill them before fit.")
+    if values.dtype.kind == "f" and not np.all(np.mod(values, 1) == 0):
+        raise ValueError("Unknown label type: continuous y; a classifier needs discrete labels.")
+    classes, codes = np.unique(values, return_inverse=True)
+    return np.eye(len(classes), dtype=np.int64)[codes], classes
+
+
+def check_optional_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    """``value`` must be None or one of ``choices`` (required choices: :func:`~skgliclass.config.check_choice`)."""
+    if value is not None:
         check_choice(name, value, choices)
 
 
@@ -225,3 +230,28 @@ def check_number(
     if not ok:
         bounds = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
         raise ValueError(f"{name} must be a number in {bounds}, got {value!r}.")
+
+
+def check_examples(examples: Any, names: Sequence[str], architecture: str) -> list[dict] | None:
+    """In-context examples as ``[{"text": str, "labels": [names]}]`` (None when there are none)."""
+    if examples is None:
+        return None
+    shape = 'a list of {"text": "...", "labels": ["a label", ...]}'
+    if isinstance(examples, (str, Mapping)) or not isinstance(examples, Sequence) or not len(examples):
+        raise ValueError(f"examples must be None or {shape}; got {examples!r:.80}.")
+    if architecture == "bi-encoder":
+        raise ValueError(
+            "examples are read beside the labels, but a bi-encoder (such as the default model) reads each text "
+            "alone; use a uni-encoder, fused bi-encoder or encoder-decoder checkpoint, or examples=None."
+        )
+    checked = []
+    for example in examples:
+        text = example.get("text") if isinstance(example, Mapping) else None
+        labels = example.get("labels") if isinstance(example, Mapping) else None
+        if not isinstance(text, str) or not text.strip() or isinstance(labels, str) or not isinstance(labels, Sequence):
+            raise ValueError(f"each example must be {{'text': str, 'labels': [str, ...]}}; got {example!r:.80}.")
+        unknown = sorted(set(map(str, labels)) - set(names))
+        if unknown:
+            raise ValueError(f"example labels {unknown} are not among the label names {list(names)}.")
+        checked.append({"text": text, "labels": [str(label) for label in labels]})
+    return checked

@@ -11,7 +11,19 @@ import torch
 from scipy.special import log_softmax
 from sklearn.utils import check_random_state
 
-from skgliclass.config import ARCHITECTURES, POOLER_NAMES, SCORER_NAMES
+from skgliclass.choices import (
+    ARCHITECTURES,
+    BAD_BATCH,
+    COSINE_HEAD,
+    CREDIT,
+    METHODS,
+    POOLER_NAMES,
+    SAMPLING,
+    SCORER_NAMES,
+    TRAIN_PRECISIONS,
+    VALUE_MODELS,
+)
+from skgliclass.config import check_choice
 from skgliclass.embedding_head import (
     LinearHead,
     dump_encoder,
@@ -28,26 +40,20 @@ from skgliclass.estimators._validation import check_number, check_optional_choic
 from skgliclass.inference import cpu_supports_bf16, predict_logits
 from skgliclass.losses import IGNORE_INDEX
 from skgliclass.modeling.builder import replace_head
-from skgliclass.training.loop import BAD_BATCH, LoopSettings, fingerprint
+from skgliclass.training.loop import LoopSettings, fingerprint
 from skgliclass.training.lora import add_lora, merge_lora
-from skgliclass.training.ppo import CREDIT, SAMPLING, PPOSettings, train_ppo
+from skgliclass.training.ppo import PPOSettings, train_ppo
 from skgliclass.training.rewards import make_reward
-from skgliclass.training.supervised import TrainSettings, Validation, train_supervised
-from skgliclass.training.value import VALUE_MODELS
+from skgliclass.training.settings import TrainSettings
+from skgliclass.training.supervised import Validation, train_supervised
 
 __all__ = ["GLiClassifier"]
 
-METHODS = ("auto", "focal", "softmax", "focal+softmax", "ppo")
-TRAIN_PRECISIONS = ("auto", "fp32", "bf16")
 # embedding_head="auto" cross-fits small training sets only: at most this many texts and tokens in all, so that
 # it adds seconds, not minutes (its cost is about one more fit); beyond, the fine-tuned model decides alone.
 AUTO_HEAD_MAX_TEXTS = 256
 AUTO_HEAD_MAX_TOKENS = 4096
 LR_TEST_CRITICAL = 3.841  # chi-squared, one degree of freedom, 5%
-# A new head on a plain encoder (the embedded MiniLM by default), chosen by benchmarks/fewshot.py.
-DEFAULT_HEAD = {"architecture": "bi-encoder", "pooler": "mean", "scorer": "dot"}
-# The bi-encoder with a dot scorer scores cosine similarities times a learned scale.
-_COSINE = {"normalize_features": True, "logit_scale_init_value": 20.0}
 
 
 class GLiClassifier(GLiClassEstimator):
@@ -339,19 +345,19 @@ class GLiClassifier(GLiClassEstimator):
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> None:
         self._check_common_params()
-        check_optional_choice("architecture", self.architecture, ARCHITECTURES, optional=True)
-        check_optional_choice("pooler", self.pooler, POOLER_NAMES, optional=True)
-        check_optional_choice("scorer", self.scorer, SCORER_NAMES, optional=True)
-        check_optional_choice("method", self.method, METHODS)
+        check_optional_choice("architecture", self.architecture, ARCHITECTURES)
+        check_optional_choice("pooler", self.pooler, POOLER_NAMES)
+        check_optional_choice("scorer", self.scorer, SCORER_NAMES)
+        check_choice("method", self.method, METHODS)
         check_positive_int("epochs", self.epochs)
         check_positive_int("n_iter_no_change", self.n_iter_no_change)
         check_number("validation_fraction", self.validation_fraction, low=0.0, high=1.0, low_open=True, high_open=True)
-        check_optional_choice("train_precision", self.train_precision, TRAIN_PRECISIONS)
+        check_choice("train_precision", self.train_precision, TRAIN_PRECISIONS)
         if not isinstance(self.early_stopping, (bool, np.bool_)):
             raise ValueError(f"early_stopping must be True or False, got {self.early_stopping!r}.")
         if self.early_stopping and self.method == "ppo":
             raise ValueError("early_stopping applies to the supervised objectives; method='ppo' has no validation.")
-        check_optional_choice("on_bad_batch", self.on_bad_batch, BAD_BATCH)
+        check_choice("on_bad_batch", self.on_bad_batch, BAD_BATCH)
         check_positive_int("checkpoint_every", self.checkpoint_every)
         if self.checkpoint_dir is not None and not isinstance(self.checkpoint_dir, (str, os.PathLike)):
             raise ValueError(f"checkpoint_dir must be a folder path or None, got {self.checkpoint_dir!r}.")
@@ -370,16 +376,17 @@ class GLiClassifier(GLiClassEstimator):
             check_number("focal_alpha", self.focal_alpha, low=0.0, high=1.0)
         if self.lora_r is not None:
             check_positive_int("lora_r", self.lora_r)
-            check_number("lora_dropout", self.lora_dropout, low=0.0, high=1.0, high_open=True)
-        if self.method == "ppo":
-            make_reward(self.reward)
-            check_optional_choice("ppo_sampling", self.ppo_sampling, SAMPLING)
-            check_optional_choice("ppo_credit", self.ppo_credit, CREDIT)
-            check_number("ppo_clip", self.ppo_clip, low=0.0, high=1.0, low_open=True)
-            check_positive_int("ppo_iterations", self.ppo_iterations)
-            check_number("ppo_kl_coef", self.ppo_kl_coef, low=0.0)
-            check_number("ppo_entropy_coef", self.ppo_entropy_coef, low=0.0)
-            check_optional_choice("ppo_value_model", self.ppo_value_model, VALUE_MODELS, optional=True)
+        check_number("lora_alpha", self.lora_alpha, low=0.0, low_open=True)
+        check_number("lora_dropout", self.lora_dropout, low=0.0, high=1.0, high_open=True)
+        # PPO's parameters too when this fit is supervised: a bad value fails now, not at a later set_params.
+        make_reward(self.reward)
+        check_choice("ppo_sampling", self.ppo_sampling, SAMPLING)
+        check_choice("ppo_credit", self.ppo_credit, CREDIT)
+        check_number("ppo_clip", self.ppo_clip, low=0.0, high=1.0, low_open=True)
+        check_positive_int("ppo_iterations", self.ppo_iterations)
+        check_number("ppo_kl_coef", self.ppo_kl_coef, low=0.0)
+        check_number("ppo_entropy_coef", self.ppo_entropy_coef, low=0.0)
+        check_optional_choice("ppo_value_model", self.ppo_value_model, VALUE_MODELS)
 
     # --------------------------------------------------------------------- fit
     def fit(self, X: Any, y: Any = None) -> GLiClassifier:
@@ -596,12 +603,11 @@ class GLiClassifier(GLiClassEstimator):
 
     def _logits(self, X: Any) -> np.ndarray:
         logits = super()._logits(X)
-        weights = getattr(self, "head_weights_", (1.0, 0.0))
-        if getattr(self, "linear_head_", None) is None:
+        if self.linear_head_ is None:
             return logits
         texts = check_texts(X)
         vectors = embed(self._frozen_encoder, self.tokenizer_, texts, self.max_length_, self.device_, self.batch_size)
-        return mix(logits, self.linear_head_.log_proba(vectors, self.multilabel_), weights, self.multilabel_)
+        return mix(logits, self.linear_head_.log_proba(vectors, self.multilabel_), self.head_weights_, self.multilabel_)
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
@@ -663,13 +669,13 @@ class GLiClassifier(GLiClassEstimator):
 
     def _new_model(self) -> tuple[Any, Any]:
         head = {
-            "architecture": self.architecture or DEFAULT_HEAD["architecture"],
-            "pooler": self.pooler or DEFAULT_HEAD["pooler"],
-            "scorer": self.scorer or DEFAULT_HEAD["scorer"],
+            "architecture": self.architecture or COSINE_HEAD["architecture"],
+            "pooler": self.pooler or COSINE_HEAD["pooler"],
+            "scorer": self.scorer or COSINE_HEAD["scorer"],
             "layer_reweighting": bool(self.layer_reweighting),
         }
         if head["architecture"].startswith("bi-encoder") and head["scorer"] == "dot":
-            head.update(_COSINE)
+            head.update({k: COSINE_HEAD[k] for k in ("normalize_features", "logit_scale_init_value")})
         if head["scorer"] == "cross-attn" and self.pooler is None:
             head["pooler"] = "pass"
         model, tokenizer = load_model(self.model, **head)

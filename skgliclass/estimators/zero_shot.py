@@ -7,19 +7,12 @@ from typing import Any
 import numpy as np
 
 from skgliclass.adaptation import PRIOR_TEXTS, adapt_label_vectors, can_adapt
+from skgliclass.choices import COSINE_HEAD
 from skgliclass.estimators._base import GLiClassEstimator, load_model
+from skgliclass.estimators._validation import check_examples
 
 __all__ = ["GLiClassZeroShot"]
 
-# A plain encoder (the embedded MiniLM by default) becomes a bi-encoder scoring cosine similarity.
-_DEFAULT_HEAD = {
-    "architecture": "bi-encoder",
-    "pooler": "mean",
-    "scorer": "dot",
-    "normalize_features": True,
-    # Cosine similarities live in [-1, 1]; 20 (temperature 0.05) is the usual scale for sentence embeddings.
-    "logit_scale_init_value": 20.0,
-}
 
 
 class GLiClassZeroShot(GLiClassEstimator):
@@ -36,6 +29,12 @@ class GLiClassZeroShot(GLiClassEstimator):
         Text the model reads instead of a label's name; ``classes_`` keeps the names.
     prompt : str or None, default=None
         Task description placed with the labels, as the checkpoint was trained to read it.
+    examples : list of dict or None, default=None
+        In-context examples, each ``{"text": ..., "labels": [...]}`` (labels among the label names),
+        written after the labels of every input as GLiClass checkpoints were trained to read them
+        (``<<EXAMPLE>>text \\nLabels:\\n a, b``). Read by the architectures that see text and labels
+        together (uni-encoder, fused bi-encoder, encoder-decoder); a bi-encoder, such as the
+        default model, reads each text alone, so ``fit`` refuses them there.
     adapt : {"auto", True, False}, default="auto"
         Learn from the unlabeled texts given to ``fit``: each label vector moves towards the texts
         the model reads as that label (one EM step; the label's wording counts as ten texts), so
@@ -88,6 +87,8 @@ class GLiClassZeroShot(GLiClassEstimator):
     device_ : torch.device
     label_vectors_ : ndarray of shape (n_classes, D) or None
         The adapted label vectors (``adapt``), else None (label vectors come from the wording).
+    examples_ : list of dict or None
+        The checked in-context examples.
     label_offsets_ : ndarray of shape (n_classes,) or None
         Multi-label after adapting: how far adapting raised each label's mean logit over the fit
         texts; subtracted from the logits. Else None.
@@ -117,6 +118,7 @@ class GLiClassZeroShot(GLiClassEstimator):
         labels: list[str] | None = None,
         label_descriptions: dict[str, str] | None = None,
         prompt: str | None = None,
+        examples: list[dict] | None = None,
         adapt: bool | str = "auto",
         multi_label: bool | str = "auto",
         threshold: float | Any = 0.5,
@@ -131,6 +133,7 @@ class GLiClassZeroShot(GLiClassEstimator):
         self.labels = labels
         self.label_descriptions = label_descriptions
         self.prompt = prompt
+        self.examples = examples
         self.adapt = adapt
         self.multi_label = multi_label
         self.threshold = threshold
@@ -179,9 +182,10 @@ class GLiClassZeroShot(GLiClassEstimator):
             raise ValueError(f"adapt must be 'auto', True or False, got {self.adapt!r}.")
         texts, _ = self._fit_classes(X, y)
         # Checkpoints keep their own head; a plain encoder (or the default) scores cosine similarity.
-        model, tokenizer = load_model(self.model, **_DEFAULT_HEAD)
+        model, tokenizer = load_model(self.model, **COSINE_HEAD)
         self._setup_inference(model, tokenizer)
         self._check_fitted_inputs()
+        self.examples_ = check_examples(self.examples, self.label_names_, model.config.architecture)
         self.history_: dict = {}
         self.label_vectors_ = None
         self.label_offsets_ = None
@@ -211,7 +215,9 @@ class GLiClassZeroShot(GLiClassEstimator):
             self.history_ = {"adapted_on": len(texts), "label_shift": shift.tolist()}
         return self
 
+    def _in_context_examples(self) -> list[dict] | None:
+        return self.examples_
+
     def _logits(self, X: Any) -> np.ndarray:
         logits = super()._logits(X)
-        offsets = getattr(self, "label_offsets_", None)  # absent in estimators pickled before it existed
-        return logits if offsets is None else logits - offsets
+        return logits if self.label_offsets_ is None else logits - self.label_offsets_

@@ -9,6 +9,7 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedTokenizerBase
 
 from skgliclass._logging import quiet_transformers
+from skgliclass.choices import MARKERS
 
 __all__ = [
     "SPECIAL_TOKENS",
@@ -19,7 +20,7 @@ __all__ = [
     "resize_vocab",
 ]
 
-SPECIAL_TOKENS = ("<<LABEL>>", "<<SEP>>", "<<EXAMPLE>>")
+SPECIAL_TOKENS = MARKERS
 _T5_FAMILY = {"t5", "mt5", "umt5"}
 
 

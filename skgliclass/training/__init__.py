@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from skgliclass.training.supervised import TrainSettings, train_supervised
+from skgliclass.training.settings import TrainSettings
+from skgliclass.training.supervised import train_supervised
 
 __all__ = ["TrainSettings", "train_supervised"]

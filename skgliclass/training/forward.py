@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from skgliclass.batching import chunk_inputs, label_vectors
 from skgliclass.data.prompts import EncodedInputs, InputBuilder
-from skgliclass.inference import chunk_inputs, label_vectors
 from skgliclass.losses import contrastive_loss
 from skgliclass.modeling.model import GLiClassModel
 

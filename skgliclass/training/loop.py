@@ -1,31 +1,41 @@
 """The outer training loop both methods share: epochs of shuffled batches, and what can go wrong in them.
 
-A method gives one function that trains on a batch of row indices and returns its statistics. The
-loop owns the rest: the progress bar; non-finite losses (stop with the step named, or skip the
-batch); CUDA out-of-memory (halve the batch and go on); ``KeyboardInterrupt`` (put back the
-weights of the last finished epoch and return); and checkpoints every few steps, from which a later
-fit resumes exactly where this one stopped.
+A method is a :class:`Trainer`: an object that trains on a batch of row indices and returns its
+statistics, closes each epoch, and gives and takes its own state. The loop owns the rest: the
+progress bar; non-finite losses (stop with the step named, or skip the batch); CUDA out-of-memory
+(halve the batch and go on); ``KeyboardInterrupt`` (put back the weights of the last finished epoch
+and return); and checkpoints every few steps (tensors and plain data only), from which a later fit
+resumes exactly where this one stopped.
 """
 
 from __future__ import annotations
 
 import hashlib
+import pickle
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 
-from skgliclass.inference import progress_bar
-from skgliclass.persistence import write_atomic
+from skgliclass.files import write_atomic
+from skgliclass.progress import progress_bar
+from skgliclass.training.settings import TrainSettings
 
-__all__ = ["BAD_BATCH", "BadBatch", "LoopSettings", "check_finite", "fingerprint", "guarded_update", "run_epochs"]
+__all__ = [
+    "BadBatch",
+    "LoopSettings",
+    "Trainer",
+    "check_finite",
+    "fingerprint",
+    "guarded_update",
+    "run_epochs",
+]
 
-BAD_BATCH = ("raise", "skip")
 KEEP_CHECKPOINTS = 3
 
 
@@ -99,108 +109,147 @@ def _stable(value: Any) -> Any:
     return getattr(value, "__qualname__", type(value).__name__)
 
 
-def run_epochs(
-    train_batch: Callable[[np.ndarray], dict[str, float]],
-    *,
-    n: int,
-    epochs: int,
-    batch_size: int,
-    rng: np.random.Generator,
-    model: torch.nn.Module,
-    history: dict[str, list[float]],
-    end_epoch: Callable[[list[dict[str, float]], float], bool | None],
-    state: Callable[[], dict[str, Any]],
-    load_state: Callable[[dict[str, Any]], None],
-    zero_grad: Callable[[], None],
-    loop: LoopSettings,
-    progress: bool = False,
-    desc: str = "fit",
-) -> dict[str, list[float]]:
-    """Run ``epochs`` passes over ``n`` rows in shuffled batches; returns ``history``.
+class Trainer(Protocol):
+    """What :func:`run_epochs` drives: one object per training method, holding its model, optimiser and history."""
 
-    ``train_batch`` trains on a batch (it may raise :class:`BadBatch`); its statistics are appended
-    to ``history`` per step, and ``end_epoch(stats, seconds)`` adds the per-epoch entries (a True
-    return ends training there: early stopping).
-    ``state``/``load_state`` give and take the trainer's own state (optimiser, schedule, ...) for
-    checkpoints; ``zero_grad`` clears gradients after a failed batch.
+    model: torch.nn.Module
+    history: dict[str, list[float]]
+    texts: Sequence[str]  # the rows the batches index
+    settings: TrainSettings  # epochs and batch_size
+    rng: np.random.Generator  # shuffles the rows each epoch
+
+    def train_batch(self, batch: np.ndarray) -> dict[str, float]:
+        """Train on the rows ``batch``; the step's statistics (may raise :class:`BadBatch`)."""
+
+    def end_epoch(self, stats: list[dict[str, float]], seconds: float) -> bool:
+        """Record the epoch from its steps' statistics; True ends training (early stopping)."""
+
+    def state(self) -> dict[str, Any]:
+        """The trainer's own state for a checkpoint (optimiser, schedule, ...): tensors and plain data."""
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Continue from :meth:`state`'s output."""
+
+    def zero_grad(self) -> None:
+        """Clear the gradients a failed batch left behind."""
+
+    def finish(self) -> None:
+        """After the last epoch (or an interrupt): e.g. put back the best epoch's weights."""
+
+
+def run_epochs(
+    trainer: Trainer, loop: LoopSettings, *, progress: bool = False, desc: str = "fit"
+) -> dict[str, list[float]]:
+    """Train ``trainer.model`` for ``settings.epochs`` passes over its texts in shuffled batches of
+    ``settings.batch_size``; returns ``trainer.history`` (the model ends in eval mode).
+
+    Each step's statistics are appended to the history; :meth:`Trainer.end_epoch` adds the
+    per-epoch entries. Bad batches, CUDA out-of-memory, interrupts and checkpoints are handled
+    here, the same for every method (see the module's docstring).
     """
-    history.setdefault("skipped_batches", [])
-    history.setdefault("batch_size", [])
-    position = _Position()
+    n, epochs, batch_size, rng = len(trainer.texts), trainer.settings.epochs, trainer.settings.batch_size, trainer.rng
+    trainer.history.setdefault("skipped_batches", [])
+    trainer.history.setdefault("batch_size", [])
+    run = _Run(trainer, loop, rng, progress_bar(epochs * -(-n // batch_size), progress, desc))
     if loop.resume:
-        position = _resume(loop, rng, history, load_state, model) or position
-    total = epochs * -(-n // batch_size)
-    bar = progress_bar(total, progress, desc)
-    bar.update(min(position.step, total))
-    safe = _copy_weights(model)  # the weights to put back on an interrupt: the last finished epoch's
-    warned_memory = False
+        run.position = _resume(loop, rng, trainer) or run.position
+    run.bar.update(min(run.position.step, run.bar.total))
+    trainer.model.train()
+    safe = _copy_weights(trainer.model)  # the weights to put back on an interrupt: the last finished epoch's
     try:
-        while position.epoch < epochs:
-            if not position.queue and not position.stats:
-                position.queue = list(np.array_split(rng.permutation(n), -(-n // batch_size)))
-            begun = time.perf_counter()
-            while position.queue:
-                batch = position.queue.pop(0)
-                try:
-                    stats = train_batch(batch)
-                except BadBatch as error:
-                    zero_grad()
-                    where = f"step {position.step + 1} (epoch {position.epoch + 1})"
-                    if loop.on_bad_batch == "raise":
-                        raise FloatingPointError(
-                            f"training stopped at {where}: {error}. The weights are those before this batch. "
-                            "Lower learning_rate, check the targets, or pass on_bad_batch='skip' to skip such batches."
-                        ) from None
-                    history["skipped_batches"].append(position.step + 1)
-                    stats = None
-                except torch.cuda.OutOfMemoryError:
-                    zero_grad()
-                    torch.cuda.empty_cache()
-                    if len(batch) == 1:
-                        raise
-                    half = len(batch) // 2
-                    position.queue[:0] = [batch[:half], batch[half:]]
-                    batch_size = max(1, half)
-                    history["batch_size"].append(batch_size)
-                    bar.total += 1
-                    if not warned_memory:
-                        warnings.warn(
-                            f"CUDA ran out of memory; training goes on with batches of {batch_size}.", stacklevel=2
-                        )
-                        warned_memory = True
-                    continue
-                position.step += 1
-                if stats is not None:
-                    position.stats.append(stats)
-                    for key, value in stats.items():
-                        history.setdefault(key, []).append(value)
-                    shown = {k: f"{v:.4f}" for k, v in stats.items() if k not in ("learning_rate", "right")}
-                    bar.set_postfix({**shown, **_last_epoch(history)})
-                bar.update(1)
-                position.seconds += time.perf_counter() - begun
-                begun = time.perf_counter()
-                if loop.checkpoint_dir and position.step % loop.checkpoint_every == 0:
-                    _save(loop, position, rng, history, state(), model)
-            stop = end_epoch(position.stats, position.seconds)
-            position = _Position(epoch=position.epoch + 1, step=position.step)
-            safe = _copy_weights(model)
+        while run.position.epoch < epochs:
+            if not run.position.queue and not run.position.stats:
+                run.position.queue = list(np.array_split(rng.permutation(n), -(-n // batch_size)))
+            run.epoch()
+            stop = trainer.end_epoch(run.position.stats, run.position.seconds)
+            run.position = _Position(epoch=run.position.epoch + 1, step=run.position.step)
+            safe = _copy_weights(trainer.model)
             if stop:
-                bar.total = position.step  # the bar ends full at the early stop
+                run.bar.total = run.position.step  # the bar ends full at the early stop
                 break
     except KeyboardInterrupt:
-        model.load_state_dict(safe)
-        done = position.epoch
-        warnings.warn(
-            f"fit interrupted in epoch {done + 1}: the model keeps the weights of "
-            + (f"epoch {done}" if done else "the start (no epoch had finished)")
-            + (f"; resume from the checkpoints in {loop.checkpoint_dir}." if loop.checkpoint_dir else "."),
-            UserWarning,
-            stacklevel=2,
-        )
-        history["interrupted_at_epoch"] = [float(done + 1)]
+        _interrupted(trainer, safe, run.position.epoch, loop)
     finally:
-        bar.close()
-    return history
+        run.bar.close()
+    trainer.finish()
+    trainer.model.eval()
+    return trainer.history
+
+
+@dataclass
+class _Run:
+    """One call of :func:`run_epochs`: the trainer, where it is, its progress bar."""
+
+    trainer: Trainer
+    loop: LoopSettings
+    rng: np.random.Generator
+    bar: Any
+    position: _Position = field(default_factory=lambda: _Position())
+    warned_memory: bool = False
+
+    def epoch(self) -> None:
+        """Train on the rest of this epoch's queue of batches."""
+        position, history = self.position, self.trainer.history
+        begun = time.perf_counter()
+        while position.queue:
+            batch = position.queue.pop(0)
+            try:
+                stats = self.trainer.train_batch(batch)
+            except BadBatch as error:
+                self.trainer.zero_grad()
+                stats = self.skip(error)
+            except torch.cuda.OutOfMemoryError:
+                self.trainer.zero_grad()
+                if len(batch) == 1:
+                    raise
+                self.halve(batch)
+                continue
+            position.step += 1
+            if stats is not None:
+                position.stats.append(stats)
+                for key, value in stats.items():
+                    history.setdefault(key, []).append(value)
+                shown = {k: f"{v:.4f}" for k, v in stats.items() if k not in ("learning_rate", "right")}
+                self.bar.set_postfix({**shown, **_last_epoch(history)})
+            self.bar.update(1)
+            position.seconds += time.perf_counter() - begun
+            begun = time.perf_counter()
+            if self.loop.checkpoint_dir and position.step % self.loop.checkpoint_every == 0:
+                _save(self.loop, position, self.rng, self.trainer)
+
+    def skip(self, error: BadBatch) -> None:
+        """A bad batch: stop with the step named, or (``on_bad_batch="skip"``) count it and go on."""
+        where = f"step {self.position.step + 1} (epoch {self.position.epoch + 1})"
+        if self.loop.on_bad_batch == "raise":
+            raise FloatingPointError(
+                f"training stopped at {where}: {error}. The weights are those before this batch. "
+                "Lower learning_rate, check the targets, or pass on_bad_batch='skip' to skip such batches."
+            ) from None
+        self.trainer.history["skipped_batches"].append(self.position.step + 1)
+
+    def halve(self, batch: np.ndarray) -> None:
+        """CUDA ran out of memory on ``batch``: queue its two halves in its place."""
+        torch.cuda.empty_cache()
+        half = len(batch) // 2
+        self.position.queue[:0] = [batch[:half], batch[half:]]
+        self.trainer.history["batch_size"].append(max(1, half))
+        self.bar.total += 1
+        if not self.warned_memory:
+            warnings.warn(f"CUDA ran out of memory; training goes on with batches of {half}.", stacklevel=4)
+            self.warned_memory = True
+
+
+def _interrupted(trainer: Trainer, safe: dict[str, torch.Tensor], epoch: int, loop: LoopSettings) -> None:
+    """``KeyboardInterrupt``: the last finished epoch's weights back, a warning, the epoch in the history."""
+    trainer.model.load_state_dict(safe)
+    warnings.warn(
+        f"fit interrupted in epoch {epoch + 1}: the model keeps the weights of "
+        + (f"epoch {epoch}" if epoch else "the start (no epoch had finished)")
+        + (f"; resume from the checkpoints in {loop.checkpoint_dir}." if loop.checkpoint_dir else "."),
+        UserWarning,
+        stacklevel=4,
+    )
+    trainer.history["interrupted_at_epoch"] = [float(epoch + 1)]
 
 
 def _last_epoch(history: dict[str, list[float]]) -> dict[str, str]:
@@ -217,25 +266,18 @@ def _checkpoints(folder: Path) -> list[Path]:
     return sorted(folder.glob("step-*.pt"))
 
 
-def _save(
-    loop: LoopSettings,
-    position: _Position,
-    rng: np.random.Generator,
-    history: dict[str, list[float]],
-    trainer: dict[str, Any],
-    model: torch.nn.Module,
-) -> None:
+def _save(loop: LoopSettings, position: _Position, rng: np.random.Generator, trainer: Trainer) -> None:
     """Write ``step-XXXXXXXX.pt`` (atomically) and keep only the newest few."""
     folder = Path(loop.checkpoint_dir)  # type: ignore[arg-type]
     folder.mkdir(parents=True, exist_ok=True)
     payload = {
         "fingerprint": loop.fingerprint,
-        "model": _copy_weights(model),
-        "trainer": trainer,
+        "model": _copy_weights(trainer.model),
+        "trainer": trainer.state(),
         "rng": rng.bit_generator.state,
         "torch_rng": torch.get_rng_state(),  # dropout draws from it
         "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
-        "history": {k: list(v) for k, v in history.items()},
+        "history": {k: list(v) for k, v in trainer.history.items()},
         "position": {
             "epoch": position.epoch,
             "step": position.step,
@@ -249,32 +291,32 @@ def _save(
         old.unlink(missing_ok=True)
 
 
-def _resume(
-    loop: LoopSettings,
-    rng: np.random.Generator,
-    history: dict[str, list[float]],
-    load_state: Callable[[dict[str, Any]], None],
-    model: torch.nn.Module,
-) -> _Position | None:
+def _resume(loop: LoopSettings, rng: np.random.Generator, trainer: Trainer) -> _Position | None:
     """Load the newest checkpoint of this fit; None (a fresh start) when there is none."""
     folder = Path(loop.checkpoint_dir) if loop.checkpoint_dir else None
     found = _checkpoints(folder) if folder is not None and folder.is_dir() else []
     if not found:
         return None
-    payload = torch.load(found[-1], map_location="cpu", weights_only=False)
+    try:  # plain data only: a checkpoint folder from elsewhere must not run code here
+        payload = torch.load(found[-1], map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise ValueError(
+            f"{found[-1]} holds more than tensors and plain data, which resume=True never loads (it could run "
+            f"code): {str(error).splitlines()[0]} Use a checkpoint_dir written by skgliclass, or resume=False."
+        ) from None
     if payload.get("fingerprint") != loop.fingerprint:
         raise ValueError(
             f"{found[-1]} comes from a fit with other data or settings; resume=True continues only the same fit. "
             "Use another checkpoint_dir, or resume=False to start over."
         )
-    model.load_state_dict(payload["model"])
-    load_state(payload["trainer"])
+    trainer.model.load_state_dict(payload["model"])
+    trainer.load_state(payload["trainer"])
     rng.bit_generator.state = payload["rng"]
     torch.set_rng_state(payload["torch_rng"])
     if payload.get("cuda_rng") is not None and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(payload["cuda_rng"])
-    history.clear()
-    history.update(payload["history"])
+    trainer.history.clear()
+    trainer.history.update(payload["history"])
     saved = payload["position"]
     return _Position(
         epoch=saved["epoch"],

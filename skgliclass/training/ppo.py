@@ -14,7 +14,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -24,19 +24,13 @@ from skgliclass.data.prompts import InputBuilder
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import encode_batch, forward_batch
 from skgliclass.training.loop import LoopSettings, guarded_update, run_epochs
+from skgliclass.training.optim import load_optimizer_state, optimizer_and_schedule, optimizer_state
 from skgliclass.training.rewards import Reward
-from skgliclass.training.supervised import (
-    TrainSettings,
-    load_optimizer_state,
-    optimizer_and_schedule,
-    optimizer_state,
-)
+from skgliclass.training.settings import TrainSettings
 from skgliclass.training.value import batch_mean_baseline, build_value_model
 
-__all__ = ["PPOSettings", "train_ppo"]
+__all__ = ["PPOSettings", "PPOTrainer", "Sample", "train_ppo"]
 
-SAMPLING = ("stochastic", "deterministic")
-CREDIT = ("label", "text")
 # Per-step history entries besides learning_rate and the reward components.
 TERMS = ("loss", "policy_loss", "value_loss", "kl", "entropy", "advantage", "reward")
 
@@ -80,71 +74,70 @@ def train_ppo(
     ``start`` is a copy of the model before fine-tuning (LoRA not yet added): the frozen KL
     reference and the source of the value encoder; needed only when either is used.
     """
-    n, n_labels = len(texts), len(labels)
-    total = math.ceil(n / settings.batch_size) * settings.epochs
-    optimizer, schedule = optimizer_and_schedule(model, settings, total * ppo.iterations)
-    reference = None
-    if ppo.kl_coef > 0:
-        reference = start.to(device).eval().requires_grad_(False)  # type: ignore[union-attr]
-    sampler = torch.Generator(device=device).manual_seed(int(rng.integers(2**31)))
-    step = _Step(model, builder, labels, settings, ppo, device, reference, sampler, start)
-    history: dict[str, list[float]] = {key: [] for key in (*TERMS, "learning_rate")}
-    history.update({f"reward_{name}": [] for name, *_ in ppo.reward.components})
-    history.update(epoch_reward=[], epoch_seconds=[])
-
-    def train_batch(batch: np.ndarray) -> dict[str, float]:
-        order = rng.permutation(n_labels) if settings.shuffle_labels else np.arange(n_labels)
-        batch_targets = None if targets is None else targets[batch]
-        stats = step.run([texts[i] for i in batch], batch_targets, order, optimizer, schedule)
-        return {**stats, "learning_rate": float(schedule.get_last_lr()[-1])}
-
-    def end_epoch(stats: list[dict[str, float]], seconds: float) -> None:
-        history["epoch_reward"].append(float(np.nanmean([s["reward"] for s in stats])) if stats else math.nan)
-        history["epoch_seconds"].append(seconds)
-
-    model.train()
-    run_epochs(
-        train_batch,
-        n=n,
-        epochs=settings.epochs,
-        batch_size=settings.batch_size,
-        rng=rng,
-        model=model,
-        history=history,
-        end_epoch=end_epoch,
-        state=lambda: step.state(optimizer, schedule),
-        load_state=lambda state: step.load_state(state, optimizer, schedule),
-        zero_grad=lambda: step.zero_grad(optimizer),
-        loop=loop or LoopSettings(),
-        progress=progress,
-        desc="fit (ppo)",
-    )
-    model.eval()
-    return history
+    total = math.ceil(len(texts) / settings.batch_size) * settings.epochs
+    trainer = PPOTrainer(model, builder, texts, targets, labels, settings, ppo, rng, device, start, updates=total)
+    return run_epochs(trainer, loop or LoopSettings(), progress=progress, desc="fit (ppo)")
 
 
-class _Step:
-    """One PPO batch: sample, reward, baseline, then ``iterations`` clipped policy updates."""
+class Sample(NamedTuple):
+    """One batch's sampled decisions and their rewards, all ``(B, C)`` tensors but ``parts``."""
+
+    actions: torch.Tensor  # 1 where the label was chosen
+    old_logp: torch.Tensor  # log-probability of each decision when sampled
+    valid: torch.Tensor  # entries that count: real label slots, known targets, rewards given
+    rewards: torch.Tensor  # the total reward (0 where not valid)
+    credited: torch.Tensor  # advantage already credited per decision (rewards from labels)
+    rest: torch.Tensor  # reward left for the baseline V(s) to centre
+    parts: dict[str, float]  # each reward component's mean
+
+
+class PPOTrainer:
+    """The :class:`~skgliclass.training.loop.Trainer` of PPO: per batch, sample, reward, baseline, then
+    ``iterations`` clipped policy updates (see :func:`train_ppo`)."""
 
     def __init__(
         self,
         model: GLiClassModel,
         builder: InputBuilder,
+        texts: Sequence[str],
+        targets: np.ndarray | None,
         labels: Sequence[str],
         settings: TrainSettings,
         ppo: PPOSettings,
+        rng: np.random.Generator,
         device: torch.device,
-        reference: GLiClassModel | None,
-        sampler: torch.Generator,
         start: GLiClassModel | None,
+        updates: int,
     ) -> None:
-        self.model, self.builder, self.labels = model, builder, labels
-        self.settings, self.ppo, self.device = settings, ppo, device
-        self.reference, self.sampler, self.start = reference, sampler, start
+        self.model, self.builder, self.texts, self.targets, self.labels = model, builder, texts, targets, labels
+        self.settings, self.ppo, self.rng, self.device, self.start = settings, ppo, rng, device, start
+        self.optimizer, self.schedule = optimizer_and_schedule(model, settings, updates * ppo.iterations)
+        # The frozen KL reference: the model as it was before fine-tuning.
+        self.reference = start.to(device).eval().requires_grad_(False) if ppo.kl_coef > 0 else None  # type: ignore[union-attr]
+        self.sampler = torch.Generator(device=device).manual_seed(int(rng.integers(2**31)))
         # Built at the first batch (its width is the text vectors'); None: the batch-mean baseline.
         self.value_model: torch.nn.Module | None = None
         self.value_optimizer: torch.optim.Optimizer | None = None
         self.value_width = 0
+        self.value_started = False  # whether V(s) has been set to the first batch's mean rewards
+        self.history: dict[str, list[float]] = {key: [] for key in (*TERMS, "learning_rate")}
+        self.history.update({f"reward_{name}": [] for name, *_ in ppo.reward.components})
+        self.history.update(epoch_reward=[], epoch_seconds=[])
+
+    def train_batch(self, batch: np.ndarray) -> dict[str, float]:
+        n_labels = len(self.labels)
+        order = self.rng.permutation(n_labels) if self.settings.shuffle_labels else np.arange(n_labels)
+        targets = None if self.targets is None else self.targets[batch]
+        stats = self.update([self.texts[i] for i in batch], targets, order)
+        return {**stats, "learning_rate": float(self.schedule.get_last_lr()[-1])}
+
+    def end_epoch(self, stats: list[dict[str, float]], seconds: float) -> bool:
+        self.history["epoch_reward"].append(float(np.nanmean([s["reward"] for s in stats])) if stats else math.nan)
+        self.history["epoch_seconds"].append(seconds)
+        return False
+
+    def finish(self) -> None:
+        """Nothing to put back: PPO keeps its last weights."""
 
     def forward(self, model: GLiClassModel, texts: list[str], order: np.ndarray, encoded: Any) -> Any:
         return forward_batch(
@@ -172,39 +165,33 @@ class _Step:
         self.value_optimizer = torch.optim.AdamW(groups, weight_decay=self.settings.weight_decay)
         return value
 
-    def state(self, optimizer: torch.optim.Optimizer, schedule: Any) -> dict[str, Any]:
+    def state(self) -> dict[str, Any]:
         """Everything a checkpoint needs to continue this PPO fit."""
-        state: dict[str, Any] = {**optimizer_state(optimizer, schedule), "sampler": self.sampler.get_state()}
+        state: dict[str, Any] = {**optimizer_state(self.optimizer, self.schedule), "sampler": self.sampler.get_state()}
         if self.value_model is not None:
             state["value_width"] = self.value_width
             state["value_model"] = self.value_model.state_dict()
             state["value_optimizer"] = self.value_optimizer.state_dict()  # type: ignore[union-attr]
         return state
 
-    def load_state(self, state: dict[str, Any], optimizer: torch.optim.Optimizer, schedule: Any) -> None:
+    def load_state(self, state: dict[str, Any]) -> None:
         """Continue from :meth:`state`'s output (the value model is rebuilt first when there was one)."""
-        load_optimizer_state(optimizer, schedule, state)
+        load_optimizer_state(self.optimizer, self.schedule, state)
         self.sampler.set_state(state["sampler"])
         if "value_model" in state:
             self.value_model = self.make_value_model(self.ppo.value_model, state["value_width"])  # type: ignore[arg-type]
             self.value_model.load_state_dict(state["value_model"])
-            self.value_model.started = True
+            self.value_started = True
             self.value_optimizer.load_state_dict(state["value_optimizer"])  # type: ignore[union-attr]
 
-    def zero_grad(self, optimizer: torch.optim.Optimizer) -> None:
+    def zero_grad(self) -> None:
         """Clear the gradients a failed batch left behind."""
-        optimizer.zero_grad(set_to_none=True)
+        self.optimizer.zero_grad(set_to_none=True)
         if self.value_optimizer is not None:
             self.value_optimizer.zero_grad(set_to_none=True)
 
-    def run(
-        self,
-        texts: list[str],
-        targets: np.ndarray | None,
-        order: np.ndarray,
-        optimizer: torch.optim.Optimizer,
-        schedule: Any,
-    ) -> dict[str, float]:
+    def update(self, texts: list[str], targets: np.ndarray | None, order: np.ndarray) -> dict[str, float]:
+        """Sample the batch once, then take ``iterations`` clipped policy steps on it; the step's statistics."""
         ppo, settings = self.ppo, self.settings
         encoded = encode_batch(self.builder, texts, self.labels, order, settings.prompt)  # once per batch
         reference_logits = None
@@ -216,13 +203,13 @@ class _Step:
             out = self.forward(self.model, texts, order, encoded)
             logits = out.logits.float()
             if iteration == 0:
-                actions, old_logp, valid, rewards, credited, rest, parts = self.sample(texts, logits, out.mask, targets)
-                value_loss, baseline = self.baseline(out.text, texts, rest, valid)
-                advantage = credited + rest - baseline
-            logp = _log_prob(logits, actions, settings.label_smoothing)
-            ratio = torch.exp(logp - old_logp)
+                sample = self.sample(texts, logits, out.mask, targets)
+                value_loss, baseline = self.baseline(out.text, texts, sample.rest, sample.valid)
+                advantage = sample.credited + sample.rest - baseline
+            logp = _log_prob(logits, sample.actions, settings.label_smoothing)
+            ratio = torch.exp(logp - sample.old_logp)
             surrogate = -torch.minimum(ratio * advantage, ratio.clamp(1 - ppo.clip, 1 + ppo.clip) * advantage)
-            policy_loss = _masked_mean(surrogate * self.focal_weights(logp, actions), valid)
+            policy_loss = _masked_mean(surrogate * self.focal_weights(logp, sample.actions), sample.valid)
             real = out.mask
             kl = _masked_mean(_bernoulli_kl(logits, reference_logits), real) if reference_logits is not None else None
             entropy = _masked_mean(_bernoulli_entropy(logits), real)
@@ -230,7 +217,7 @@ class _Step:
             if kl is not None:
                 loss = loss + ppo.kl_coef * kl
             where = f" of update {iteration + 1}"
-            guarded_update(loss, optimizer, schedule, self.model.parameters(), settings.max_grad_norm, where)
+            guarded_update(loss, self.optimizer, self.schedule, self.model.parameters(), settings.max_grad_norm, where)
             terms = {
                 "loss": float(loss.detach()) + value_loss,
                 "policy_loss": float(policy_loss.detach()),
@@ -239,19 +226,17 @@ class _Step:
             }
             for key, value in terms.items():
                 sums[key] = sums.get(key, 0.0) + value / ppo.iterations
-        total_reward = _masked_mean(rewards, valid)
         sums.update(
             value_loss=value_loss,
-            advantage=float(_masked_mean(advantage, valid)),
-            reward=float(total_reward),
-            **{f"reward_{name}": value for name, value in parts.items()},
+            advantage=float(_masked_mean(advantage, sample.valid)),
+            reward=float(_masked_mean(sample.rewards, sample.valid)),
+            **{f"reward_{name}": value for name, value in sample.parts.items()},
         )
         return sums
 
     @torch.no_grad()
-    def sample(self, texts: list[str], logits: torch.Tensor, mask: torch.Tensor, targets: np.ndarray | None) -> tuple:
-        """One batch's actions, their log-probabilities, the entries that count, the total reward, the
-        advantage already credited per label, the reward left for ``V(s)``, and each component's mean."""
+    def sample(self, texts: list[str], logits: torch.Tensor, mask: torch.Tensor, targets: np.ndarray | None) -> Sample:
+        """Draw the batch's decisions from the policy and reward them."""
         probs = torch.sigmoid(logits)
         if self.ppo.sampling == "stochastic":
             actions = torch.bernoulli(probs, generator=self.sampler)
@@ -274,7 +259,7 @@ class _Step:
         else:
             credited, rest = torch.zeros_like(total), total
         zero = partial(torch.nan_to_num, nan=0.0)
-        return actions, old_logp, valid, zero(total), credited, zero(rest), values.parts
+        return Sample(actions, old_logp, valid, zero(total), credited, zero(rest), values.parts)
 
     def baseline(
         self, text: torch.Tensor, texts: list[str], rewards: torch.Tensor, valid: torch.Tensor
@@ -287,9 +272,10 @@ class _Step:
             self.value_model = self.make_value_model(self.ppo.value_model, self.value_width)
         value_model = self.value_model
         value_model.train()
-        if not getattr(value_model, "started", False):
+        if not self.value_started:
             weights = valid.float()
             value_model.start_at((rewards * weights).sum(0) / weights.sum(0).clamp_min(1.0))
+            self.value_started = True
         values = value_model(text, texts)
         loss = _masked_mean((values - rewards) ** 2, valid)
         self.value_optimizer.zero_grad(set_to_none=True)  # type: ignore[union-attr]

@@ -27,9 +27,6 @@ __all__ = [
     "recall_reward",
 ]
 
-RewardFunction = Callable[[list[str], np.ndarray, np.ndarray], Any]
-
-
 def _counts(actions: np.ndarray, targets: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, ...]:
     """True positives, false positives and false negatives per row, over known entries only."""
     a = actions.astype(bool) & known

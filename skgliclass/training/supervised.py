@@ -18,41 +18,15 @@ from skgliclass.losses import focal_loss, softmax_loss
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import BatchOutput, forward_batch
 from skgliclass.training.loop import LoopSettings, guarded_update, run_epochs
-from skgliclass.training.optim import build_optimizer, linear_schedule
+from skgliclass.training.optim import load_optimizer_state, optimizer_and_schedule, optimizer_state
+from skgliclass.training.settings import TrainSettings
 
 __all__ = [
-    "TrainSettings",
+    "SupervisedTrainer",
     "Validation",
     "evaluate",
-    "load_optimizer_state",
-    "optimizer_and_schedule",
-    "optimizer_state",
     "train_supervised",
 ]
-
-
-@dataclass
-class TrainSettings:
-    """What a fit needs beyond the data (see :class:`~skgliclass.GLiClassifier` for each meaning)."""
-
-    epochs: int
-    batch_size: int
-    learning_rate: float
-    encoder_learning_rate: float
-    weight_decay: float
-    warmup_ratio: float
-    focal_alpha: float | None
-    focal_gamma: float
-    label_smoothing: float
-    contrastive_coef: float
-    shuffle_labels: bool = True
-    max_grad_norm: float = 1.0
-    prompt: str | None = None
-    objective: str = "focal"  # "focal", "softmax" (one label per text) or both summed: "focal+softmax"
-    n_iter_no_change: int | None = None  # stop after this many epochs without a better validation loss
-    tol: float = 1e-4
-    autocast: bool = False  # bf16 autocast of the forward pass (mixed precision)
-    multilabel: bool = False  # how scores are read: top-label accuracy, or per-label decisions at 0.5
 
 
 @dataclass
@@ -61,19 +35,6 @@ class Validation:
 
     texts: Sequence[str]
     targets: np.ndarray
-
-
-def optimizer_and_schedule(
-    model: GLiClassModel, settings: TrainSettings, updates: int
-) -> tuple[torch.optim.AdamW, torch.optim.lr_scheduler.LambdaLR]:
-    """AdamW with the backbone/head learning rates of ``settings`` and a warmup/decay over ``updates`` steps."""
-    optimizer = build_optimizer(
-        model,
-        learning_rate=settings.learning_rate,
-        encoder_learning_rate=settings.encoder_learning_rate,
-        weight_decay=settings.weight_decay,
-    )
-    return optimizer, linear_schedule(optimizer, updates, settings.warmup_ratio)
 
 
 def train_supervised(
@@ -101,63 +62,78 @@ def train_supervised(
     and training stops once ``settings.n_iter_no_change`` epochs in a row have not lowered it by
     ``settings.tol``.
     """
-    n = len(texts)
-    optimizer, schedule = optimizer_and_schedule(model, settings, settings.epochs * math.ceil(n / settings.batch_size))
-    history: dict[str, list[float]] = {
-        "loss": [],
-        "epoch_loss": [],
-        "train_score": [],
-        "learning_rate": [],
-        "epoch_seconds": [],
-    }
-    if validation is not None:
-        history.update(validation_loss=[], validation_score=[], best_epoch=[])
-    target_tensor = torch.as_tensor(targets, dtype=torch.float32)
-    best = _Best()
+    trainer = SupervisedTrainer(model, builder, texts, targets, labels, settings, rng, device, validation)
+    return run_epochs(trainer, loop or LoopSettings(), progress=progress)
 
-    def train_batch(batch: np.ndarray) -> dict[str, float]:
-        order = rng.permutation(len(labels)) if settings.shuffle_labels else np.arange(len(labels))
-        loss, logits = _step_loss(
-            model, builder, [texts[i] for i in batch], labels, target_tensor[batch], order, settings, device
-        )
-        guarded_update(loss, optimizer, schedule, model.parameters(), settings.max_grad_norm)
-        right = _score(logits.detach(), target_tensor[batch].to(device), settings.multilabel)
-        return {"loss": float(loss.detach()), "learning_rate": float(schedule.get_last_lr()[-1]), "right": right}
 
-    def end_epoch(stats: list[dict[str, float]], seconds: float) -> bool:
+class SupervisedTrainer:
+    """The :class:`~skgliclass.training.loop.Trainer` of the supervised objectives (see :func:`train_supervised`)."""
+
+    def __init__(
+        self,
+        model: GLiClassModel,
+        builder: InputBuilder,
+        texts: Sequence[str],
+        targets: np.ndarray,
+        labels: Sequence[str],
+        settings: TrainSettings,
+        rng: np.random.Generator,
+        device: torch.device,
+        validation: Validation | None = None,
+    ) -> None:
+        self.model, self.builder, self.texts, self.labels = model, builder, texts, labels
+        self.settings, self.rng, self.device, self.validation = settings, rng, device, validation
+        self.targets = torch.as_tensor(targets, dtype=torch.float32)
+        updates = settings.epochs * math.ceil(len(texts) / settings.batch_size)
+        self.optimizer, self.schedule = optimizer_and_schedule(model, settings, updates)
+        self.history: dict[str, list[float]] = {
+            "loss": [],
+            "epoch_loss": [],
+            "train_score": [],
+            "learning_rate": [],
+            "epoch_seconds": [],
+        }
+        if validation is not None:
+            self.history.update(validation_loss=[], validation_score=[], best_epoch=[])
+        self.best = _Best()
+
+    def train_batch(self, batch: np.ndarray) -> dict[str, float]:
+        n_labels = len(self.labels)
+        order = self.rng.permutation(n_labels) if self.settings.shuffle_labels else np.arange(n_labels)
+        texts, targets = [self.texts[i] for i in batch], self.targets[batch]
+        settings, device = self.settings, self.device
+        loss, logits = _step_loss(self.model, self.builder, texts, self.labels, targets, order, settings, device)
+        guarded_update(loss, self.optimizer, self.schedule, self.model.parameters(), self.settings.max_grad_norm)
+        right = _score(logits.detach(), targets.to(self.device), self.settings.multilabel)
+        return {"loss": float(loss.detach()), "learning_rate": float(self.schedule.get_last_lr()[-1]), "right": right}
+
+    def end_epoch(self, stats: list[dict[str, float]], seconds: float) -> bool:
+        history = self.history
         history["epoch_loss"].append(float(np.mean([s["loss"] for s in stats])) if stats else math.nan)
         history["train_score"].append(float(np.mean([s["right"] for s in stats])) if stats else math.nan)
         history["epoch_seconds"].append(seconds)
-        if validation is None:
+        if self.validation is None:
             return False
-        loss, score = evaluate(model, builder, validation, labels, settings, device)
-        model.train()
+        loss, score = evaluate(self.model, self.builder, self.validation, self.labels, self.settings, self.device)
+        self.model.train()
         history["validation_loss"].append(loss)
         history["validation_score"].append(score)
-        return best.update(loss, len(history["validation_loss"]), model, settings)
+        return self.best.update(loss, len(history["validation_loss"]), self.model, self.settings)
 
-    model.train()
-    run_epochs(
-        train_batch,
-        n=n,
-        epochs=settings.epochs,
-        batch_size=settings.batch_size,
-        rng=rng,
-        model=model,
-        history=history,
-        end_epoch=end_epoch,
-        state=lambda: optimizer_state(optimizer, schedule),
-        load_state=lambda state: load_optimizer_state(optimizer, schedule, state),
-        zero_grad=lambda: optimizer.zero_grad(set_to_none=True),
-        loop=loop or LoopSettings(),
-        progress=progress,
-    )
-    history.pop("right", None)  # per-step counts behind train_score
-    if validation is not None and best.weights is not None:
-        model.load_state_dict(best.weights)
-        history["best_epoch"] = [float(best.epoch)]
-    model.eval()
-    return history
+    def state(self) -> dict[str, Any]:
+        return optimizer_state(self.optimizer, self.schedule)
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        load_optimizer_state(self.optimizer, self.schedule, state)
+
+    def zero_grad(self) -> None:
+        self.optimizer.zero_grad(set_to_none=True)
+
+    def finish(self) -> None:
+        self.history.pop("right", None)  # per-step counts behind train_score
+        if self.validation is not None and self.best.weights is not None:
+            self.model.load_state_dict(self.best.weights)
+            self.history["best_epoch"] = [float(self.best.epoch)]
 
 
 @dataclass
@@ -214,17 +190,6 @@ def _score(logits: torch.Tensor, targets: torch.Tensor, multilabel: bool) -> flo
         right = ((logits > 0).float() == targets) & known
         return float(right.sum() / known.sum().clamp(min=1))
     return float((targets.gather(1, logits.argmax(1, keepdim=True)) == 1).float().mean())
-
-
-def optimizer_state(optimizer: torch.optim.Optimizer, schedule: Any) -> dict[str, Any]:
-    """What a checkpoint keeps of the optimiser and its schedule."""
-    return {"optimizer": optimizer.state_dict(), "schedule": schedule.state_dict()}
-
-
-def load_optimizer_state(optimizer: torch.optim.Optimizer, schedule: Any, state: dict[str, Any]) -> None:
-    """Put back what :func:`optimizer_state` kept."""
-    optimizer.load_state_dict(state["optimizer"])
-    schedule.load_state_dict(state["schedule"])
 
 
 def _step_loss(

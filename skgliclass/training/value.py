@@ -17,9 +17,8 @@ from torch import nn
 
 from skgliclass.modeling.model import GLiClassModel
 
-__all__ = ["VALUE_MODELS", "ValueEncoder", "ValueHead", "batch_mean_baseline", "build_value_model"]
+__all__ = ["ValueEncoder", "ValueHead", "batch_mean_baseline", "build_value_model"]
 
-VALUE_MODELS = ("head", "encoder")
 
 
 class _Value(nn.Module):
@@ -31,7 +30,6 @@ class _Value(nn.Module):
     def start_at(self, mean_reward: torch.Tensor) -> None:
         """Start ``V`` at the first batch's mean reward per label, so it needs no steps to find the scale."""
         self.out.bias.copy_(mean_reward)
-        self.started = True
 
 
 class ValueHead(_Value):

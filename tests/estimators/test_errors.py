@@ -59,6 +59,8 @@ BAD = [
         ValueError,
         r"one per class \(2\); got shape \(3,\)",
     ),
+    ("threshold, single-label", lambda f, zs: _zs(f, threshold=-0.5).fit(), ValueError, r"\[0, 1\]"),
+    ("a PPO parameter, supervised fit", lambda f, zs: _clf(f, ppo_clip=5.0).fit(["a"], ["x"]), ValueError, "ppo_clip"),
     (
         "threshold 2-D",
         lambda f, zs: _zs(f, threshold=[[0.1, 0.2]], multi_label=True).fit(),

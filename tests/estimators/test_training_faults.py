@@ -129,7 +129,7 @@ def test_resume_continues_exactly_where_the_fit_stopped(encoder, monkeypatch, tm
     whole = _clf(encoder, epochs=3, **extra).fit(X, y).predict_proba(X)
     folder = tmp_path / "ckpt"
     stopped = {"n": 0}
-    original = supervised._step_loss if method == "focal" else ppo_module._Step.run
+    original = supervised._step_loss if method == "focal" else ppo_module.PPOTrainer.update
 
     def counting(*args, **kwargs):
         stopped["n"] += 1
@@ -137,7 +137,7 @@ def test_resume_continues_exactly_where_the_fit_stopped(encoder, monkeypatch, tm
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    target = (supervised, "_step_loss") if method == "focal" else (ppo_module._Step, "run")
+    target = (supervised, "_step_loss") if method == "focal" else (ppo_module.PPOTrainer, "update")
     monkeypatch.setattr(*target, counting)
     with pytest.warns(UserWarning, match="resume from the checkpoints in"):
         interrupted = _clf(encoder, epochs=3, checkpoint_dir=str(folder), checkpoint_every=2, **extra).fit(X, y)
@@ -147,6 +147,27 @@ def test_resume_continues_exactly_where_the_fit_stopped(encoder, monkeypatch, tm
     resumed = _clf(encoder, epochs=3, checkpoint_dir=str(folder), checkpoint_every=2, resume=True, **extra)
     np.testing.assert_allclose(resumed.fit(X, y).predict_proba(X), whole, atol=1e-6)
     assert len(resumed.history_["loss"]) == 15
+
+
+class _RunsCode:
+    """A pickled object that would run code when loaded, as a doctored checkpoint could hold."""
+
+    def __reduce__(self):
+        return (exec, ("import pathlib; pathlib.Path('RAN').write_text('yes')",))
+
+
+def test_resume_refuses_a_doctored_checkpoint(encoder, tmp_path, monkeypatch):
+    import torch
+
+    _clf(encoder, epochs=1, checkpoint_dir=str(tmp_path), checkpoint_every=2).fit(X, Y)
+    newest = sorted(tmp_path.glob("step-*.pt"))[-1]
+    payload = torch.load(newest, weights_only=True)
+    payload["history"]["loss"] = _RunsCode()
+    torch.save(payload, newest)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="more than tensors and plain data, which resume=True never loads"):
+        _clf(encoder, epochs=1, checkpoint_dir=str(tmp_path), checkpoint_every=2, resume=True).fit(X, Y)
+    assert not (tmp_path / "RAN").exists()
 
 
 def test_resume_refuses_a_checkpoint_of_another_fit(encoder, tmp_path):

@@ -177,7 +177,7 @@ UNLABELED = [
 
 def _by_hand(clf: GLiClassZeroShot, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Label vectors, text vectors and posteriors of an unadapted fit, from one padded forward pass."""
-    from skgliclass.inference import pad_batch
+    from skgliclass.batching import pad_batch
 
     encoded = clf._builder.build(texts, clf._label_texts())
     cpu, pad = torch.device("cpu"), clf._builder.pad_id

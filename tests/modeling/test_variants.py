@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from skgliclass import load_pretrained, new_model, save_pretrained
+from skgliclass.batching import pad_batch
 from skgliclass.data.prompts import InputBuilder
-from skgliclass.inference import pad_batch, predict_logits
+from skgliclass.inference import predict_logits
 from skgliclass.losses import contrastive_loss, focal_loss
 
 TEXTS = ["a short text", "a much longer text about football, elections and computer chips", "x"]
