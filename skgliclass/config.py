@@ -134,9 +134,13 @@ class GLiClassConfig:
     problem_type : str, default="multi_label_classification"
         Kept for the reference; GLiClass scores are sigmoid-trained.
     focal_loss_alpha : float, default=0.5
-        Focal loss alpha (negative: off).
+        Focal loss alpha (negative: off), as the reference's trainer reads it from a checkpoint.
+        skgliclass never trains from it: ``GLiClassifier`` has its own ``focal_alpha`` (default
+        None) and ``focal_gamma`` (default 0.0), the defaults its few-shot benchmarks chose (see the
+        training guide). The field keeps the reference's default so that a
+        checkpoint written here trains in ``gliclass`` as one of its own would.
     focal_loss_gamma : float, default=2.0
-        Focal loss gamma (0: plain BCE).
+        Focal loss gamma (0: plain BCE); see ``focal_loss_alpha``.
     contrastive_loss_coef : float, default=0.0
         Weight of the token-level contrastive loss between label vectors.
     initializer_range : float, default=0.03

@@ -40,12 +40,12 @@ from skgliclass.estimators._validation import check_number, check_optional_choic
 from skgliclass.inference import cpu_supports_bf16, predict_logits
 from skgliclass.losses import IGNORE_INDEX
 from skgliclass.modeling.builder import replace_head
-from skgliclass.training.loop import LoopSettings, fingerprint
+from skgliclass.training.loop import LoopSettings, Trainer, fingerprint
 from skgliclass.training.lora import add_lora, merge_lora
-from skgliclass.training.ppo import PPOSettings, train_ppo
+from skgliclass.training.ppo import PPOSettings, PPOTrainer
 from skgliclass.training.rewards import make_reward
 from skgliclass.training.settings import TrainSettings
-from skgliclass.training.supervised import Validation, train_supervised
+from skgliclass.training.supervised import SupervisedTrainer, Validation
 
 __all__ = ["GLiClassifier"]
 
@@ -507,11 +507,11 @@ class GLiClassifier(GLiClassEstimator):
         if self.lora_r is not None:
             add_lora(model, self.lora_r, self.lora_alpha, self.lora_dropout, self.lora_target_modules)
         common = (model, self._builder, texts, matrix, self._label_texts(), settings)
-        progress = bool(self.verbose)
         if ppo is not None:
-            history = train_ppo(*common, ppo, rng, self.device_, start=start, progress=progress, loop=loop)
+            trainer: Trainer = PPOTrainer(*common, ppo, rng, self.device_, start)
         else:
-            history = train_supervised(*common, rng, self.device_, progress=progress, loop=loop, validation=validation)
+            trainer = SupervisedTrainer(*common, rng, self.device_, validation)
+        history = trainer.fit(loop, progress=bool(self.verbose))
         if self.lora_r is not None:
             merge_lora(model)
         return history

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from skgliclass.training.loop import Trainer, run_epochs
+from skgliclass.training.ppo import PPOTrainer
 from skgliclass.training.settings import TrainSettings
-from skgliclass.training.supervised import train_supervised
+from skgliclass.training.supervised import SupervisedTrainer
 
-__all__ = ["TrainSettings", "train_supervised"]
+__all__ = ["PPOTrainer", "SupervisedTrainer", "TrainSettings", "Trainer", "run_epochs"]

@@ -110,13 +110,17 @@ def _stable(value: Any) -> Any:
 
 
 class Trainer(Protocol):
-    """What :func:`run_epochs` drives: one object per training method, holding its model, optimiser and history."""
+    """What :func:`run_epochs` drives: one object per training method, holding its model, optimiser and history.
+
+    A trainer subclasses this class and gets :meth:`fit`.
+    """
 
     model: torch.nn.Module
     history: dict[str, list[float]]
     texts: Sequence[str]  # the rows the batches index
     settings: TrainSettings  # epochs and batch_size
     rng: np.random.Generator  # shuffles the rows each epoch
+    desc: str  # names the progress bar
 
     def train_batch(self, batch: np.ndarray) -> dict[str, float]:
         """Train on the rows ``batch``; the step's statistics (may raise :class:`BadBatch`)."""
@@ -135,6 +139,10 @@ class Trainer(Protocol):
 
     def finish(self) -> None:
         """After the last epoch (or an interrupt): e.g. put back the best epoch's weights."""
+
+    def fit(self, loop: LoopSettings | None = None, progress: bool = False) -> dict[str, list[float]]:
+        """Train the model in place (:func:`run_epochs`); returns the history."""
+        return run_epochs(self, loop or LoopSettings(), progress=progress, desc=self.desc)
 
 
 def run_epochs(

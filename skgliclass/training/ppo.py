@@ -23,13 +23,13 @@ import torch.nn.functional as F
 from skgliclass.data.prompts import InputBuilder
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import encode_batch, forward_batch
-from skgliclass.training.loop import LoopSettings, guarded_update, run_epochs
+from skgliclass.training.loop import Trainer, guarded_update
 from skgliclass.training.optim import load_optimizer_state, optimizer_and_schedule, optimizer_state
 from skgliclass.training.rewards import Reward
 from skgliclass.training.settings import TrainSettings
 from skgliclass.training.value import batch_mean_baseline, build_value_model
 
-__all__ = ["PPOSettings", "PPOTrainer", "Sample", "train_ppo"]
+__all__ = ["PPOSettings", "PPOTrainer", "Sample"]
 
 # Per-step history entries besides learning_rate and the reward components.
 TERMS = ("loss", "policy_loss", "value_loss", "kl", "entropy", "advantage", "reward")
@@ -54,31 +54,6 @@ class PPOSettings:
         return self.reward.has_feedback or self.credit == "text"
 
 
-def train_ppo(
-    model: GLiClassModel,
-    builder: InputBuilder,
-    texts: Sequence[str],
-    targets: np.ndarray | None,
-    labels: Sequence[str],
-    settings: TrainSettings,
-    ppo: PPOSettings,
-    rng: np.random.Generator,
-    device: torch.device,
-    start: GLiClassModel | None = None,
-    progress: bool = False,
-    loop: LoopSettings | None = None,
-) -> dict[str, list[float]]:
-    """Fine-tune ``model`` in place with PPO; returns the per-step and per-epoch history.
-
-    ``targets`` ``(n, C)`` hold 1, 0 or a negative value for unknown (None without labels).
-    ``start`` is a copy of the model before fine-tuning (LoRA not yet added): the frozen KL
-    reference and the source of the value encoder; needed only when either is used.
-    """
-    total = math.ceil(len(texts) / settings.batch_size) * settings.epochs
-    trainer = PPOTrainer(model, builder, texts, targets, labels, settings, ppo, rng, device, start, updates=total)
-    return run_epochs(trainer, loop or LoopSettings(), progress=progress, desc="fit (ppo)")
-
-
 class Sample(NamedTuple):
     """One batch's sampled decisions and their rewards, all ``(B, C)`` tensors but ``parts``."""
 
@@ -91,9 +66,18 @@ class Sample(NamedTuple):
     parts: dict[str, float]  # each reward component's mean
 
 
-class PPOTrainer:
-    """The :class:`~skgliclass.training.loop.Trainer` of PPO: per batch, sample, reward, baseline, then
-    ``iterations`` clipped policy updates (see :func:`train_ppo`)."""
+class PPOTrainer(Trainer):
+    """PPO fine-tuning, a :class:`~skgliclass.training.loop.Trainer`: per batch, sample, reward, baseline, then
+    ``iterations`` clipped policy updates; ``fit()`` trains ``model`` in place.
+
+    ``targets`` ``(n, C)`` hold 1, 0 or a negative value for unknown (None without labels).
+    ``start`` is a copy of the model before fine-tuning (LoRA not yet added): the frozen KL
+    reference and the source of the value encoder; needed only when either is used. The
+    history holds every loss term and reward component per step, and the mean reward and
+    seconds per epoch.
+    """
+
+    desc = "fit (ppo)"
 
     def __init__(
         self,
@@ -106,12 +90,12 @@ class PPOTrainer:
         ppo: PPOSettings,
         rng: np.random.Generator,
         device: torch.device,
-        start: GLiClassModel | None,
-        updates: int,
+        start: GLiClassModel | None = None,
     ) -> None:
         self.model, self.builder, self.texts, self.targets, self.labels = model, builder, texts, targets, labels
         self.settings, self.ppo, self.rng, self.device, self.start = settings, ppo, rng, device, start
-        self.optimizer, self.schedule = optimizer_and_schedule(model, settings, updates * ppo.iterations)
+        updates = math.ceil(len(texts) / settings.batch_size) * settings.epochs * ppo.iterations
+        self.optimizer, self.schedule = optimizer_and_schedule(model, settings, updates)
         # The frozen KL reference: the model as it was before fine-tuning.
         self.reference = start.to(device).eval().requires_grad_(False) if ppo.kl_coef > 0 else None  # type: ignore[union-attr]
         self.sampler = torch.Generator(device=device).manual_seed(int(rng.integers(2**31)))

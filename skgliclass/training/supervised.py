@@ -1,5 +1,6 @@
-"""Supervised fine-tuning: focal (per-pair) and softmax losses, plus the optional contrastive loss between label
-vectors; validation on held-out texts after each epoch, early stopping, and the best epoch's weights kept."""
+"""Supervised fine-tuning (:class:`SupervisedTrainer`): focal (per-pair) and softmax losses, plus the optional
+contrastive loss between label vectors; validation on held-out texts after each epoch, early stopping, and the best
+epoch's weights kept."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from skgliclass.data.prompts import InputBuilder
 from skgliclass.losses import focal_loss, softmax_loss
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import BatchOutput, forward_batch
-from skgliclass.training.loop import LoopSettings, guarded_update, run_epochs
+from skgliclass.training.loop import Trainer, guarded_update
 from skgliclass.training.optim import load_optimizer_state, optimizer_and_schedule, optimizer_state
 from skgliclass.training.settings import TrainSettings
 
@@ -25,7 +26,6 @@ __all__ = [
     "SupervisedTrainer",
     "Validation",
     "evaluate",
-    "train_supervised",
 ]
 
 
@@ -37,37 +37,21 @@ class Validation:
     targets: np.ndarray
 
 
-def train_supervised(
-    model: GLiClassModel,
-    builder: InputBuilder,
-    texts: Sequence[str],
-    targets: np.ndarray,
-    labels: Sequence[str],
-    settings: TrainSettings,
-    rng: np.random.Generator,
-    device: torch.device,
-    progress: bool = False,
-    loop: LoopSettings | None = None,
-    validation: Validation | None = None,
-) -> dict[str, list[float]]:
-    """Fine-tune ``model`` in place on ``texts`` against ``targets`` ``(n, C)`` (1, 0, or -100 for unknown).
+class SupervisedTrainer(Trainer):
+    """Supervised fine-tuning, a :class:`~skgliclass.training.loop.Trainer`: ``fit()`` trains ``model`` in place
+    on ``texts`` against ``targets`` ``(n, C)`` (1, 0, or -100 for unknown).
 
     Every step scores a batch of texts against all labels (in a fresh random order when
-    ``shuffle_labels``, so no label learns its position). Returns the history: loss per step,
-    mean loss and training score per epoch, learning rates and seconds per epoch; with
-    ``validation``, also its loss and score per epoch, and ``best_epoch``. ``loop`` sets what
-    happens on bad batches, and checkpoints.
+    ``shuffle_labels``, so no label learns its position). The history: loss per step, mean
+    loss and training score per epoch, learning rates and seconds per epoch; with
+    ``validation``, also its loss and score per epoch, and ``best_epoch``.
 
     With ``validation``, the model ends with the weights of the epoch of lowest validation loss,
     and training stops once ``settings.n_iter_no_change`` epochs in a row have not lowered it by
     ``settings.tol``.
     """
-    trainer = SupervisedTrainer(model, builder, texts, targets, labels, settings, rng, device, validation)
-    return run_epochs(trainer, loop or LoopSettings(), progress=progress)
 
-
-class SupervisedTrainer:
-    """The :class:`~skgliclass.training.loop.Trainer` of the supervised objectives (see :func:`train_supervised`)."""
+    desc = "fit"
 
     def __init__(
         self,
