@@ -90,7 +90,7 @@ class MeansStart(GLiClassifier):
 def _labels_to_class_means(model, builder, texts, matrix, labels, device, steps: int = 30) -> None:  # type: ignore[no-untyped-def]
     import torch
 
-    from skgliclass.inference import label_vectors
+    from skgliclass.batching import label_vectors
     from skgliclass.training.forward import forward_batch
 
     with torch.no_grad():
