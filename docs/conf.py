@@ -6,7 +6,13 @@ import os
 import sys
 from pathlib import Path
 
+# The gallery runs the examples in this process (and their Dask/Ray workers inherit this): offline, plots off screen.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+# Progress bars vanish when done in a terminal; captured, each update would be a line on the page. (A bar that
+# refreshes for its postfix, as training's does, still draws: the examples leave `verbose` off.)
+os.environ.setdefault("TQDM_DELAY", "1e9")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -41,7 +47,11 @@ sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
-    "plot_gallery": "True",
+    "plot_gallery": "True",  # every example runs: its printed output and figures go on its page
+    # An example that raises (its closing asserts included) is reported after all have run, and fails the build.
+    "abort_on_example_error": False,
+    "only_warn_on_example_error": False,
+    "capture_repr": (),  # the pages show what the examples print, not the value of a cell's last line
     "download_all_examples": False,
     "remove_config_comments": True,
 }

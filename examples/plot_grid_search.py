@@ -37,4 +37,5 @@ for i in np.argsort(results["rank_test_score"]):
         f"macro-F1 {results['mean_test_score'][i]:.3f}  fit {results['mean_fit_time'][i]:.0f} s"
     )
 print("best:", search.best_params_)
+assert set(search.best_params_) == {"pooler", "scorer"}
 print(search.best_estimator_.predict(["The striker scored twice in the final."]))

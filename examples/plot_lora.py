@@ -23,12 +23,14 @@ train = np.concatenate([rng.choice(np.flatnonzero(topics == t), 8, replace=False
 test = rng.choice(np.setdiff1d(np.arange(len(texts)), train), 300, replace=False)
 
 # %%
+scores = {}
 for name, params in {"full fine-tuning": {}, "LoRA r=8": {"lora_r": 8}}.items():
     start = time.perf_counter()
     clf = GLiClassifier(epochs=6, max_length=160, random_state=0, **params).fit(texts[train], topics[train])
     seconds = time.perf_counter() - start
-    score = f1_score(topics[test], clf.predict(texts[test]), average="macro")
-    print(f"{name:17s} macro-F1 {score:.3f}   fit {seconds:.0f} s")
+    scores[name] = f1_score(topics[test], clf.predict(texts[test]), average="macro")
+    print(f"{name:17s} macro-F1 {scores[name]:.3f}   fit {seconds:.0f} s")
+assert scores["LoRA r=8"] > 0.8
 
 # %%
 # With LoRA the encoder's own weights stay frozen during training, which needs less optimiser

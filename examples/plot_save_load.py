@@ -48,4 +48,6 @@ print("joblib, same probabilities:", np.array_equal(joblib.load(folder / "clf.jo
 checkpoint = clf.save_pretrained(folder / "checkpoint")
 print(sorted(p.name for p in checkpoint.iterdir()))
 again = GLiClassZeroShot(model=str(checkpoint), labels=list(clf.classes_)).fit()
-print("largest difference:", float(np.abs(again.predict_proba(texts) - expected).max()))
+difference = float(np.abs(again.predict_proba(texts) - expected).max())
+print("largest difference:", difference)
+assert difference < 1e-6

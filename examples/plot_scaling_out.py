@@ -78,3 +78,4 @@ if __name__ == "__main__":  # worker processes import this file too
         f"{np.abs(labelled[columns].to_numpy(dtype=float) - expected).max():.1e}"
     )
     print(f"largest difference over all three: {worst:.1e}")
+    assert worst < 1e-5

@@ -32,6 +32,7 @@ stopped = GLiClassifier(early_stopping=True, epochs=15, random_state=0).fit(x_tr
 history = stopped.history_
 best = int(history["best_epoch"][0])
 print(f"early stopping: {len(history['epoch_loss'])} epochs run, the weights of epoch {best} kept")
+assert 1 <= len(history["epoch_loss"]) <= 15
 scores = zip(history["train_score"], history["validation_loss"], strict=True)
 for epoch, (train_score, val_loss) in enumerate(scores, start=1):
     print(f"  epoch {epoch:2d}  train accuracy {train_score:.2f}  validation loss {val_loss:.3f}")
@@ -61,4 +62,6 @@ print(
     "cross-fitted accuracy on the training texts: model "
     f"{clf.history_['cross_fit_model_score'][0]:.2f}, head {clf.history_['cross_fit_head_score'][0]:.2f}"
 )
-print(f"macro-F1 on {len(x_test)} held-out articles: {f1_score(y_test, clf.predict(x_test), average='macro'):.3f}")
+macro_f1 = f1_score(y_test, clf.predict(x_test), average="macro")
+print(f"macro-F1 on {len(x_test)} held-out articles: {macro_f1:.3f}")
+assert macro_f1 > 0.85
