@@ -12,7 +12,12 @@ from skgliclass.datasets import load_bbc_news
 from skgliclass.estimators._base import GLiClassEstimator
 from skgliclass.quantize import Int8Linear, quantized_copy
 
-PUBLIC = [skgliclass.GLiClassifier, skgliclass.GLiClassZeroShot, skgliclass.GLiClassConfig]
+PUBLIC = [
+    skgliclass.GLiClassifier,
+    skgliclass.GLiClassZeroShot,
+    skgliclass.GLiClassConfig,
+    skgliclass.TruncationWarning,
+]
 PUBLIC += [GLiClassEstimator, skgliclass.clear_cache, load_bbc_news]  # the base holds predict, predict_proba, ...
 PUBLIC += [Int8Linear, quantized_copy, dask_predict_proba]
 

@@ -58,3 +58,14 @@ def test_damaged_pickle_of_an_estimator_fails_loudly(saved):
     with pytest.raises((pickle.UnpicklingError, EOFError, ValueError)):
         pickle.loads(data[: len(data) // 2])
     np.testing.assert_array_equal(pickle.loads(data).predict_proba(["x y"]), clf.predict_proba(["x y"]))
+
+
+def test_a_fitted_state_without_its_model_is_refused(saved):
+    _, _, folder = saved
+    clf = GLiClassZeroShot(model=str(folder), labels=["a", "b"]).fit()
+    state = clf.__getstate__()
+    state.pop("_model_state")  # as a state written in another layout would lack it
+    with pytest.raises(ValueError, match="fitted but its saved state holds no model"):
+        GLiClassZeroShot().__setstate__(state)
+    unfitted = GLiClassZeroShot(labels=["a"])
+    assert pickle.loads(pickle.dumps(unfitted)).get_params() == unfitted.get_params()  # nothing fitted, nothing lost

@@ -415,6 +415,11 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
         stored = state.pop(MODEL_STATE, None)
+        if stored is None and "classes_" in state:  # fitted, but the model is not there: never load half
+            raise ValueError(
+                f"this {type(self).__name__} was fitted but its saved state holds no model (written by another "
+                "skgliclass version, or damaged); fit it again, or load it with the version that saved it."
+            )
         self.__dict__.update(state)
         if stored is not None:
             self._setup_inference(*restore_model(stored))
