@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 from typing import Any
 
@@ -434,6 +435,9 @@ class GLiClassifier(GLiClassEstimator):
         else:
             matrix = targets.Y.astype(np.float32)
             matrix[matrix < 0] = IGNORE_INDEX
+        if ppo is not None and not self.multilabel_ and ppo.reward.has_feedback:
+            # A reviewer judges one proposal per text: one label drawn from the softmax predict_proba gives.
+            ppo = dataclasses.replace(ppo, policy="categorical")
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         with torch.random.fork_rng(devices=[]):  # the caller's global RNG is left as it was
             torch.manual_seed(seed)

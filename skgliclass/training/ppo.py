@@ -18,13 +18,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from skgliclass.data.prompts import InputBuilder
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import encode_batch, forward_batch
 from skgliclass.training.loop import Trainer, guarded_update
 from skgliclass.training.optim import load_optimizer_state, optimizer_and_schedule, optimizer_state
+from skgliclass.training.policies import POLICIES, CategoricalPolicy
 from skgliclass.training.rewards import Reward
 from skgliclass.training.settings import TrainSettings
 from skgliclass.training.value import batch_mean_baseline, build_value_model
@@ -47,6 +47,7 @@ class PPOSettings:
     entropy_coef: float = 0.0
     value_model: str | None = "head"
     credit: str = "label"
+    policy: str = "bernoulli"  # a key of POLICIES: "categorical" draws one label per text
 
     @property
     def learns_baseline(self) -> bool:
@@ -63,6 +64,7 @@ class Sample(NamedTuple):
     rewards: torch.Tensor  # the total reward (0 where not valid)
     credited: torch.Tensor  # advantage already credited per decision (rewards from labels)
     rest: torch.Tensor  # reward left for the baseline V(s) to centre
+    probs: torch.Tensor  # the policy's probability of choosing each label
     parts: dict[str, float]  # each reward component's mean
 
 
@@ -99,6 +101,7 @@ class PPOTrainer(Trainer):
         # The frozen KL reference: the model as it was before fine-tuning.
         self.reference = start.to(device).eval().requires_grad_(False) if ppo.kl_coef > 0 else None  # type: ignore[union-attr]
         self.sampler = torch.Generator(device=device).manual_seed(int(rng.integers(2**31)))
+        self.policy = POLICIES[ppo.policy]()
         # Built at the first batch (its width is the text vectors'); None: the batch-mean baseline.
         self.value_model: torch.nn.Module | None = None
         self.value_optimizer: torch.optim.Optimizer | None = None
@@ -188,15 +191,14 @@ class PPOTrainer(Trainer):
             logits = out.logits.float()
             if iteration == 0:
                 sample = self.sample(texts, logits, out.mask, targets)
-                value_loss, baseline = self.baseline(out.text, texts, sample.rest, sample.valid)
+                value_loss, baseline = self.baseline(out.text, texts, sample)
                 advantage = sample.credited + sample.rest - baseline
-            logp = _log_prob(logits, sample.actions, settings.label_smoothing)
+            logp = self.policy.log_prob(logits, out.mask, sample.actions, settings.label_smoothing)
             ratio = torch.exp(logp - sample.old_logp)
             surrogate = -torch.minimum(ratio * advantage, ratio.clamp(1 - ppo.clip, 1 + ppo.clip) * advantage)
             policy_loss = _masked_mean(surrogate * self.focal_weights(logp, sample.actions), sample.valid)
-            real = out.mask
-            kl = _masked_mean(_bernoulli_kl(logits, reference_logits), real) if reference_logits is not None else None
-            entropy = _masked_mean(_bernoulli_entropy(logits), real)
+            kl = self.policy.kl(logits, reference_logits, out.mask) if reference_logits is not None else None
+            entropy = self.policy.entropy(logits, out.mask)
             loss = policy_loss - ppo.entropy_coef * entropy + settings.contrastive_coef * out.contrastive
             if kl is not None:
                 loss = loss + ppo.kl_coef * kl
@@ -221,35 +223,43 @@ class PPOTrainer(Trainer):
     @torch.no_grad()
     def sample(self, texts: list[str], logits: torch.Tensor, mask: torch.Tensor, targets: np.ndarray | None) -> Sample:
         """Draw the batch's decisions from the policy and reward them."""
-        probs = torch.sigmoid(logits)
-        if self.ppo.sampling == "stochastic":
-            actions = torch.bernoulli(probs, generator=self.sampler)
-        else:
-            actions = (probs > 0.5).to(probs.dtype)
-        old_logp = _log_prob(logits, actions, self.settings.label_smoothing)
+        probs = self.policy.probs(logits, mask)
+        generator = self.sampler if self.ppo.sampling == "stochastic" else None
+        actions = self.policy.sample(logits, mask, generator)
+        old_logp = self.policy.log_prob(logits, mask, actions, self.settings.label_smoothing)
         known = np.ones(actions.shape, dtype=bool) if targets is None else targets >= 0
         chosen = actions.cpu().numpy().astype(np.int64)
         values = self.ppo.reward(texts, chosen, probs.cpu().numpy(), targets, known)
         tensor = partial(torch.as_tensor, dtype=torch.float32, device=self.device)
         total = tensor(values.total)
-        valid = mask & tensor(known).bool() & torch.isfinite(total)
+        valid = self.policy.decisions(actions, mask) & tensor(known).bool() & torch.isfinite(total)
+        credited, rest = torch.zeros_like(total), total
         if self.ppo.credit == "label" and self.ppo.reward.needs_targets:
-            # Counterfactual baseline per decision: E over a fresh draw of (i, j) alone, so
-            # A_ij = (1 - pi(a_ij)) (R - R with a_ij flipped); each label gets its own credit.
-            flipped = tensor(self.ppo.reward.flipped(chosen, targets, known))
-            p_chosen = torch.where(actions.bool(), probs, 1 - probs)
-            credited = (1 - p_chosen) * (tensor(values.from_labels)[:, None] - flipped)
-            rest = tensor(values.feedback)
-        else:
-            credited, rest = torch.zeros_like(total), total
+            credited, rest = self.credit(chosen, probs, targets, known, values.from_labels), tensor(values.feedback)
         zero = partial(torch.nan_to_num, nan=0.0)
-        return Sample(actions, old_logp, valid, zero(total), credited, zero(rest), values.parts)
+        return Sample(actions, old_logp, valid, zero(total), credited, zero(rest), probs, values.parts)
 
-    def baseline(
-        self, text: torch.Tensor, texts: list[str], rewards: torch.Tensor, valid: torch.Tensor
-    ) -> tuple[float, torch.Tensor]:
+    def credit(
+        self, chosen: np.ndarray, probs: torch.Tensor, targets: np.ndarray, known: np.ndarray, reward: np.ndarray
+    ) -> torch.Tensor:
+        """The advantage of each decision from the label-based reward, against what the policy expected."""
+        tensor = partial(torch.as_tensor, dtype=torch.float32, device=self.device)
+        if isinstance(self.policy, CategoricalPolicy):
+            # The exact expected reward of the text's draw, sum_j pi_j R(j), is the baseline.
+            each = tensor(self.ppo.reward.each_label(chosen.shape, targets, known))  # (n, C)
+            return (tensor(reward) - (probs * each).sum(1))[:, None].expand_as(probs)
+        # Counterfactual baseline per decision: E over a fresh draw of (i, j) alone, so
+        # A_ij = (1 - pi(a_ij)) (R - R with a_ij flipped); each label gets its own credit.
+        flipped = tensor(self.ppo.reward.flipped(chosen, targets, known))
+        p_chosen = torch.where(tensor(chosen).bool(), probs, 1 - probs)
+        return (1 - p_chosen) * (tensor(reward)[:, None] - flipped)
+
+    def baseline(self, text: torch.Tensor, texts: list[str], sample: Sample) -> tuple[float, torch.Tensor]:
         """``V(s)`` for this batch (detached) and the value model's loss after its one update."""
+        rewards, valid = sample.rest, sample.valid
         if self.ppo.value_model is None or not self.ppo.learns_baseline:
+            if isinstance(self.policy, CategoricalPolicy):  # one baseline for every draw, whatever label it chose
+                return 0.0, _masked_mean(rewards, valid).expand_as(rewards)
             return 0.0, batch_mean_baseline(rewards, valid)
         if self.value_model is None:
             self.value_width = text.shape[-1]
@@ -266,7 +276,10 @@ class PPOTrainer(Trainer):
         loss.backward()
         torch.nn.utils.clip_grad_norm_(value_model.parameters(), self.settings.max_grad_norm)
         self.value_optimizer.step()  # type: ignore[union-attr]
-        return float(loss.detach()), values.detach()
+        values = values.detach()
+        if isinstance(self.policy, CategoricalPolicy):  # V(s) = E_pi[Q(s, a)]: never depends on the draw
+            values = (sample.probs * values).sum(1, keepdim=True).expand_as(values)
+        return float(loss.detach()), values
 
     def focal_weights(self, logp: torch.Tensor, actions: torch.Tensor) -> torch.Tensor | float:
         """Focal modulation of each entry: ``alpha_t (1 - pi(a))^gamma`` (1 when both are off)."""
@@ -277,26 +290,6 @@ class PPOTrainer(Trainer):
         if alpha is not None:
             weight = weight * (alpha * actions + (1 - alpha) * (1 - actions))
         return weight
-
-
-def _log_prob(logits: torch.Tensor, actions: torch.Tensor, smoothing: float) -> torch.Tensor:
-    """``log pi(a)`` of Bernoulli actions, with the actions smoothed towards 1/2 when asked."""
-    if smoothing:
-        actions = actions * (1 - smoothing) + 0.5 * smoothing
-    return -F.binary_cross_entropy_with_logits(logits, actions, reduction="none")
-
-
-def _bernoulli_kl(logits: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
-    """Exact ``KL(pi || pi_ref)`` per entry, from logits."""
-    p = torch.sigmoid(logits)
-    return p * (F.logsigmoid(logits) - F.logsigmoid(reference)) + (1 - p) * (
-        F.logsigmoid(-logits) - F.logsigmoid(-reference)
-    )
-
-
-def _bernoulli_entropy(logits: torch.Tensor) -> torch.Tensor:
-    """Entropy of each Bernoulli policy entry."""
-    return F.binary_cross_entropy_with_logits(logits, torch.sigmoid(logits), reduction="none")
 
 
 def _masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

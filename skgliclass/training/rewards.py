@@ -133,6 +133,17 @@ class Reward:
             parts[name] = float(finite.mean()) if finite.size else float("nan")
         return RewardValues(from_labels, feedback, parts)
 
+    def each_label(self, shape: tuple[int, int], targets: np.ndarray, known: np.ndarray) -> np.ndarray:
+        """The label-based reward of each text had it chosen label j alone, ``(n, C)``."""
+        out = np.zeros(shape)
+        for j in range(shape[1]):  # one vectorised call per label column, never per text
+            alone = np.zeros(shape, dtype=np.int64)
+            alone[:, j] = 1
+            for _, function, weight, labelled in self.components:
+                if labelled:
+                    out[:, j] += weight * function(alone, targets, known)
+        return out
+
     def flipped(self, actions: np.ndarray, targets: np.ndarray, known: np.ndarray) -> np.ndarray:
         """The label-based reward of each text had decision (i, j) gone the other way, ``(n, C)``."""
         out = np.zeros(actions.shape)

@@ -92,6 +92,35 @@ def test_ppo_with_half_the_labels_unknown_beats_the_untrained_model(untrained_f1
     assert micro_f1(clf) > untrained_f1 + 0.15
 
 
+def make_single_label(n: int, seed: int) -> tuple[list[str], np.ndarray]:
+    """Filler sentences with exactly one keyword: its label is the text's one class."""
+    rng = np.random.default_rng(seed)
+    texts, labels = [], rng.integers(0, len(LABELS), n)
+    for label in labels:
+        words = list(rng.choice(FILLER, rng.integers(4, 8)))
+        words.insert(int(rng.integers(0, len(words) + 1)), str(rng.choice(KEYWORDS[LABELS[label]])))
+        texts.append(" ".join(words))
+    return texts, np.array(LABELS)[labels]
+
+
+@pytest.mark.slow
+def test_single_label_ppo_from_a_rater_alone_improves_on_the_start():
+    texts, _ = make_single_label(48, 0)
+    test_texts, test_y = make_single_label(200, 1)
+    seen = []
+
+    def rater(batch, actions, probs):  # a reviewer who says right (1) or wrong (0) to the one proposed label
+        seen.append(actions.copy())
+        truth = np.array([[any(k in t.split() for k in KEYWORDS[label]) for label in LABELS] for t in batch])
+        return (actions * truth).sum(1).astype(float)
+
+    start = _minilm(method="focal", multi_label=False, epochs=1, learning_rate=1e-12, encoder_learning_rate=1e-12)
+    start_accuracy = start.fit(texts[:3], ["animal", "food", "vehicle"]).score(test_texts, test_y)
+    clf = _minilm(reward=rater, multi_label=False).fit(texts)
+    assert not clf.multilabel_ and all((a.sum(1) == 1).all() for a in seen)  # one proposal per text
+    assert clf.score(test_texts, test_y) >= max(0.9, start_accuracy + 0.05)
+
+
 # --------------------------------------------- a tiny random encoder: mechanics, options, errors
 @pytest.fixture(scope="module")
 def encoder(tiny_encoder_dir):
@@ -188,6 +217,27 @@ def test_single_label_targets(encoder):
     clf = _tiny(encoder).fit(X_TRAIN, y)
     assert not clf.multilabel_ and clf.predict(X_TEST).shape == (200,)
     np.testing.assert_allclose(clf.predict_proba(X_TEST).sum(1), 1)
+
+
+def test_single_label_ppo_draws_one_label_per_text(encoder):
+    seen = []
+
+    def rater(texts, actions, probs):
+        seen.append((actions.copy(), probs.copy()))
+        return np.where(actions[:, 0] == 1, 1.0, 0.0)  # approves only "animal"
+
+    clf = _tiny(encoder, reward=rater, multi_label=False, epochs=3).fit(X_TRAIN)
+    assert not clf.multilabel_ and len(seen) == 3 * 6
+    for actions, probs in seen:
+        assert (actions.sum(1) == 1).all()  # one label per text, drawn from the softmax
+        np.testing.assert_allclose(probs.sum(1), 1, atol=1e-5)
+    share = [actions[:, 0].mean() for actions, _ in seen]
+    assert np.mean(share[-6:]) > np.mean(share[:6]) + 0.2  # the approved label is proposed more
+    y = np.array(LABELS)[Y_TRAIN.argmax(1)]
+    seen.clear()
+    both = _tiny(encoder, reward={"accuracy": 1.0, rater: 0.5}).fit(X_TRAIN, y)  # labels and a reviewer
+    assert not both.multilabel_ and all((actions.sum(1) == 1).all() for actions, _ in seen)
+    assert np.isfinite(both.history_["advantage"]).all() and np.isfinite(both.history_["reward_accuracy"]).all()
 
 
 def test_focal_ignores_unknown_entries(encoder):

@@ -66,14 +66,16 @@ def test_non_finite_gradients_are_bad_batches_too(encoder, monkeypatch):
 
 
 def test_ppo_bad_updates_are_caught(encoder, monkeypatch):
-    original, calls = ppo_module._bernoulli_entropy, []
+    from skgliclass.training.policies import BernoulliPolicy
 
-    def entropy(logits):
+    original, calls = BernoulliPolicy.entropy, []
+
+    def entropy(self, logits, mask):
         calls.append(1)
-        value = original(logits)
+        value = original(self, logits, mask)
         return value * float("nan") if len(calls) == 2 else value
 
-    monkeypatch.setattr(ppo_module, "_bernoulli_entropy", entropy)
+    monkeypatch.setattr(BernoulliPolicy, "entropy", entropy)
     with pytest.raises(FloatingPointError, match=r"step 1 \(epoch 1\): the loss of update 2"):
         _clf(encoder, method="ppo", multi_label=True).fit(X, [[y] for y in Y])
     calls.clear()
