@@ -139,9 +139,7 @@ class Reward:
         for j in range(shape[1]):  # one vectorised call per label column, never per text
             alone = np.zeros(shape, dtype=np.int64)
             alone[:, j] = 1
-            for _, function, weight, labelled in self.components:
-                if labelled:
-                    out[:, j] += weight * function(alone, targets, known)
+            out[:, j] = self.from_labels(alone, targets, known)
         return out
 
     def flipped(self, actions: np.ndarray, targets: np.ndarray, known: np.ndarray) -> np.ndarray:
@@ -150,11 +148,17 @@ class Reward:
         flipped = actions.copy()
         for j in range(actions.shape[1]):  # one vectorised call per label column, never per text
             flipped[:, j] = 1 - actions[:, j]
-            for _, function, weight, labelled in self.components:
-                if labelled:
-                    out[:, j] += weight * function(flipped, targets, known)
+            out[:, j] = self.from_labels(flipped, targets, known)
             flipped[:, j] = actions[:, j]
         return out
+
+    def from_labels(self, actions: np.ndarray, targets: np.ndarray, known: np.ndarray) -> np.ndarray:
+        """The weighted sum of the components that compare ``actions`` with ``y``, ``(n,)``."""
+        total = np.zeros(len(actions))
+        for _, function, weight, labelled in self.components:
+            if labelled:
+                total = total + weight * function(actions, targets, known)
+        return total
 
 
 def _checked(name: str, value: Any, n: int, c: int) -> np.ndarray:
