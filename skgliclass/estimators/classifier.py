@@ -93,10 +93,13 @@ class GLiClassifier(GLiClassEstimator):
         and from feedback functions (see the user guide).
     epochs : int, default=10
         Passes over the training texts (the most, with ``early_stopping``).
-    early_stopping : bool, default=False
+    early_stopping : bool or "auto", default="auto"
         Hold out ``validation_fraction`` of the training texts (stratified), score them after each
         epoch, stop once ``n_iter_no_change`` epochs have not lowered the validation loss, and keep
-        the weights of the best epoch. Supervised objectives only.
+        the weights of the best epoch. With ``method="ppo"`` the score is the mean reward of the
+        model's proposals on the held-out texts (a reward function judges each text's top label),
+        measured before training too, so the fit keeps its start unless an epoch beats it.
+        ``"auto"``: on for PPO learning from a reward function, off otherwise.
     validation_fraction : float, default=0.1
         Share of the training texts held out with ``early_stopping`` (at least one text, and one of
         each class that has two or more, so that every class is both learnt and checked).
@@ -228,7 +231,9 @@ class GLiClassifier(GLiClassEstimator):
         ``validation_score`` and ``best_epoch`` (the epoch whose weights the model keeps).
         PPO: per step ``loss``, ``policy_loss``, ``value_loss``, ``kl``, ``entropy``, ``advantage``,
         ``reward`` and ``reward_<name>`` for each component, ``learning_rate``; ``epoch_reward``,
-        ``epoch_seconds``.
+        ``epoch_seconds``; with early stopping ``start_validation_score`` (before training),
+        ``validation_score`` per epoch, ``validation_verdicts`` (answers the reward functions have
+        given on held-out texts so far, at each evaluation) and ``best_epoch`` (0: the start kept).
 
     Examples
     --------
@@ -254,7 +259,7 @@ class GLiClassifier(GLiClassEstimator):
         threshold: float | Any = 0.5,
         method: str = "auto",
         epochs: int = 10,
-        early_stopping: bool = False,
+        early_stopping: bool | str = "auto",
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 3,
         batch_size: int = 16,
@@ -354,10 +359,8 @@ class GLiClassifier(GLiClassEstimator):
         check_positive_int("n_iter_no_change", self.n_iter_no_change)
         check_number("validation_fraction", self.validation_fraction, low=0.0, high=1.0, low_open=True, high_open=True)
         check_choice("train_precision", self.train_precision, TRAIN_PRECISIONS)
-        if not isinstance(self.early_stopping, (bool, np.bool_)):
-            raise ValueError(f"early_stopping must be True or False, got {self.early_stopping!r}.")
-        if self.early_stopping and self.method == "ppo":
-            raise ValueError("early_stopping applies to the supervised objectives; method='ppo' has no validation.")
+        if not isinstance(self.early_stopping, (bool, np.bool_)) and self.early_stopping != "auto":
+            raise ValueError(f"early_stopping must be True, False or 'auto', got {self.early_stopping!r}.")
         check_choice("on_bad_batch", self.on_bad_batch, BAD_BATCH)
         check_positive_int("checkpoint_every", self.checkpoint_every)
         if self.checkpoint_dir is not None and not isinstance(self.checkpoint_dir, (str, os.PathLike)):
@@ -458,7 +461,7 @@ class GLiClassifier(GLiClassEstimator):
             if self.embedding_head == "auto" and vectors is not None:
                 self._cross_fit(copy.deepcopy(self.model_), texts, matrix, vectors, settings, rng)
             validation = None
-            if self.early_stopping:
+            if self._early_stopping(ppo):
                 texts, matrix, validation = _hold_out(texts, matrix, self.validation_fraction, rng)
             loop = LoopSettings(
                 on_bad_batch=self.on_bad_batch,
@@ -512,7 +515,7 @@ class GLiClassifier(GLiClassEstimator):
             add_lora(model, self.lora_r, self.lora_alpha, self.lora_dropout, self.lora_target_modules)
         common = (model, self._builder, texts, matrix, self._label_texts(), settings)
         if ppo is not None:
-            trainer: Trainer = PPOTrainer(*common, ppo, rng, self.device_, start)
+            trainer: Trainer = PPOTrainer(*common, ppo, rng, self.device_, start, validation)
         else:
             trainer = SupervisedTrainer(*common, rng, self.device_, validation)
         history = trainer.fit(loop, progress=bool(self.verbose))
@@ -644,6 +647,12 @@ class GLiClassifier(GLiClassEstimator):
         data = None if matrix is None else matrix.tobytes()
         return fingerprint(texts, data, self.classes_.tolist(), settings)
 
+    def _early_stopping(self, ppo: PPOSettings | None) -> bool:
+        """Whether to hold texts out: as asked, or with ``"auto"`` when PPO learns from a reward function."""
+        if self.early_stopping == "auto":
+            return ppo is not None and ppo.reward.has_feedback
+        return bool(self.early_stopping)
+
     def _check_without_targets(self, ppo: PPOSettings | None) -> None:
         """``fit(X)`` alone is PPO learning from a reward function, with the classes from ``labels``."""
         if ppo is None:
@@ -699,10 +708,20 @@ def _held_out_loss(model: np.ndarray, head: np.ndarray, y: np.ndarray, weights: 
 
 
 def _hold_out(
-    texts: list[str], matrix: np.ndarray, fraction: float, rng: np.random.Generator
-) -> tuple[list[str], np.ndarray, Validation]:
+    texts: list[str], matrix: np.ndarray | None, fraction: float, rng: np.random.Generator
+) -> tuple[list[str], np.ndarray | None, Validation]:
     """Split off ``fraction`` of the rows for validation: per class (by each row's first label), at least one
-    row of every class with two or more, and never a class's last row."""
+    row of every class with two or more, and never a class's last row; without targets, a random share."""
+    if matrix is None:  # a reward function judges: no classes to stratify by
+        if len(texts) < 2:
+            raise ValueError("early_stopping needs at least two training texts; set early_stopping=False.")
+        # One verdict per text is a coarse score: ten texts at least, where a quarter of the texts allows.
+        size = max(1, round(fraction * len(texts)), min(10, len(texts) // 4))
+        held = rng.permutation(len(texts))[: min(len(texts) - 1, size)]
+        mask = np.zeros(len(texts), dtype=bool)
+        mask[held] = True
+        kept = [t for t, m in zip(texts, mask, strict=True) if not m]
+        return kept, None, Validation([t for t, m in zip(texts, mask, strict=True) if m], None)
     first = np.where((matrix == 1).any(1), (matrix == 1).argmax(1), -1)
     held: list[int] = []
     for c in np.unique(first):

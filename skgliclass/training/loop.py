@@ -11,6 +11,7 @@ resumes exactly where this one stopped.
 from __future__ import annotations
 
 import hashlib
+import math
 import pickle
 import time
 import warnings
@@ -28,6 +29,7 @@ from skgliclass.training.settings import TrainSettings
 
 __all__ = [
     "BadBatch",
+    "BestEpoch",
     "LoopSettings",
     "Trainer",
     "check_finite",
@@ -333,3 +335,24 @@ def _resume(loop: LoopSettings, rng: np.random.Generator, trainer: Trainer) -> _
         stats=saved["stats"],
         seconds=saved["seconds"],
     )
+
+
+@dataclass
+class BestEpoch:
+    """The lowest validation loss so far, its epoch (0: before training) and weights, and the epochs since it."""
+
+    loss: float = math.inf
+    epoch: int = 0
+    weights: dict[str, torch.Tensor] | None = None
+    stale: int = 0
+    ties_forward: bool = False  # a later epoch that equals the best replaces it (coarse scores tie often)
+
+    def update(self, loss: float, epoch: int, model: torch.nn.Module, settings: TrainSettings) -> bool:
+        """Record epoch ``epoch``'s ``loss``; True when training should stop."""
+        better = loss <= self.loss if self.ties_forward else loss < self.loss - settings.tol
+        if better or self.weights is None:
+            self.loss, self.epoch, self.stale = loss, epoch, 0
+            self.weights = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        else:
+            self.stale += 1
+        return settings.n_iter_no_change is not None and self.stale >= settings.n_iter_no_change

@@ -22,11 +22,12 @@ import torch
 from skgliclass.data.prompts import InputBuilder
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import encode_batch, forward_batch
-from skgliclass.training.loop import Trainer, guarded_update
+from skgliclass.training.loop import BestEpoch, Trainer, guarded_update
 from skgliclass.training.optim import load_optimizer_state, optimizer_and_schedule, optimizer_state
 from skgliclass.training.policies import POLICIES, CategoricalPolicy
+from skgliclass.training.ppo_validation import HeldOutJudge
 from skgliclass.training.rewards import Reward
-from skgliclass.training.settings import TrainSettings
+from skgliclass.training.settings import TrainSettings, Validation
 from skgliclass.training.value import batch_mean_baseline, build_value_model
 
 __all__ = ["PPOSettings", "PPOTrainer", "Sample"]
@@ -93,6 +94,7 @@ class PPOTrainer(Trainer):
         rng: np.random.Generator,
         device: torch.device,
         start: GLiClassModel | None = None,
+        validation: Validation | None = None,
     ) -> None:
         self.model, self.builder, self.texts, self.targets, self.labels = model, builder, texts, targets, labels
         self.settings, self.ppo, self.rng, self.device, self.start = settings, ppo, rng, device, start
@@ -110,6 +112,11 @@ class PPOTrainer(Trainer):
         self.history: dict[str, list[float]] = {key: [] for key in (*TERMS, "learning_rate")}
         self.history.update({f"reward_{name}": [] for name, *_ in ppo.reward.components})
         self.history.update(epoch_reward=[], epoch_seconds=[])
+        self.judge = None if validation is None else HeldOutJudge(validation, ppo.reward, self.policy)
+        self.best = BestEpoch(ties_forward=True)  # verdicts on a few texts tie often; a tie is no sign of harm
+        if self.judge is not None:  # epoch 0: the model as it starts, which a fit must beat to move
+            self.history.update(start_validation_score=[], validation_score=[], validation_verdicts=[], best_epoch=[])
+            self.validate(0)
 
     def train_batch(self, batch: np.ndarray) -> dict[str, float]:
         n_labels = len(self.labels)
@@ -121,10 +128,20 @@ class PPOTrainer(Trainer):
     def end_epoch(self, stats: list[dict[str, float]], seconds: float) -> bool:
         self.history["epoch_reward"].append(float(np.nanmean([s["reward"] for s in stats])) if stats else math.nan)
         self.history["epoch_seconds"].append(seconds)
-        return False
+        return self.judge is not None and self.validate(len(self.history["epoch_seconds"]))
+
+    def validate(self, epoch: int) -> bool:
+        """Score the model on the held-out texts, remember it when best so far; True when training should stop."""
+        score = self.judge.score(self.model, self.builder, self.labels, self.settings.batch_size, self.device)  # type: ignore[union-attr]
+        self.history["validation_score" if epoch else "start_validation_score"].append(score)
+        self.history["validation_verdicts"].append(float(self.judge.asked))  # type: ignore[union-attr]
+        return self.best.update(-score, epoch, self.model, self.settings)
 
     def finish(self) -> None:
-        """Nothing to put back: PPO keeps its last weights."""
+        """With held-out texts, put back the weights of the best epoch (0: the start); otherwise keep the last."""
+        if self.judge is not None and self.best.weights is not None:
+            self.model.load_state_dict(self.best.weights)
+            self.history["best_epoch"] = [float(self.best.epoch)]
 
     def forward(self, model: GLiClassModel, texts: list[str], order: np.ndarray, encoded: Any) -> Any:
         return forward_batch(

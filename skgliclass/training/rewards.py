@@ -27,6 +27,7 @@ __all__ = [
     "recall_reward",
 ]
 
+
 def _counts(actions: np.ndarray, targets: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, ...]:
     """True positives, false positives and false negatives per row, over known entries only."""
     a = actions.astype(bool) & known

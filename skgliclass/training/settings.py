@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["TrainSettings"]
+import numpy as np
+
+__all__ = ["TrainSettings", "Validation"]
 
 
 @dataclass
@@ -29,3 +32,11 @@ class TrainSettings:
     tol: float = 1e-4
     autocast: bool = False  # bf16 autocast of the forward pass (mixed precision)
     multilabel: bool = False  # how scores are read: top-label accuracy, or per-label decisions at 0.5
+
+
+@dataclass
+class Validation:
+    """Held-out texts scored after each epoch, with their targets ``(n, C)`` (None: a reward function judges)."""
+
+    texts: Sequence[str]
+    targets: np.ndarray | None

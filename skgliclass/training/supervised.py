@@ -8,7 +8,6 @@ import contextlib
 import dataclasses
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,23 +17,11 @@ from skgliclass.data.prompts import InputBuilder
 from skgliclass.losses import focal_loss, softmax_loss
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import BatchOutput, forward_batch
-from skgliclass.training.loop import Trainer, guarded_update
+from skgliclass.training.loop import BestEpoch, Trainer, guarded_update
 from skgliclass.training.optim import load_optimizer_state, optimizer_and_schedule, optimizer_state
-from skgliclass.training.settings import TrainSettings
+from skgliclass.training.settings import TrainSettings, Validation
 
-__all__ = [
-    "SupervisedTrainer",
-    "Validation",
-    "evaluate",
-]
-
-
-@dataclass
-class Validation:
-    """Held-out texts and their targets ``(n, C)``, scored after each epoch."""
-
-    texts: Sequence[str]
-    targets: np.ndarray
+__all__ = ["SupervisedTrainer", "Validation", "evaluate"]
 
 
 class SupervisedTrainer(Trainer):
@@ -79,7 +66,7 @@ class SupervisedTrainer(Trainer):
         }
         if validation is not None:
             self.history.update(validation_loss=[], validation_score=[], best_epoch=[])
-        self.best = _Best()
+        self.best = BestEpoch()
 
     def train_batch(self, batch: np.ndarray) -> dict[str, float]:
         n_labels = len(self.labels)
@@ -118,25 +105,6 @@ class SupervisedTrainer(Trainer):
         if self.validation is not None and self.best.weights is not None:
             self.model.load_state_dict(self.best.weights)
             self.history["best_epoch"] = [float(self.best.epoch)]
-
-
-@dataclass
-class _Best:
-    """The lowest validation loss so far, its epoch and weights, and the epochs since it."""
-
-    loss: float = math.inf
-    epoch: int = 0
-    weights: dict[str, torch.Tensor] | None = None
-    stale: int = 0
-
-    def update(self, loss: float, epoch: int, model: torch.nn.Module, settings: TrainSettings) -> bool:
-        """Record epoch ``epoch``'s ``loss``; True when training should stop."""
-        if loss < self.loss - settings.tol or self.weights is None:
-            self.loss, self.epoch, self.stale = loss, epoch, 0
-            self.weights = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-        else:
-            self.stale += 1
-        return settings.n_iter_no_change is not None and self.stale >= settings.n_iter_no_change
 
 
 @torch.no_grad()

@@ -20,7 +20,6 @@ from skgliclass.modeling.model import GLiClassModel
 __all__ = ["ValueEncoder", "ValueHead", "batch_mean_baseline", "build_value_model"]
 
 
-
 class _Value(nn.Module):
     """What both value models share: a last linear layer whose bias starts at the first rewards."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import pickle
 
 import numpy as np
@@ -10,6 +11,10 @@ import torch
 from sklearn.metrics import f1_score
 
 from skgliclass import GLiClassifier
+from skgliclass.training.policies import BernoulliPolicy
+from skgliclass.training.ppo_validation import HeldOutJudge
+from skgliclass.training.rewards import make_reward
+from skgliclass.training.settings import Validation
 
 # ----------------------------------------------------------------- a multi-label rule to learn
 KEYWORDS = {
@@ -139,6 +144,7 @@ def _tiny(encoder: str, **kwargs) -> GLiClassifier:
         learning_rate=3e-3,
         encoder_learning_rate=3e-4,
         random_state=0,
+        early_stopping=False,  # these tests check what one fit learns; the held-out guard has its own
     )
     return GLiClassifier(**{**params, **kwargs})
 
@@ -173,6 +179,61 @@ def test_reward_function_sees_columns_in_class_order(encoder):
     clf = _tiny(encoder, reward=wants_first_label, epochs=4).fit(X_TRAIN)
     proba = clf.predict_proba(X_TEST).mean(0)
     assert proba[0] > 0.8 and (proba[1:] < 0.2).all(), proba
+
+
+# ------------------------------------------------- the held-out guard of learning from feedback
+def test_feedback_holds_texts_out_and_records_the_guard(encoder):
+    clf = _tiny(encoder, reward=keyword_rater, early_stopping="auto", epochs=3, n_iter_no_change=5).fit(X_TRAIN)
+    history = clf.history_
+    assert len(history["start_validation_score"]) == 1 and len(history["validation_score"]) == 3
+    verdicts = history["validation_verdicts"]
+    assert len(verdicts) == 4 and verdicts[0] >= 10 and np.all(np.diff(verdicts) >= 0)  # ten texts, asked once each
+    assert history["best_epoch"][0] in range(4)
+    best = max([history["start_validation_score"][0], *history["validation_score"]])
+    kept = history["validation_score"][int(history["best_epoch"][0]) - 1] if history["best_epoch"][0] else None
+    assert kept is None or kept == best
+    # Steps trained on the texts left after holding out ten (the batch size is 8).
+    assert len(history["loss"]) == 3 * math.ceil((len(X_TRAIN) - 10) / 8)
+    labelled = _tiny(encoder, epochs=1).fit(X_TRAIN, Y_TRAIN).history_  # "auto": no hold-out when y judges
+    assert "validation_score" not in labelled and len(labelled["loss"]) == math.ceil(len(X_TRAIN) / 8)
+
+
+def test_guard_keeps_the_start_when_no_epoch_beats_it(encoder, monkeypatch):
+    scores = iter([0.9, 0.5, 0.9, 0.2, 0.1])  # the start, then epochs 1-4: a tie is not enough to move
+    seen = []
+
+    def score(self, model, *args):
+        seen.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+        return next(scores)
+
+    monkeypatch.setattr(HeldOutJudge, "score", score)
+    clf = _tiny(encoder, reward=keyword_rater, early_stopping=True, epochs=4, n_iter_no_change=10).fit(X_TRAIN)
+    assert clf.history_["best_epoch"] == [2.0] and clf.history_["validation_score"] == [0.5, 0.9, 0.2, 0.1]
+    final = clf.model_.state_dict()
+    assert all(torch.equal(final[k].cpu(), seen[2][k].cpu()) for k in final)  # epoch 2's weights, not the last
+    scores = iter([0.9, 0.5, 0.4, 0.3, 0.2])
+    clf = _tiny(encoder, reward=keyword_rater, early_stopping=True, epochs=4, n_iter_no_change=2).fit(X_TRAIN)
+    assert clf.history_["best_epoch"] == [0.0] and len(clf.history_["validation_score"]) == 2  # stopped early
+    final = clf.model_.state_dict()
+    assert all(torch.equal(final[k].cpu(), seen[5][k].cpu()) for k in final)  # the start put back
+
+
+def test_judge_asks_the_reviewer_once_per_proposal():
+    calls = []
+
+    def reviewer(texts, actions, probs):
+        calls.append(list(texts))
+        return np.where(actions == 1, 1.0, np.nan)
+
+    judge = HeldOutJudge(Validation(["a", "b", "c"], None), make_reward(reviewer), BernoulliPolicy())
+    rows, texts = np.arange(3), ["a", "b", "c"]
+    first = np.eye(3, dtype=np.int64)
+    probs = np.full((3, 3), 0.5)
+    np.testing.assert_array_equal(np.nansum(judge.judge(rows, texts, first, probs), 1), [1, 1, 1])
+    again = first.copy()
+    again[2] = [1, 0, 0]  # only text "c" gets a new proposal
+    judge.judge(rows, texts, again, probs)
+    assert calls == [["a", "b", "c"], ["c"]] and judge.asked == 4
 
 
 @pytest.mark.parametrize(
