@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from skgliclass._cache import cached
@@ -22,11 +23,13 @@ from skgliclass.estimators._state import LIVE_ATTRIBUTES, MODEL_STATE, dump_mode
 from skgliclass.estimators._validation import (
     Targets,
     check_labels,
+    check_number,
     check_positive_int,
     check_targets,
     check_texts,
 )
 from skgliclass.exceptions import TruncationWarning
+from skgliclass.feedback import STRATEGIES, choose_proposals
 from skgliclass.inference import predict_logits, resolve_device
 from skgliclass.modeling.builder import new_model
 from skgliclass.modeling.model import GLiClassModel
@@ -382,6 +385,63 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         ['sport', 'politics']
         """
         return self._decide(self.predict_proba(X))
+
+    def propose(
+        self,
+        X: Any,
+        n: int | None = None,
+        *,
+        strategy: str = "random",
+        exploration: float = 0.0,
+        random_state: Any = None,
+    ) -> dict[str, list[Any]]:
+        """Labels to show a reviewer, one per text, as a log to fill with verdicts and learn from.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Candidate texts.
+        n : int or None, default=None
+            How many texts to propose (all when None).
+        strategy : {"random", "uncertainty"}, default="random"
+            Which ``n`` texts: a random draw, or those whose two most likely labels are closest (whose
+            verdicts teach the model most).
+        exploration : float, default=0.0
+            The chance of showing a label drawn uniformly instead of the most likely one, so that
+            labels the model ranks low get verdicts too.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws.
+
+        Returns
+        -------
+        dict of lists
+            ``text``, ``label`` (a class), ``score`` (its ``predict_proba``), ``propensity`` (the
+            chance it had of being shown) and ``verdict`` (None, for the reviewer to set to 1 or 0);
+            :meth:`GLiClassifier.fit` reads it as ``feedback``, and ``pandas.DataFrame`` takes it as is.
+
+        Examples
+        --------
+        >>> from skgliclass import GLiClassZeroShot
+        >>> clf = GLiClassZeroShot(labels=["sport", "politics"]).fit()
+        >>> log = clf.propose(["The striker scored twice.", "The senate voted."])
+        >>> log["label"], log["verdict"]
+        (['sport', 'politics'], [None, None])
+        """
+        check_choice("strategy", strategy, STRATEGIES)
+        check_number("exploration", exploration, low=0.0, high=1.0)
+        texts = check_texts(X)
+        if n is not None:
+            check_positive_int("n", n)
+        proba = self.predict_proba(texts)
+        rng = np.random.default_rng(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+        rows, columns, propensity = choose_proposals(proba, n, strategy, exploration, rng)
+        return {
+            "text": [texts[i] for i in rows],
+            "label": [self.label_names_[j] for j in columns],
+            "score": proba[rows, columns].tolist(),
+            "propensity": propensity.tolist(),
+            "verdict": [None] * len(rows),
+        }
 
     def _decide(self, proba: np.ndarray) -> np.ndarray:
         """``predict``'s rule applied to probabilities already computed."""

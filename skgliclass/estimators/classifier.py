@@ -37,7 +37,14 @@ from skgliclass.embedding_head import (
     two_folds,
 )
 from skgliclass.estimators._base import GLiClassEstimator, load_model
-from skgliclass.estimators._validation import check_number, check_optional_choice, check_positive_int, check_texts
+from skgliclass.estimators._validation import (
+    check_labels,
+    check_number,
+    check_optional_choice,
+    check_positive_int,
+    check_texts,
+)
+from skgliclass.feedback import feedback_targets, read_feedback
 from skgliclass.inference import cpu_supports_bf16, predict_logits
 from skgliclass.losses import IGNORE_INDEX
 from skgliclass.modeling.builder import replace_head
@@ -393,7 +400,7 @@ class GLiClassifier(GLiClassEstimator):
         check_optional_choice("ppo_value_model", self.ppo_value_model, VALUE_MODELS)
 
     # --------------------------------------------------------------------- fit
-    def fit(self, X: Any, y: Any = None) -> GLiClassifier:
+    def fit(self, X: Any, y: Any = None, *, feedback: Any = None) -> GLiClassifier:
         """Fine-tune on texts ``X`` and targets ``y``.
 
         Parameters
@@ -404,6 +411,14 @@ class GLiClassifier(GLiClassEstimator):
             1-D labels (single-label), label lists or an indicator matrix (multi-label; with
             ``method="ppo"`` or ``"focal"``, -1 marks an unknown entry). PPO with a reward function
             and ``labels=`` may leave it out: the rewards are then the only signal.
+        feedback : mapping of columns, DataFrame or list of row mappings, default=None
+            Verdicts logged from reviewers instead of ``y``: columns ``label`` (the label shown) and
+            ``verdict`` (1 right, 0 wrong), one row per verdict, with ``X`` holding each row's text
+            (or a ``text`` column and ``X=None``). Each verdict is that (text, label) entry's target and
+            unjudged entries stay unknown; single-label fits (unless ``multi_label=True``) also read a
+            right label as every other label wrong. The classes are ``labels=`` (else the labels in
+            the log); ``warm_start=True`` continues from the current model; ``early_stopping="auto"``
+            holds out a share of the texts and keeps the start unless an epoch lowers their loss.
 
         Returns
         -------
@@ -419,25 +434,8 @@ class GLiClassifier(GLiClassEstimator):
         """
         self._check_params()
         ppo = self._ppo_settings() if self.method == "ppo" else None
-        if X is None:
-            raise ValueError("GLiClassifier.fit needs training texts X.")
-        if y is None:
-            self._check_without_targets(ppo)
         previous = (self.classes_.tolist(), self.model_) if self.warm_start and hasattr(self, "model_") else None
-        texts, targets = self._fit_classes(X, y)
-        self._check_fitted_inputs()
-        self.method_ = self.method if self.method != "auto" else ("focal" if self.multilabel_ else "focal+softmax")
-        if "softmax" in self.method_ and self.multilabel_:
-            raise ValueError(
-                f"method={self.method_!r} trains one label per text, but the targets are multi-label; use "
-                "method='focal' (or 'auto', which picks it)."
-            )
-        if targets is None:
-            self.multilabel_ = self.multi_label is not False  # a reward judges each label on its own
-            matrix = None
-        else:
-            matrix = targets.Y.astype(np.float32)
-            matrix[matrix < 0] = IGNORE_INDEX
+        texts, matrix = self._fit_targets(X, y, feedback, ppo)
         if ppo is not None and not self.multilabel_ and ppo.reward.has_feedback:
             # A reviewer judges one proposal per text: one label drawn from the softmax predict_proba gives.
             ppo = dataclasses.replace(ppo, policy="categorical")
@@ -461,7 +459,7 @@ class GLiClassifier(GLiClassEstimator):
             if self.embedding_head == "auto" and vectors is not None:
                 self._cross_fit(copy.deepcopy(self.model_), texts, matrix, vectors, settings, rng)
             validation = None
-            if self._early_stopping(ppo):
+            if self._early_stopping(ppo, feedback is not None):
                 texts, matrix, validation = _hold_out(texts, matrix, self.validation_fraction, rng)
             loop = LoopSettings(
                 on_bad_batch=self.on_bad_batch,
@@ -477,6 +475,36 @@ class GLiClassifier(GLiClassEstimator):
         self.model_.eval()
         self._label_cache, self._quantized = {}, None
         return self
+
+    def _fit_targets(
+        self, X: Any, y: Any, feedback: Any, ppo: PPOSettings | None
+    ) -> tuple[list[str], np.ndarray | None]:
+        """Set the classes and ``method_``; the training texts and their targets ``(n, C)`` (-100: unknown), None
+        when a reward function alone judges."""
+        if feedback is not None:
+            texts, matrix = self._fit_feedback(X, y, feedback)
+        else:
+            if X is None:
+                raise ValueError("GLiClassifier.fit needs training texts X.")
+            if y is None:
+                self._check_without_targets(ppo)
+            texts, targets = self._fit_classes(X, y)
+            self._check_fitted_inputs()
+            matrix = None if targets is None else targets.Y.astype(np.float32)
+            if matrix is None:
+                self.multilabel_ = self.multi_label is not False  # a reward judges each label on its own
+        if matrix is not None:
+            matrix[matrix < 0] = IGNORE_INDEX
+        partial = feedback is not None  # verdicts leave most entries unknown: only the per-pair loss reads them
+        automatic = "focal" if self.multilabel_ or partial else "focal+softmax"
+        self.method_ = self.method if self.method != "auto" else automatic
+        if "softmax" in self.method_ and (self.multilabel_ or partial):
+            raise ValueError(
+                f"method={self.method_!r} trains one label per text, but the targets are "
+                f"{'verdicts on single labels' if partial else 'multi-label'}; use method='focal' (or 'auto', which "
+                "picks it)."
+            )
+        return texts, matrix
 
     def _train_settings(self) -> TrainSettings:
         return TrainSettings(
@@ -647,11 +675,31 @@ class GLiClassifier(GLiClassEstimator):
         data = None if matrix is None else matrix.tobytes()
         return fingerprint(texts, data, self.classes_.tolist(), settings)
 
-    def _early_stopping(self, ppo: PPOSettings | None) -> bool:
-        """Whether to hold texts out: as asked, or with ``"auto"`` when PPO learns from a reward function."""
+    def _early_stopping(self, ppo: PPOSettings | None, logged: bool) -> bool:
+        """Whether to hold texts out: as asked, or with ``"auto"`` when learning from feedback (a reward
+        function or a logged ``feedback``)."""
         if self.early_stopping == "auto":
-            return ppo is not None and ppo.reward.has_feedback
+            return logged or (ppo is not None and ppo.reward.has_feedback)
         return bool(self.early_stopping)
+
+    def _fit_feedback(self, X: Any, y: Any, feedback: Any) -> tuple[list[str], np.ndarray]:
+        """``fit(X, feedback=log)``: classes from ``labels=`` (else the log's labels), targets from the verdicts."""
+        if y is not None:
+            raise ValueError("fit takes y or feedback, not both; write known labels into the log as verdicts.")
+        if self.method not in ("auto", "focal"):
+            raise ValueError(
+                f"feedback is learnt with the per-pair (focal) loss; method={self.method!r} cannot read verdicts on "
+                "single labels. Use method='auto' or 'focal' (a reward function is PPO's way to learn from a reviewer)."
+            )
+        log = read_feedback(X, feedback)
+        names = check_labels(self.labels) if self.labels is not None else sorted(set(log.labels))
+        self.classes_, self.label_names_ = np.asarray(names, dtype=object), names
+        self.multilabel_ = self.multi_label is True  # "auto": one label per text, which every verdict of 1 settles
+        if not self.multilabel_ and len(names) < 2:
+            raise ValueError(f"feedback names one class ({names[0]!r}); give labels=[...] with every class.")
+        self._check_fitted_inputs()
+        texts, targets = feedback_targets(log, names, single_label=not self.multilabel_)
+        return texts, targets.astype(np.float32)
 
     def _check_without_targets(self, ppo: PPOSettings | None) -> None:
         """``fit(X)`` alone is PPO learning from a reward function, with the classes from ``labels``."""

@@ -64,9 +64,13 @@ class SupervisedTrainer(Trainer):
             "learning_rate": [],
             "epoch_seconds": [],
         }
-        if validation is not None:
-            self.history.update(validation_loss=[], validation_score=[], best_epoch=[])
         self.best = BestEpoch()
+        if validation is not None:  # epoch 0: the model as it starts, kept when no epoch does better
+            self.history.update(validation_loss=[], validation_score=[], best_epoch=[])
+            loss, score = evaluate(model, builder, validation, labels, settings, device)
+            model.train()
+            self.history.update(start_validation_loss=[loss], start_validation_score=[score])
+            self.best.update(loss, 0, model, settings)
 
     def train_batch(self, batch: np.ndarray) -> dict[str, float]:
         n_labels = len(self.labels)

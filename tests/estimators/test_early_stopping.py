@@ -65,7 +65,9 @@ def test_early_stopping_records_validation_and_keeps_the_best_epoch(encoder, mon
     assert history["validation_loss"][best - 1] == min(history["validation_loss"])
     assert epochs < 30 and epochs == best + 2  # stopped two epochs after the best one
     kept = clf.model_.state_dict()
-    assert all(torch.equal(kept[k], seen[best - 1][k]) for k in kept)  # the best epoch's weights, not the last
+    assert len(seen) == epochs + 1 and len(history["start_validation_loss"]) == 1  # the start is scored too
+    assert history["start_validation_loss"][0] > min(history["validation_loss"]) and best > 0
+    assert all(torch.equal(kept[k], seen[best][k]) for k in kept)  # the best epoch's weights, not the last
     assert not all(torch.equal(kept[k], seen[-1][k]) for k in kept)
     assert all(0.0 <= s <= 1.0 for s in history["validation_score"] + history["train_score"])
     assert len(history["loss"]) == epochs * 3  # 9 training texts in batches of 4

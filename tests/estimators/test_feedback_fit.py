@@ -1,0 +1,105 @@
+"""GLiClassifier.fit(X, feedback=log): learning from reviewers' verdicts, and propose() to collect them."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from skgliclass import GLiClassifier
+from skgliclass.training import supervised
+
+SPORT = ["the team won the cup", "a late goal in the match", "the striker scored twice", "the coach praised the team"]
+POLITICS = ["the senate passed the bill", "the minister resigned", "voters went to the polls", "parliament debated"]
+TECH = ["a new phone chip", "software update for laptops", "the app crashed", "faster computer processors"]
+X = SPORT + POLITICS + TECH
+Y = ["sport"] * 4 + ["politics"] * 4 + ["tech"] * 4
+CLASSES = ["politics", "sport", "tech"]
+
+
+@pytest.fixture(scope="module")
+def encoder(tiny_encoder_dir):
+    return str(tiny_encoder_dir("bert"))
+
+
+def _clf(encoder, **kwargs):
+    params = dict(
+        model=encoder,
+        labels=CLASSES,
+        label_descriptions={c: c for c in CLASSES},  # bare names: the tiny random encoder reads little else
+        epochs=6,
+        batch_size=4,
+        learning_rate=5e-3,
+        encoder_learning_rate=5e-4,
+        train_precision="fp32",
+        early_stopping=False,
+        random_state=0,
+    )
+    return GLiClassifier(**{**params, **kwargs})
+
+
+def test_right_verdicts_on_every_text_train_exactly_as_labels_do(encoder):
+    from_labels = _clf(encoder, method="focal").fit(X, Y).predict_proba(X)
+    log = {"label": Y, "verdict": [1] * len(X)}
+    from_verdicts = _clf(encoder).fit(X, feedback=log)
+    assert from_verdicts.method_ == "focal" and not from_verdicts.multilabel_
+    np.testing.assert_allclose(from_verdicts.predict_proba(X), from_labels, atol=1e-6)
+
+
+def test_fit_learns_what_the_reviewer_said(encoder):
+    rng = np.random.default_rng(0)
+    shown = [y if i % 3 else rng.choice([c for c in CLASSES if c != y]) for i, y in enumerate(Y)]
+    verdict = [int(s == y) for s, y in zip(shown, Y, strict=True)]
+    clf = _clf(encoder, epochs=15).fit(X, feedback={"label": shown, "verdict": verdict})
+    predicted = clf.predict(X)
+    right = np.array(verdict, dtype=bool)
+    assert (predicted[right] == np.array(Y)[right]).all()  # every label judged right is learnt
+    assert (predicted[~right] != np.array(shown)[~right]).all()  # and no label judged wrong is kept
+    assert clf.history_["train_score"][-1] == pytest.approx(right.mean())  # a row with no right label never scores
+
+
+def test_propose_then_fit_on_the_filled_log_with_a_warm_start(encoder):
+    clf = _clf(encoder, epochs=2).fit(X, Y)
+    log = clf.propose(X, n=6, strategy="uncertainty", exploration=0.5, random_state=0)
+    assert len(log["text"]) == 6 and set(log) == {"text", "label", "score", "propensity", "verdict"}
+    assert all(0 < p <= 1 for p in log["propensity"]) and all(0 <= s <= 1 for s in log["score"])
+    truth = dict(zip(X, Y, strict=True))
+    log["verdict"] = [int(truth[t] == label) for t, label in zip(log["text"], log["label"], strict=True)]
+    model = clf.model_
+    clf.set_params(warm_start=True, early_stopping="auto").fit(None, feedback=log)
+    assert clf.model_ is model  # continued from the current model
+    assert "start_validation_loss" in clf.history_ and clf.history_["best_epoch"][0] in range(3)
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_allclose(again.predict_proba(X), clf.predict_proba(X), atol=1e-6)
+
+
+def test_the_start_is_kept_when_no_epoch_lowers_the_held_out_loss(encoder, monkeypatch):
+    clf = _clf(encoder, epochs=3).fit(X, Y)
+    before = clf.predict_proba(X)
+    losses = iter([0.1, 0.5, 0.6])  # the start, then two epochs that do worse on the held-out verdicts
+    monkeypatch.setattr(supervised, "evaluate", lambda *args: (next(losses), 0.0))
+    log = {"label": Y, "verdict": [0] * len(X)}
+    clf.set_params(warm_start=True, early_stopping="auto", epochs=2).fit(X, feedback=log)
+    assert clf.history_["start_validation_loss"] == [0.1] and clf.history_["validation_loss"] == [0.5, 0.6]
+    assert clf.history_["best_epoch"] == [0.0]
+    np.testing.assert_allclose(clf.predict_proba(X), before, atol=1e-6)  # the weights it started from
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fit", "match"),
+    [
+        ({}, {"y": Y, "feedback": {"label": Y, "verdict": [1] * 12}}, "y or feedback, not both"),
+        ({"method": "softmax"}, {"feedback": {"label": Y, "verdict": [1] * 12}}, "per-pair \\(focal\\) loss"),
+        ({"method": "ppo"}, {"feedback": {"label": Y, "verdict": [1] * 12}}, "per-pair \\(focal\\) loss"),
+        (
+            {"labels": ["sport", "tech"], "label_descriptions": None},
+            {"feedback": {"label": Y, "verdict": [1] * 12}},
+            "not classes",
+        ),
+        ({"labels": None}, {"feedback": {"label": ["sport"] * 12, "verdict": [1] * 12}}, "names one class"),
+    ],
+)
+def test_feedback_errors_name_the_problem(encoder, kwargs, fit, match):
+    with pytest.raises(ValueError, match=match):
+        _clf(encoder, **kwargs).fit(X, **fit)

@@ -1,0 +1,71 @@
+"""Reviewers' verdicts: reading a log, turning it into partial targets, choosing what to propose."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from skgliclass.feedback import choose_proposals, feedback_targets, read_feedback
+
+CLASSES = ["sport", "politics", "tech"]
+
+
+def test_columns_rows_and_texts_in_x_read_the_same():
+    columns = {"text": ["a", "b"], "label": ["sport", "tech"], "verdict": [1, False]}
+    rows = [{"text": "a", "label": "sport", "verdict": True}, {"text": "b", "label": "tech", "verdict": 0.0}]
+    for log in (read_feedback(None, columns), read_feedback(None, rows), read_feedback(["a", "b"], columns)):
+        assert log.texts == ["a", "b"] and log.labels == ["sport", "tech"] and log.verdicts.tolist() == [1, 0]
+
+
+def test_single_label_reads_a_right_verdict_as_every_other_label_wrong():
+    log = read_feedback(
+        ["a", "a", "b", "c", "c", "c"],
+        {"label": ["tech", "sport", "tech", "politics", "politics", "tech"], "verdict": [0, 1, 0, 1, 0, 1]},
+    )
+    texts, single = feedback_targets(log, CLASSES, single_label=True)
+    assert texts == ["a", "b", "c"]
+    # a: sport right settles the row; b: tech wrong, the rest unknown; c: politics withdrawn, tech right.
+    np.testing.assert_array_equal(single, [[1, 0, 0], [-1, -1, 0], [0, 0, 1]])
+    _, multi = feedback_targets(log, CLASSES, single_label=False)
+    np.testing.assert_array_equal(multi, [[1, -1, 0], [-1, -1, 0], [-1, 0, 1]])
+
+
+@pytest.mark.parametrize(
+    ("x", "feedback", "error", "match"),
+    [
+        (None, {"label": ["sport"]}, ValueError, "missing \\['verdict'\\]"),
+        (None, {"label": ["sport"], "verdict": [1]}, ValueError, "needs a 'text' column"),
+        (["a", "b"], {"label": ["sport"], "verdict": [1]}, ValueError, "1 rows but there are 2 texts"),
+        (["a"], {"label": ["sport"], "verdict": [0.5]}, ValueError, "must be 1 \\(right\\) or 0"),
+        (["a"], {"label": ["sport"], "verdict": ["yes"]}, ValueError, "must be 1 \\(right\\) or 0"),
+        ([3], {"label": ["sport"], "verdict": [1]}, TypeError, "texts must be strings"),
+        (None, "sport,1", TypeError, "mapping of columns"),
+        (None, [("a", "sport", 1)], TypeError, "one mapping per row"),
+        (None, {"text": [], "label": [], "verdict": []}, ValueError, "empty"),
+    ],
+)
+def test_bad_logs_are_refused_with_the_reason(x, feedback, error, match):
+    with pytest.raises(error, match=match):
+        read_feedback(x, feedback)
+
+
+def test_labels_outside_the_classes_are_refused():
+    log = read_feedback(["a"], {"label": ["weather"], "verdict": [1]})
+    with pytest.raises(ValueError, match="not classes: \\['weather'\\]"):
+        feedback_targets(log, CLASSES, single_label=True)
+
+
+def test_uncertainty_picks_the_closest_calls_and_exploration_sets_propensities():
+    proba = np.array([[0.9, 0.05, 0.05], [0.4, 0.35, 0.25], [0.5, 0.1, 0.4], [0.34, 0.33, 0.33]])
+    rng = np.random.default_rng(0)
+    rows, columns, propensity = choose_proposals(proba, 2, "uncertainty", 0.0, rng)
+    assert rows.tolist() == [3, 1] and columns.tolist() == [0, 0] and propensity.tolist() == [1.0, 1.0]
+    rows, columns, propensity = choose_proposals(proba, None, "random", 0.0, rng)
+    assert rows.tolist() == [0, 1, 2, 3]
+    many = np.repeat(proba, 500, axis=0)
+    rows, columns, propensity = choose_proposals(many, None, "random", 0.3, rng)
+    top = many.argmax(1)
+    shown_top = columns == top
+    assert abs(shown_top.mean() - (0.7 + 0.3 / 3)) < 0.03  # the top label, or a uniform draw that hits it
+    np.testing.assert_allclose(propensity[shown_top], 0.7 + 0.1)
+    np.testing.assert_allclose(propensity[~shown_top], 0.1)
