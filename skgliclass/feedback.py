@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["STRATEGIES", "FeedbackLog", "choose_proposals", "feedback_targets", "read_feedback"]
+__all__ = ["STRATEGIES", "FeedbackLog", "choose_proposals", "feedback_targets", "fill_unknown", "read_feedback"]
 
 STRATEGIES = ("random", "uncertainty")
 
@@ -82,6 +82,27 @@ def feedback_targets(log: FeedbackLog, classes: Sequence[str], single_label: boo
             targets[i] = 0
             targets[i, j] = 1
     return list(row), targets
+
+
+def fill_unknown(targets: np.ndarray, start: np.ndarray, single_label: bool, unknown: float) -> np.ndarray:
+    """Targets with every unknown entry (``unknown``) set to what the starting model believes given the verdicts.
+
+    ``start`` holds the starting model's ``predict_proba`` of the same texts. Single-label: a row without a
+    right label gets the start's probabilities of the labels not judged wrong, renormalised (its belief
+    given "not these"); multi-label: each unknown label its own start probability. A verdict then moves what
+    it is about and leaves the rest where the start had it, instead of teaching "no" by omission.
+    """
+    filled = targets.astype(np.float32, copy=True)
+    missing = filled == unknown
+    if single_label:
+        allowed = np.where(filled == 0, 0.0, start)
+        total = allowed.sum(1, keepdims=True)
+        even = (filled != 0) / np.maximum((filled != 0).sum(1, keepdims=True), 1)  # the start ruled all of them out
+        belief = np.where(total > 0, allowed / np.where(total > 0, total, 1.0), even)
+        filled[missing] = belief[missing]
+    else:
+        filled[missing] = start[missing]
+    return filled
 
 
 def _columns(feedback: Any) -> Mapping[str, Any]:

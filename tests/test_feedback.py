@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from skgliclass.feedback import choose_proposals, feedback_targets, read_feedback
+from skgliclass.feedback import choose_proposals, feedback_targets, fill_unknown, read_feedback
 
 CLASSES = ["sport", "politics", "tech"]
 
@@ -69,3 +69,16 @@ def test_uncertainty_picks_the_closest_calls_and_exploration_sets_propensities()
     assert abs(shown_top.mean() - (0.7 + 0.3 / 3)) < 0.03  # the top label, or a uniform draw that hits it
     np.testing.assert_allclose(propensity[shown_top], 0.7 + 0.1)
     np.testing.assert_allclose(propensity[~shown_top], 0.1)
+
+
+def test_unknown_entries_take_the_starts_belief_given_the_verdicts():
+    unknown = -100.0
+    targets = np.array([[1, 0, 0], [unknown, 0, unknown], [0, 0, 0], [unknown, unknown, unknown]], dtype=np.float32)
+    start = np.array([[0.2, 0.7, 0.1], [0.2, 0.6, 0.2], [0.5, 0.3, 0.2], [0.1, 0.3, 0.6]])
+    single = fill_unknown(targets, start, single_label=True, unknown=unknown)
+    np.testing.assert_allclose(single[0], [1, 0, 0])  # a settled row stays as the verdicts say
+    np.testing.assert_allclose(single[1], [0.5, 0, 0.5])  # "not politics": the start's odds of the rest
+    np.testing.assert_allclose(single[2], [0, 0, 0])  # every label judged wrong: nothing to fill
+    np.testing.assert_allclose(single[3], start[3], rtol=1e-6)
+    multi = fill_unknown(targets, start, single_label=False, unknown=unknown)
+    np.testing.assert_allclose(multi[1], [0.2, 0, 0.2], rtol=1e-6)  # each label on its own

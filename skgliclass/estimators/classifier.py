@@ -44,7 +44,7 @@ from skgliclass.estimators._validation import (
     check_positive_int,
     check_texts,
 )
-from skgliclass.feedback import feedback_targets, read_feedback
+from skgliclass.feedback import feedback_targets, fill_unknown, read_feedback
 from skgliclass.inference import cpu_supports_bf16, predict_logits
 from skgliclass.losses import IGNORE_INDEX
 from skgliclass.modeling.builder import replace_head
@@ -88,7 +88,8 @@ class GLiClassifier(GLiClassEstimator):
     prompt : str or None, default=None
         Task description read with the labels.
     multi_label : {"auto", True, False}, default="auto"
-        ``"auto"``: multi-label when ``y`` holds label lists or an indicator matrix.
+        ``"auto"``: multi-label when ``y`` holds label lists or an indicator matrix; without ``y`` (a
+        reward function or a ``feedback`` log judges), single-label: one proposal per text.
     threshold : float or array-like of shape (n_classes,), default=0.5
         Multi-label decision threshold on ``predict_proba``.
     method : {"auto", "focal", "softmax", "focal+softmax", "ppo"}, default="auto"
@@ -461,6 +462,9 @@ class GLiClassifier(GLiClassEstimator):
             validation = None
             if self._early_stopping(ppo, feedback is not None):
                 texts, matrix, validation = _hold_out(texts, matrix, self.validation_fraction, rng)
+            if feedback is not None:  # held-out rows keep the verdicts alone: the start is judged by them only
+                start_proba = self.predict_proba(texts)
+                matrix = fill_unknown(matrix, start_proba, not self.multilabel_, IGNORE_INDEX)
             loop = LoopSettings(
                 on_bad_batch=self.on_bad_batch,
                 checkpoint_dir=None if self.checkpoint_dir is None else os.fspath(self.checkpoint_dir),
@@ -491,8 +495,6 @@ class GLiClassifier(GLiClassEstimator):
             texts, targets = self._fit_classes(X, y)
             self._check_fitted_inputs()
             matrix = None if targets is None else targets.Y.astype(np.float32)
-            if matrix is None:
-                self.multilabel_ = self.multi_label is not False  # a reward judges each label on its own
         if matrix is not None:
             matrix[matrix < 0] = IGNORE_INDEX
         partial = feedback is not None  # verdicts leave most entries unknown: only the per-pair loss reads them
@@ -691,6 +693,8 @@ class GLiClassifier(GLiClassEstimator):
                 f"feedback is learnt with the per-pair (focal) loss; method={self.method!r} cannot read verdicts on "
                 "single labels. Use method='auto' or 'focal' (a reward function is PPO's way to learn from a reviewer)."
             )
+        if self.embedding_head != 0:
+            raise ValueError("embedding_head fits a regression on complete labels; verdicts leave most unknown.")
         log = read_feedback(X, feedback)
         names = check_labels(self.labels) if self.labels is not None else sorted(set(log.labels))
         self.classes_, self.label_names_ = np.asarray(names, dtype=object), names

@@ -113,7 +113,9 @@ class PPOTrainer(Trainer):
         self.history.update({f"reward_{name}": [] for name, *_ in ppo.reward.components})
         self.history.update(epoch_reward=[], epoch_seconds=[])
         self.judge = None if validation is None else HeldOutJudge(validation, ppo.reward, self.policy)
-        self.best = BestEpoch(ties_forward=True)  # verdicts on a few texts tie often; a tie is no sign of harm
+        # One label per text is both what PPO trains and what the judge scores: a tie on a few texts is no sign
+        # of harm then. Per-label decisions train something the top label does not show: only a gain moves.
+        self.best = BestEpoch(ties_forward=isinstance(self.policy, CategoricalPolicy))
         if self.judge is not None:  # epoch 0: the model as it starts, which a fit must beat to move
             self.history.update(start_validation_score=[], validation_score=[], validation_verdicts=[], best_epoch=[])
             self.validate(0)

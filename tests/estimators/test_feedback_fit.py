@@ -51,7 +51,7 @@ def test_fit_learns_what_the_reviewer_said(encoder):
     rng = np.random.default_rng(0)
     shown = [y if i % 3 else rng.choice([c for c in CLASSES if c != y]) for i, y in enumerate(Y)]
     verdict = [int(s == y) for s, y in zip(shown, Y, strict=True)]
-    clf = _clf(encoder, epochs=15).fit(X, feedback={"label": shown, "verdict": verdict})
+    clf = _clf(encoder, epochs=30).fit(X, feedback={"label": shown, "verdict": verdict})
     predicted = clf.predict(X)
     right = np.array(verdict, dtype=bool)
     assert (predicted[right] == np.array(Y)[right]).all()  # every label judged right is learnt

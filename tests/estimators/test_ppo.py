@@ -81,7 +81,7 @@ def test_ppo_from_labels_learns_the_rule(untrained_f1):
 
 @pytest.mark.slow
 def test_ppo_from_a_reward_function_alone_learns_the_rule():
-    clf = _minilm(reward=keyword_rater).fit(X_TRAIN)  # no y: the rater's approvals are the only signal
+    clf = _minilm(reward=keyword_rater, multi_label=True).fit(X_TRAIN)  # no y: the rater's approvals alone
     assert clf.multilabel_ and list(clf.classes_) == LABELS
     assert micro_f1(clf) >= 0.9
     assert clf.history_["reward_keyword_rater"][-1] > clf.history_["reward_keyword_rater"][0]
@@ -176,7 +176,7 @@ def test_reward_function_sees_columns_in_class_order(encoder):
     def wants_first_label(texts, actions, probs):
         return np.where(np.arange(actions.shape[1]) == 0, actions, 1 - actions)  # choose column 0 only
 
-    clf = _tiny(encoder, reward=wants_first_label, epochs=4).fit(X_TRAIN)
+    clf = _tiny(encoder, reward=wants_first_label, multi_label=True, epochs=4).fit(X_TRAIN)
     proba = clf.predict_proba(X_TEST).mean(0)
     assert proba[0] > 0.8 and (proba[1:] < 0.2).all(), proba
 
