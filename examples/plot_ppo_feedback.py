@@ -57,6 +57,7 @@ clf = GLiClassifier(
     labels=TOPICS,
     method="ppo",
     reward=rater,
+    multi_label=True,  # without y a reward judges one label per text unless told otherwise
     epochs=4,
     max_length=128,
     random_state=0,  # verbose=1: a progress bar with the loss, KL and reward
@@ -65,6 +66,10 @@ after = f1_score(rule(test), clf.predict(test), average="micro")
 print(f"agreement with the rater (micro-F1) on {len(test)} new articles: {before:.3f} -> {after:.3f}")
 assert after - before > 0.05
 print("rater approval per epoch:", np.round(clf.history_["epoch_reward"], 3))
+# Ten of the articles were held out: the rater judged their top label before training and after
+# each epoch, and the fit kept the best epoch (0 would have meant the start).
+print("held-out approval:", clf.history_["start_validation_score"], "->", np.round(clf.history_["validation_score"], 3))
+print("epoch kept:", int(clf.history_["best_epoch"][0]))
 
 # %%
 # The rater's rule is not the topic: an article about a football club's profits is both
