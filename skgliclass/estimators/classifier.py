@@ -105,7 +105,7 @@ class GLiClassifier(GLiClassEstimator):
         Hold out ``validation_fraction`` of the training texts (stratified), score them after each
         epoch, stop once ``n_iter_no_change`` epochs have not lowered the validation loss, and keep
         the weights of the best epoch. With ``method="ppo"`` the score is the mean reward of the
-        model's proposals on the held-out texts (a reward function judges each text's top label),
+        model's most likely decisions on the held-out texts (the top label when single-label),
         measured before training too, so the fit keeps its start unless an epoch beats it.
         ``"auto"``: on for PPO learning from a reward function, off otherwise.
     validation_fraction : float, default=0.1

@@ -1,9 +1,9 @@
 """Held-out texts that decide which epoch a PPO fit keeps, so that learning from rewards never ends below its start.
 
-After each epoch (and once before the first), the model proposes labels for the held-out texts and the reward
-judges them: when a reward function (a reviewer) judges, each text's top label, one proposal per text, which
-saying less cannot game; when only ``y`` judges, the policy's own choice. A reviewer is asked about a
-(text, proposal) once: its answer is kept and reused when a later epoch proposes the same.
+After each epoch (and once before the first), the model makes its most likely decisions on the held-out texts
+(the top label with one label per text; each label with p > 0.5 with per-label decisions) and the reward judges
+them. A reviewer is asked about a (text, proposal) once: its answer is kept and reused when a later epoch proposes
+the same.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import torch
 from skgliclass.data.prompts import InputBuilder
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import forward_batch
-from skgliclass.training.policies import CategoricalPolicy, Policy
+from skgliclass.training.policies import Policy
 from skgliclass.training.rewards import Reward
 from skgliclass.training.settings import Validation
 
@@ -48,9 +48,8 @@ class HeldOutJudge:
             texts = [self.texts[i] for i in rows]
             out = forward_batch(model, builder, texts, labels, device, order=np.arange(len(labels)))
             logits = out.logits.float()
-            # A reviewer sees one proposal per text; y judges the policy's own decisions.
-            chooser = CategoricalPolicy() if self.reward.has_feedback else self.policy
-            actions = chooser.sample(logits, out.mask, None).cpu().numpy().astype(np.int64)
+            # The policy's own decisions at their most likely: the top label, or each label with p > 0.5.
+            actions = self.policy.sample(logits, out.mask, None).cpu().numpy().astype(np.int64)
             totals.append(self.judge(rows, texts, actions, self.policy.probs(logits, out.mask).cpu().numpy()))
         model.train()
         total = np.concatenate(totals)
