@@ -3,8 +3,9 @@
 A verdict says whether a label is right (1) or wrong (0) for a text: it is that (text, label) entry's
 target. Which entries a reviewer was shown depends only on the texts and the model that proposed
 them, never on the answers, so a loss over the judged entries learns the same probabilities as one
-over complete labels; the labels nobody judged stay unknown. When each text has one label
-(single-label), a label judged right also settles every other label of that text as wrong.
+over complete labels. When each text has one label (single-label), a label judged right also
+settles every other label of that text as wrong; the labels no verdict is about can take the
+starting model's belief given the verdicts (``fill_unknown``).
 """
 
 from __future__ import annotations

@@ -415,9 +415,10 @@ class GLiClassifier(GLiClassEstimator):
         feedback : mapping of columns, DataFrame or list of row mappings, default=None
             Verdicts logged from reviewers instead of ``y``: columns ``label`` (the label shown) and
             ``verdict`` (1 right, 0 wrong), one row per verdict, with ``X`` holding each row's text
-            (or a ``text`` column and ``X=None``). Each verdict is that (text, label) entry's target and
-            unjudged entries stay unknown; single-label fits (unless ``multi_label=True``) also read a
-            right label as every other label wrong. The classes are ``labels=`` (else the labels in
+            (or a ``text`` column and ``X=None``). Each verdict is that (text, label) entry's target;
+            single-label fits (unless ``multi_label=True``) also read a right label as every other
+            label wrong, and entries no verdict is about take the starting model's belief given the
+            verdicts. The classes are ``labels=`` (else the labels in
             the log); ``warm_start=True`` continues from the current model; ``early_stopping="auto"``
             holds out a share of the texts and keeps the start unless an epoch lowers their loss.
 
