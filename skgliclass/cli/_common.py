@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 from skgliclass.files import write_atomic
 
-__all__ = ["META_FILE", "UsageError", "read_lines", "read_meta", "split_labels", "write_meta"]
+__all__ = ["META_FILE", "UsageError", "load_estimator", "read_lines", "read_meta", "split_labels", "write_meta"]
 
 # Written by ``skgliclass fit`` next to the checkpoint: what ``classify --model DIR`` needs to predict alike.
 META_FILE = "skgliclass.json"
@@ -63,3 +63,40 @@ def read_meta(model: str | None) -> dict[str, Any]:
         return {}
     path = Path(model) / META_FILE
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def load_estimator(args: Any) -> Any:
+    """The model ``classify`` and ``review`` predict with: a `fit` folder's estimator as fitted, else zero-shot on
+    ``--labels`` (or the labels the folder was trained on)."""
+    from skgliclass import GLiClassZeroShot
+
+    meta = read_meta(args.model)
+    labels = split_labels(args.labels) if args.labels else meta.get("labels")
+    if not labels:
+        raise UsageError("--labels is required (e.g. --labels sport,politics,tech) unless --model is a `fit` folder.")
+    trained = labels == meta.get("labels")
+    multi_label = args.multi_label or (trained and meta.get("multi_label", False))
+    threshold = args.threshold if args.threshold is not None else (meta.get("threshold", 0.5) if trained else 0.5)
+    if not 0 < threshold < 1:
+        raise UsageError(f"--threshold must be between 0 and 1, got {threshold}.")
+    saved = Path(args.model) / ESTIMATOR_FILE if args.model else None
+    same_kind = bool(multi_label) == bool(meta.get("multi_label", False))
+    if trained and same_kind and saved is not None and saved.is_file() and not args.adapt_on:
+        import skops.io as sio
+
+        import skgliclass
+
+        clf = sio.load(saved, trusted=skgliclass.TRUSTED_TYPES)  # the model and its embedding head, as fitted
+        return clf.set_params(threshold=threshold, batch_size=args.batch_size, verbose=0)
+    return GLiClassZeroShot(
+        model=args.model,
+        labels=labels,
+        label_descriptions=meta.get("label_descriptions") if trained else None,
+        prompt=meta.get("prompt") if trained else None,
+        multi_label=bool(multi_label),
+        threshold=threshold,
+        batch_size=args.batch_size,
+        max_length=args.max_length or meta.get("max_length"),
+        device=args.device,
+        adapt=bool(args.adapt_on),
+    ).fit(list(read_lines(args.adapt_on)) if args.adapt_on else None)

@@ -10,12 +10,11 @@ import sys
 import warnings
 from collections import deque
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 
-from skgliclass.cli._common import ESTIMATOR_FILE, UsageError, read_lines, read_meta, split_labels
+from skgliclass.cli._common import UsageError, load_estimator, read_lines
 from skgliclass.exceptions import TruncationWarning
 
 __all__ = ["add_parser"]
@@ -49,41 +48,6 @@ def add_parser(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _estimator(args: argparse.Namespace) -> Any:
-    from skgliclass import GLiClassZeroShot
-
-    meta = read_meta(args.model)
-    labels = split_labels(args.labels) if args.labels else meta.get("labels")
-    if not labels:
-        raise UsageError("--labels is required (e.g. --labels sport,politics,tech) unless --model is a `fit` folder.")
-    trained = labels == meta.get("labels")
-    multi_label = args.multi_label or (trained and meta.get("multi_label", False))
-    threshold = args.threshold if args.threshold is not None else (meta.get("threshold", 0.5) if trained else 0.5)
-    if not 0 < threshold < 1:
-        raise UsageError(f"--threshold must be between 0 and 1, got {threshold}.")
-    saved = Path(args.model) / ESTIMATOR_FILE if args.model else None
-    same_kind = bool(multi_label) == bool(meta.get("multi_label", False))
-    if trained and same_kind and saved is not None and saved.is_file() and not args.adapt_on:
-        import skops.io as sio
-
-        import skgliclass
-
-        clf = sio.load(saved, trusted=skgliclass.TRUSTED_TYPES)  # the model and its embedding head, as fitted
-        return clf.set_params(threshold=threshold, batch_size=args.batch_size, verbose=0)
-    return GLiClassZeroShot(
-        model=args.model,
-        labels=labels,
-        label_descriptions=meta.get("label_descriptions") if trained else None,
-        prompt=meta.get("prompt") if trained else None,
-        multi_label=bool(multi_label),
-        threshold=threshold,
-        batch_size=args.batch_size,
-        max_length=args.max_length or meta.get("max_length"),
-        device=args.device,
-        adapt=bool(args.adapt_on),
-    ).fit(list(read_lines(args.adapt_on)) if args.adapt_on else None)
-
-
 def _rows(clf: Any, texts: list[str], proba: np.ndarray) -> Iterator[tuple[str, list[str], list[float]]]:
     names = np.array([str(c) for c in clf.classes_])
     decided = clf._decide(proba)  # the estimator's own predict rule
@@ -101,7 +65,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         raise UsageError(f"--batch-size must be a positive int, got {args.batch_size}.")
     lines = read_lines(args.files)
     first = next(lines, None)  # read before loading the model: a missing file fails fast
-    clf = _estimator(args)
+    clf = load_estimator(args)
     names = [str(c) for c in clf.classes_]
     writer = csv.writer(out) if args.format == "csv" else None
     if writer is not None:
