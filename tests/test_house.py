@@ -14,6 +14,7 @@ LAYERS = [
         "choices",
         "exceptions",
         "feedback",
+        "calibration",
         "files",
         "progress",
         "version",

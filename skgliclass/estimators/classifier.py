@@ -464,6 +464,7 @@ class GLiClassifier(GLiClassEstimator):
             if self._early_stopping(ppo, feedback is not None):
                 texts, matrix, validation = _hold_out(texts, matrix, self.validation_fraction, rng)
             if feedback is not None:  # held-out rows keep the verdicts alone: the start is judged by them only
+                validation = None if validation is None else dataclasses.replace(validation, calibrated=True)
                 start_proba = self.predict_proba(texts)
                 matrix = fill_unknown(matrix, start_proba, not self.multilabel_, IGNORE_INDEX)
             loop = LoopSettings(

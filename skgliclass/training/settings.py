@@ -36,7 +36,12 @@ class TrainSettings:
 
 @dataclass
 class Validation:
-    """Held-out texts scored after each epoch, with their targets ``(n, C)`` (None: a reward function judges)."""
+    """Held-out texts scored after each epoch, with their targets ``(n, C)`` (None: a reward function judges).
+
+    ``calibrated``: epochs are compared on the likelihood of the verdicts once each has its own best
+    temperature (:func:`skgliclass.calibration.calibrated_nll`), so a sharper model does not win on
+    confidence alone; the training loss is used otherwise."""
 
     texts: Sequence[str]
     targets: np.ndarray | None
+    calibrated: bool = False

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from skgliclass.calibration import calibrated_nll
 from skgliclass.data.prompts import InputBuilder
 from skgliclass.losses import focal_loss, softmax_loss
 from skgliclass.modeling.model import GLiClassModel
@@ -120,11 +121,11 @@ def evaluate(
     settings: TrainSettings,
     device: torch.device,
 ) -> tuple[float, float]:
-    """Mean loss (the objective without the contrastive term) and score of ``model`` on the validation texts
-    (eval mode, labels in their own order)."""
+    """Mean loss (the objective without the contrastive term, or the calibrated verdict NLL when
+    ``validation.calibrated``) and score of ``model`` on the validation texts (eval mode, labels in order)."""
     model.eval()
     targets = torch.as_tensor(validation.targets, dtype=torch.float32)
-    losses, scores, sizes = [], [], []
+    losses, scores, sizes, all_logits = [], [], [], []
     order = np.arange(len(labels))
     plain = dataclasses.replace(settings, contrastive_coef=0.0)
     for start in range(0, len(validation.texts), settings.batch_size):
@@ -133,10 +134,14 @@ def evaluate(
             model, builder, list(validation.texts[part]), labels, targets[part], order, plain, device
         )
         batch = targets[part].to(device)
+        all_logits.append(logits.cpu().numpy())
         losses.append(float(loss))
         scores.append(_score(logits, batch, settings.multilabel))
         sizes.append(len(batch))
-    return float(np.average(losses, weights=sizes)), float(np.average(scores, weights=sizes))
+    score = float(np.average(scores, weights=sizes))
+    if validation.calibrated:
+        return calibrated_nll(np.concatenate(all_logits), validation.targets, settings.multilabel)[0], score
+    return float(np.average(losses, weights=sizes)), score
 
 
 def _score(logits: torch.Tensor, targets: torch.Tensor, multilabel: bool) -> float:

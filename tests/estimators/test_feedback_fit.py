@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from skgliclass import GLiClassifier
+from skgliclass.calibration import calibrated_nll
 from skgliclass.training import supervised
 
 SPORT = ["the team won the cup", "a late goal in the match", "the striker scored twice", "the coach praised the team"]
@@ -84,6 +85,23 @@ def test_the_start_is_kept_when_no_epoch_lowers_the_held_out_loss(encoder, monke
     assert clf.history_["start_validation_loss"] == [0.1] and clf.history_["validation_loss"] == [0.5, 0.6]
     assert clf.history_["best_epoch"] == [0.0]
     np.testing.assert_allclose(clf.predict_proba(X), before, atol=1e-6)  # the weights it started from
+
+
+def test_the_guard_compares_epochs_at_their_own_temperature(encoder, monkeypatch):
+    seen = []
+
+    def spy(logits, targets, multilabel):
+        seen.append((logits.shape, targets.copy(), multilabel))
+        return calibrated_nll(logits, targets, multilabel)
+
+    monkeypatch.setattr(supervised, "calibrated_nll", spy)
+    log = {"label": Y, "verdict": [1, 0] * 6}
+    clf = _clf(encoder, epochs=2, early_stopping="auto").fit(X, feedback=log)
+    assert len(seen) == 3 and not seen[0][2]  # the start and two epochs, single-label
+    shape, targets, _ = seen[0]
+    assert shape[1] == 3 and set(np.unique(targets)) <= {0, 1, -100}  # the held-out verdicts, never filled
+    losses = [clf.history_["start_validation_loss"][0], *clf.history_["validation_loss"]]
+    assert all(np.isfinite(losses)) and clf.history_["best_epoch"][0] == int(np.argmin(losses))
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,53 @@
+"""Held-out verdict likelihood at a fitted temperature: the values by hand, scale-free, ranking decides."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.special import expit, softmax
+
+from skgliclass.calibration import calibrated_nll, verdict_nll
+
+TARGETS = np.array([[1, 0, 0], [-100, 0, -100], [-100, -100, -100], [0, -100, 1]])
+LOGITS = np.array([[2.0, 0.0, -1.0], [0.5, 1.5, 0.0], [0.0, 0.0, 0.0], [0.3, 0.1, 0.2]])
+
+
+def test_single_label_rows_score_the_chance_of_what_was_observed():
+    p = softmax(LOGITS, axis=1)
+    rows = verdict_nll(LOGITS, TARGETS, multilabel=False)
+    # a right label: -log p(label); wrong labels only: -log(1 - their p); no verdict: 0
+    np.testing.assert_allclose(rows, [-np.log(p[0, 0]), -np.log(1 - p[1, 1]), 0.0, -np.log(p[3, 2])], rtol=1e-10)
+
+
+def test_multi_label_rows_average_the_judged_entries():
+    p = expit(0.5 * LOGITS + 0.1)
+    rows = verdict_nll(LOGITS, TARGETS, multilabel=True, scale=0.5, bias=0.1)
+    first = -(np.log(p[0, 0]) + np.log(1 - p[0, 1]) + np.log(1 - p[0, 2])) / 3
+    last = -(np.log(1 - p[3, 0]) + np.log(p[3, 2])) / 2
+    np.testing.assert_allclose(rows, [first, -np.log(1 - p[1, 1]), 0.0, last], rtol=1e-10)
+
+
+@pytest.mark.parametrize("multilabel", [False, True])
+def test_a_global_scale_does_not_change_the_calibrated_loss(multilabel):
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(40, 4))
+    targets = np.where(rng.random((40, 4)) < 0.5, (logits + rng.normal(size=(40, 4)) > 0).astype(int), -100)
+    loud, _ = calibrated_nll(5 * logits, targets, multilabel)
+    quiet, rows = calibrated_nll(0.5 * logits, targets, multilabel)
+    assert loud == pytest.approx(quiet, abs=1e-4) and rows.shape == (40,)
+    # raw log-loss, by contrast, depends on the scale
+    assert verdict_nll(5 * logits, targets, multilabel).mean() != pytest.approx(quiet, abs=1e-2)
+
+
+def test_the_better_ranking_wins_even_when_less_confident():
+    rng = np.random.default_rng(1)
+    truth = rng.integers(0, 3, 60)
+    good = np.eye(3)[truth] * 1.0 + rng.normal(scale=0.3, size=(60, 3))  # ranks well, quiet
+    bad = 8 * (np.eye(3)[truth] * 1.0 + rng.normal(scale=1.0, size=(60, 3)))  # ranks worse, loud
+    targets = np.eye(3, dtype=int)[truth]
+    assert verdict_nll(bad, targets, False).mean() > 0  # (sanity) both are finite losses
+    assert calibrated_nll(good, targets, False)[0] < calibrated_nll(bad, targets, False)[0]
+
+
+def test_no_verdicts_is_zero():
+    assert calibrated_nll(LOGITS[2:3], TARGETS[2:3], False)[0] == 0.0
