@@ -101,20 +101,18 @@ def read_csv(path: str, text_column: str, label_column: str, label_sep: str | No
     return texts, labels
 
 
-def _read_feedback(
-    args: argparse.Namespace, meta: dict[str, Any]
-) -> tuple[list[str], None, dict[str, list], list[str] | None]:
-    """Texts, no targets, the log's label/verdict columns, and the classes: --labels, else those of a `fit`
-    folder given as --model (else None: the labels the log names)."""
+def _read_feedback(args: argparse.Namespace, meta: dict[str, Any]) -> tuple[list[str], dict[str, list], list | None]:
+    """Texts, the log's label/verdict columns, and the classes: --labels, else those of a `fit` folder given as
+    --model (else None: the labels the log names)."""
     if args.label_sep is not None:
         raise UsageError("--label-sep reads a labelled CSV (--train); a feedback log has one label per row.")
-    log = read_log(args.feedback, args.text_column) if Path(args.feedback).is_file() else None
-    if log is None:
+    if not Path(args.feedback).is_file():
         raise UsageError(f"no such file: {args.feedback}")
+    log = read_log(args.feedback, args.text_column)
     if not log["verdict"]:
         raise UsageError(f"{args.feedback} holds no verdicts yet (every verdict is empty).")
     labels = split_labels(args.labels) if args.labels else meta.get("labels")
-    return log["text"], None, {"label": log["label"], "verdict": log["verdict"]}, labels
+    return log["text"], {"label": log["label"], "verdict": log["verdict"]}, labels
 
 
 def run(args: argparse.Namespace) -> int:
@@ -124,11 +122,11 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, flag) < 1:
             raise UsageError(f"--{flag.replace('_', '-')} must be a positive int, got {getattr(args, flag)}.")
     meta = read_meta(args.model)  # a `fit` folder given as --model: continue with its classes
+    targets, feedback, labels = None, None, None
     if args.feedback is not None:
-        texts, targets, feedback, labels = _read_feedback(args, meta)
+        texts, feedback, labels = _read_feedback(args, meta)
     else:
         texts, targets = read_csv(args.train, args.text_column, args.label_column, args.label_sep)
-        feedback, labels = None, None
     clf = GLiClassifier(
         model=args.model,
         labels=labels,

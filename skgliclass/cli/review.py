@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import textwrap
 from collections.abc import Callable
@@ -60,10 +61,11 @@ def run(args: argparse.Namespace) -> int:
     )
     proposals = [dict(zip(log_rows, values, strict=True)) for values in zip(*log_rows.values(), strict=True)]
     counts = review(proposals, log, _key_reader(sys.stdin), sys.stdout)
-    start = (f" --model {args.model}" if args.model else "") + (f" --labels {args.labels}" if args.labels else "")
+    flags = (("--feedback", str(log)), ("--model", args.model), ("--labels", args.labels))
+    command = "skgliclass fit" + "".join(f" {flag} {shlex.quote(value)}" for flag, value in flags if value)
     print(
         f"{counts['right'] + counts['wrong']} verdicts logged to {log} this sitting ({counts['right']} right, "
-        f"{counts['wrong']} wrong). Learn from them: skgliclass fit --feedback {log}{start} --out FOLDER"
+        f"{counts['wrong']} wrong). Learn from them: {command} --out FOLDER"
     )
     return 0
 
