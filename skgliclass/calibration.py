@@ -11,7 +11,7 @@ import numpy as np
 from scipy.optimize import minimize, minimize_scalar
 from scipy.special import log_softmax
 
-__all__ = ["calibrated_nll", "verdict_nll"]
+__all__ = ["calibrated_nll", "clear_gain", "verdict_nll"]
 
 _LOG_T = (-4.0, 4.0)  # temperatures from 0.02 to 55: wider than any fitted model needs
 
@@ -62,3 +62,12 @@ def calibrated_nll(logits: np.ndarray, targets: np.ndarray, multilabel: bool) ->
     rows = np.zeros(len(judged))
     rows[judged] = verdict_nll(logits, targets, multilabel, scale, bias)
     return float(rows[judged].mean()), rows
+
+
+def clear_gain(before: np.ndarray, after: np.ndarray, z: float) -> bool:
+    """Whether per-row losses ``after`` beat ``before`` (the same rows) by more than ``z`` standard errors of
+    the paired differences: a handful of held-out verdicts moves the mean by chance as much as by learning."""
+    gain = np.asarray(before, dtype=np.float64) - np.asarray(after, dtype=np.float64)
+    if len(gain) < 2:
+        return False
+    return bool(gain.mean() > z * gain.std(ddof=1) / np.sqrt(len(gain)))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.special import expit, softmax
 
-from skgliclass.calibration import calibrated_nll, verdict_nll
+from skgliclass.calibration import calibrated_nll, clear_gain, verdict_nll
 
 TARGETS = np.array([[1, 0, 0], [-100, 0, -100], [-100, -100, -100], [0, -100, 1]])
 LOGITS = np.array([[2.0, 0.0, -1.0], [0.5, 1.5, 0.0], [0.0, 0.0, 0.0], [0.3, 0.1, 0.2]])
@@ -51,3 +51,15 @@ def test_the_better_ranking_wins_even_when_less_confident():
 
 def test_no_verdicts_is_zero():
     assert calibrated_nll(LOGITS[2:3], TARGETS[2:3], False)[0] == 0.0
+
+
+def test_a_gain_counts_only_beyond_its_standard_error():
+    before = np.array([1.0, 1.0, 1.0, 1.0])
+    steady = before - np.array([0.2, 0.3, 0.2, 0.3])  # mean gain 0.25, standard error 0.029
+    lucky = before - np.array([1.6, -0.2, -0.2, -0.2])  # mean gain 0.25 too, from one row: standard error 0.45
+    assert clear_gain(before, steady, z=1.0) and clear_gain(before, steady, z=8.0)
+    assert not clear_gain(before, steady, z=9.0)
+    assert clear_gain(before, lucky, z=0.0) and not clear_gain(before, lucky, z=1.0)
+    assert clear_gain(before, before - 0.1, z=5.0)  # the same gain on every row: clear at any z
+    assert not clear_gain(before[:1], steady[:1], z=0.0)  # one row cannot tell
+    assert not clear_gain(before, before + 0.1, z=0.0)

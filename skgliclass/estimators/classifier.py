@@ -62,6 +62,8 @@ __all__ = ["GLiClassifier"]
 AUTO_HEAD_MAX_TEXTS = 256
 AUTO_HEAD_MAX_TOKENS = 4096
 LR_TEST_CRITICAL = 3.841  # chi-squared, one degree of freedom, 5%
+# Feedback fits hold out at least this many verdicts (or a quarter of the log, if smaller) for the guard.
+HELD_OUT_VERDICTS = 20
 
 
 class GLiClassifier(GLiClassEstimator):
@@ -107,10 +109,14 @@ class GLiClassifier(GLiClassEstimator):
         the weights of the best epoch. With ``method="ppo"`` the score is the mean reward of the
         model's most likely decisions on the held-out texts (the top label when single-label),
         measured before training too, so the fit keeps its start unless an epoch beats it.
-        ``"auto"``: on for PPO learning from a reward function, off otherwise.
+        With ``feedback``, the score is the likelihood of the held-out verdicts at each epoch's own
+        temperature, and an epoch replaces the start only when it beats it by more than one standard
+        error over those verdicts. ``"auto"``: on for learning from a reviewer (a reward function or
+        logged ``feedback``), off otherwise.
     validation_fraction : float, default=0.1
         Share of the training texts held out with ``early_stopping`` (at least one text, and one of
-        each class that has two or more, so that every class is both learnt and checked).
+        each class that has two or more, so that every class is both learnt and checked). Feedback
+        fits hold out at least 20 verdicts, or a quarter of a smaller log.
     n_iter_no_change : int, default=3
         Epochs without a lower validation loss before training stops.
     batch_size : int, default=16
@@ -462,7 +468,10 @@ class GLiClassifier(GLiClassEstimator):
                 self._cross_fit(copy.deepcopy(self.model_), texts, matrix, vectors, settings, rng)
             validation = None
             if self._early_stopping(ppo, feedback is not None):
-                texts, matrix, validation = _hold_out(texts, matrix, self.validation_fraction, rng)
+                fraction = self.validation_fraction
+                if feedback is not None:  # telling a gain from chance takes a dozen verdicts or more
+                    fraction = max(fraction, min(HELD_OUT_VERDICTS, len(texts) // 4) / len(texts))
+                texts, matrix, validation = _hold_out(texts, matrix, fraction, rng)
             if feedback is not None:  # held-out rows keep the verdicts alone: the start is judged by them only
                 validation = None if validation is None else dataclasses.replace(validation, calibrated=True)
                 start_proba = self.predict_proba(texts)

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+from skgliclass.calibration import clear_gain
 from skgliclass.files import write_atomic
 from skgliclass.progress import progress_bar
 from skgliclass.training.settings import TrainSettings
@@ -339,20 +340,35 @@ def _resume(loop: LoopSettings, rng: np.random.Generator, trainer: Trainer) -> _
 
 @dataclass
 class BestEpoch:
-    """The lowest validation loss so far, its epoch (0: before training) and weights, and the epochs since it."""
+    """The epoch whose weights a fit ends with (0: before training), its validation loss and weights, and the
+    epochs since the validation loss last fell (which early stopping counts).
+
+    With per-row losses (``rows``), an epoch replaces the start only when it beats the start's rows by
+    more than ``z`` standard errors (:func:`~skgliclass.calibration.clear_gain`); training goes on
+    while the loss falls, clear or not.
+    """
 
     loss: float = math.inf
     epoch: int = 0
     weights: dict[str, torch.Tensor] | None = None
     stale: int = 0
     ties_forward: bool = False  # a later epoch that equals the best replaces it (coarse scores tie often)
+    z: float = 1.0
+    lowest: float = math.inf
+    start_rows: np.ndarray | None = None
 
-    def update(self, loss: float, epoch: int, model: torch.nn.Module, settings: TrainSettings) -> bool:
-        """Record epoch ``epoch``'s ``loss``; True when training should stop."""
+    def update(
+        self, loss: float, epoch: int, model: torch.nn.Module, settings: TrainSettings, rows: np.ndarray | None = None
+    ) -> bool:
+        """Record epoch ``epoch``'s ``loss`` (and per-row losses); True when training should stop."""
+        if epoch == 0:
+            self.start_rows = rows
+        fell = loss <= self.lowest if self.ties_forward else loss < self.lowest - settings.tol
+        self.lowest, self.stale = (loss, 0) if fell else (self.lowest, self.stale + 1)
         better = loss <= self.loss if self.ties_forward else loss < self.loss - settings.tol
+        if better and epoch > 0 and self.start_rows is not None and rows is not None:
+            better = clear_gain(self.start_rows, rows, self.z)
         if better or self.weights is None:
-            self.loss, self.epoch, self.stale = loss, epoch, 0
+            self.loss, self.epoch = loss, epoch
             self.weights = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-        else:
-            self.stale += 1
         return settings.n_iter_no_change is not None and self.stale >= settings.n_iter_no_change

@@ -68,10 +68,10 @@ class SupervisedTrainer(Trainer):
         self.best = BestEpoch()
         if validation is not None:  # epoch 0: the model as it starts, kept when no epoch does better
             self.history.update(validation_loss=[], validation_score=[], best_epoch=[])
-            loss, score = evaluate(model, builder, validation, labels, settings, device)
+            loss, score, rows = evaluate(model, builder, validation, labels, settings, device)
             model.train()
             self.history.update(start_validation_loss=[loss], start_validation_score=[score])
-            self.best.update(loss, 0, model, settings)
+            self.best.update(loss, 0, model, settings, rows)
 
     def train_batch(self, batch: np.ndarray) -> dict[str, float]:
         n_labels = len(self.labels)
@@ -90,11 +90,11 @@ class SupervisedTrainer(Trainer):
         history["epoch_seconds"].append(seconds)
         if self.validation is None:
             return False
-        loss, score = evaluate(self.model, self.builder, self.validation, self.labels, self.settings, self.device)
+        loss, score, rows = evaluate(self.model, self.builder, self.validation, self.labels, self.settings, self.device)
         self.model.train()
         history["validation_loss"].append(loss)
         history["validation_score"].append(score)
-        return self.best.update(loss, len(history["validation_loss"]), self.model, self.settings)
+        return self.best.update(loss, len(history["validation_loss"]), self.model, self.settings, rows)
 
     def state(self) -> dict[str, Any]:
         return optimizer_state(self.optimizer, self.schedule)
@@ -120,9 +120,10 @@ def evaluate(
     labels: Sequence[str],
     settings: TrainSettings,
     device: torch.device,
-) -> tuple[float, float]:
+) -> tuple[float, float, np.ndarray | None]:
     """Mean loss (the objective without the contrastive term, or the calibrated verdict NLL when
-    ``validation.calibrated``) and score of ``model`` on the validation texts (eval mode, labels in order)."""
+    ``validation.calibrated``) and score of ``model`` on the validation texts (eval mode, labels in order), and
+    with ``validation.calibrated`` the per-row NLL of the judged texts (None otherwise)."""
     model.eval()
     targets = torch.as_tensor(validation.targets, dtype=torch.float32)
     losses, scores, sizes, all_logits = [], [], [], []
@@ -140,8 +141,10 @@ def evaluate(
         sizes.append(len(batch))
     score = float(np.average(scores, weights=sizes))
     if validation.calibrated:
-        return calibrated_nll(np.concatenate(all_logits), validation.targets, settings.multilabel)[0], score
-    return float(np.average(losses, weights=sizes)), score
+        mean, rows = calibrated_nll(np.concatenate(all_logits), validation.targets, settings.multilabel)
+        judged = ((validation.targets == 0) | (validation.targets == 1)).any(1)
+        return mean, score, rows[judged]
+    return float(np.average(losses, weights=sizes)), score, None
 
 
 def _score(logits: torch.Tensor, targets: torch.Tensor, multilabel: bool) -> float:

@@ -52,9 +52,9 @@ def test_early_stopping_records_validation_and_keeps_the_best_epoch(encoder, mon
     original = supervised.evaluate
 
     def recording(model, *args, **kwargs):
-        loss, score = original(model, *args, **kwargs)
+        loss, score, rows = original(model, *args, **kwargs)
         seen.append({k: v.clone() for k, v in model.state_dict().items()})
-        return loss, score
+        return loss, score, rows
 
     monkeypatch.setattr(supervised, "evaluate", recording)
     clf = _clf(encoder, early_stopping=True, validation_fraction=0.25, n_iter_no_change=2, epochs=30).fit(X, Y)
@@ -111,3 +111,45 @@ def test_verbose_shows_epoch_scores_on_the_bar(encoder, capsys):
     _clf(encoder, epochs=3, verbose=1, early_stopping=True, validation_fraction=0.25).fit(X, Y)
     err = capsys.readouterr().err
     assert "val_loss=" in err and "train=" in err
+
+
+def test_with_per_row_losses_an_epoch_must_clearly_beat_the_start_to_be_kept():
+    from skgliclass.training.loop import BestEpoch
+    from skgliclass.training.settings import TrainSettings
+
+    settings = TrainSettings(
+        epochs=5,
+        batch_size=4,
+        learning_rate=1e-3,
+        encoder_learning_rate=1e-3,
+        weight_decay=0.0,
+        warmup_ratio=0.0,
+        focal_alpha=None,
+        focal_gamma=0.0,
+        label_smoothing=0.0,
+        contrastive_coef=0.0,
+        n_iter_no_change=2,
+    )
+    model = torch.nn.Linear(1, 1, bias=False)
+    best = BestEpoch(z=1.0)
+    start = np.ones(4)
+    epochs = [
+        start,
+        start - [1.0, -0.2, -0.2, 0.0],  # lower mean, but from one row: not clear, the start stays
+        start - [0.3, 0.2, 0.3, 0.2],  # clear
+        start - [0.3, 0.2, 0.3, 0.3],  # lower, clear: kept
+        start - [0.0, 0.0, 0.0, 0.0],  # worse twice: stop
+        start + 0.1,
+    ]
+    stops = []
+    for epoch, rows in enumerate(epochs):
+        with torch.no_grad():
+            model.weight.fill_(epoch)
+        stops.append(best.update(float(rows.mean()), epoch, model, settings, rows))
+    assert stops == [False] * 5 + [True]
+    assert best.epoch == 3 and best.weights["weight"].item() == 3.0
+    # epoch 1 was the lowest loss then, so training went on: stopping follows the loss, keeping the clear gain
+    late = BestEpoch(z=1.0)
+    for epoch, rows in enumerate([*epochs[:2], epochs[1] + 0.01, epochs[1] + 0.02]):
+        late.update(float(rows.mean()), epoch, model, settings, rows)
+    assert late.epoch == 0 and late.stale == 2
