@@ -11,7 +11,7 @@ import numpy as np
 from scipy.optimize import minimize, minimize_scalar
 from scipy.special import log_softmax
 
-__all__ = ["calibrated_nll", "clear_gain", "verdict_nll"]
+__all__ = ["calibrated_nll", "class_balance", "clear_gain", "verdict_nll"]
 
 _LOG_T = (-4.0, 4.0)  # temperatures from 0.02 to 55: wider than any fitted model needs
 
@@ -38,17 +38,20 @@ def verdict_nll(logits: np.ndarray, targets: np.ndarray, multilabel: bool, scale
     return np.where(right.any(1), hit, np.where(wrong.any(1), miss, 0.0))
 
 
-def calibrated_nll(logits: np.ndarray, targets: np.ndarray, multilabel: bool) -> tuple[float, np.ndarray]:
-    """The mean verdict NLL after fitting a temperature (single-label) or a scale and bias (multi-label)
-    to these logits and verdicts, and the per-row values at that fit."""
+def calibrated_nll(
+    logits: np.ndarray, targets: np.ndarray, multilabel: bool, weights: np.ndarray | None = None
+) -> tuple[float, np.ndarray]:
+    """The (``weights``-weighted) mean verdict NLL after fitting a temperature (single-label) or a scale and bias
+    (multi-label) to these logits and verdicts, and the per-row values at that fit (unweighted)."""
     logits = np.asarray(logits, dtype=np.float64)
     judged = ((targets == 0) | (targets == 1)).any(1)
     if not judged.any():
         return 0.0, np.zeros(len(logits))
-    logits, targets = logits[judged], targets[judged]
+    w = np.ones(len(logits)) if weights is None else np.asarray(weights, dtype=np.float64)
+    logits, targets, w = logits[judged], targets[judged], w[judged]
     if multilabel:
         fitted = minimize(
-            lambda p: verdict_nll(logits, targets, True, np.exp(p[0]), p[1]).mean(),
+            lambda p: np.average(verdict_nll(logits, targets, True, np.exp(p[0]), p[1]), weights=w),
             x0=np.zeros(2),
             method="L-BFGS-B",
             bounds=[_LOG_T, (-20.0, 20.0)],
@@ -56,12 +59,29 @@ def calibrated_nll(logits: np.ndarray, targets: np.ndarray, multilabel: bool) ->
         scale, bias = float(np.exp(fitted.x[0])), float(fitted.x[1])
     else:
         fitted = minimize_scalar(
-            lambda s: verdict_nll(logits, targets, False, np.exp(s)).mean(), bounds=_LOG_T, method="bounded"
+            lambda s: np.average(verdict_nll(logits, targets, False, np.exp(s)), weights=w),
+            bounds=_LOG_T,
+            method="bounded",
         )
         scale, bias = float(np.exp(fitted.x)), 0.0
     rows = np.zeros(len(judged))
     rows[judged] = verdict_nll(logits, targets, multilabel, scale, bias)
-    return float(rows[judged].mean()), rows
+    return float(np.average(rows[judged], weights=w)), rows
+
+
+def class_balance(targets: np.ndarray) -> np.ndarray:
+    """Row weights, mean 1, under which every class weighs the same (as in macro-F1), from single-label verdicts.
+
+    A row judged right belongs to its label; a row with wrong labels only is spread evenly over the labels
+    not ruled out (in a two-class task, the other one); a row without verdicts weighs 0. A model that gains
+    likelihood by predicting the common class more is then not preferred for it.
+    """
+    right, wrong = targets == 1, targets == 0
+    share = np.where(right.any(1, keepdims=True), right, ~wrong & wrong.any(1, keepdims=True)).astype(np.float64)
+    share /= np.maximum(share.sum(1, keepdims=True), 1.0)
+    mass = share.sum(0)
+    weights = (share / np.where(mass > 0, mass, 1.0)).sum(1)
+    return weights / weights.mean() if weights.any() else np.ones(len(targets))
 
 
 def clear_gain(before: np.ndarray, after: np.ndarray, z: float) -> bool:

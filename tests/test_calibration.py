@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.special import expit, softmax
 
-from skgliclass.calibration import calibrated_nll, clear_gain, verdict_nll
+from skgliclass.calibration import calibrated_nll, class_balance, clear_gain, verdict_nll
 
 TARGETS = np.array([[1, 0, 0], [-100, 0, -100], [-100, -100, -100], [0, -100, 1]])
 LOGITS = np.array([[2.0, 0.0, -1.0], [0.5, 1.5, 0.0], [0.0, 0.0, 0.0], [0.3, 0.1, 0.2]])
@@ -63,3 +63,24 @@ def test_a_gain_counts_only_beyond_its_standard_error():
     assert clear_gain(before, before - 0.1, z=5.0)  # the same gain on every row: clear at any z
     assert not clear_gain(before[:1], steady[:1], z=0.0)  # one row cannot tell
     assert not clear_gain(before, before + 0.1, z=0.0)
+
+
+def test_class_balance_weighs_every_class_the_same():
+    # two-class verdicts: 6 rows of class 0 (4 right, 2 "1 is wrong"), 2 of class 1 (one right, one "0 is wrong")
+    targets = np.array([[1, 0]] * 4 + [[-100, 0]] * 2 + [[0, 1], [0, -100], [-100, -100]])
+    weights = class_balance(targets)
+    assert weights[-1] == 0.0  # no verdict
+    np.testing.assert_allclose(weights[:6], weights[0]) and np.testing.assert_allclose(weights[6:8], weights[6])
+    assert weights[:6].sum() == pytest.approx(weights[6:8].sum()) and weights.mean() == pytest.approx(1.0)
+    # three classes: "label 0 is wrong" spreads the row over labels 1 and 2
+    spread = class_balance(np.array([[0, -100, -100], [-100, 1, -100], [-100, 1, -100]]))
+    np.testing.assert_allclose(spread / spread[0], [1.0, 1 / 3, 1 / 3])  # class 1: 2.5 rows, class 2: half a row
+
+
+def test_balanced_loss_prefers_the_model_that_keeps_the_rare_class():
+    targets = np.array([[1, 0]] * 9 + [[0, 1]])  # nine of the common class, one rare
+    keeps = np.array([[1.0, -1.0]] * 7 + [[-1.0, 1.0]] * 3)  # two common rows wrong, the rare one right
+    common = np.array([[1.0, -1.0]] * 10)  # the common class everywhere: one row wrong, the rare one
+    assert calibrated_nll(common, targets, False)[0] < calibrated_nll(keeps, targets, False)[0]  # likelier overall
+    weights = class_balance(targets)
+    assert calibrated_nll(keeps, targets, False, weights)[0] < calibrated_nll(common, targets, False, weights)[0]

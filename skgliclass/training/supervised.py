@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from skgliclass.calibration import calibrated_nll
+from skgliclass.calibration import calibrated_nll, class_balance
 from skgliclass.data.prompts import InputBuilder
 from skgliclass.losses import focal_loss, softmax_loss
 from skgliclass.modeling.model import GLiClassModel
@@ -123,7 +123,8 @@ def evaluate(
 ) -> tuple[float, float, np.ndarray | None]:
     """Mean loss (the objective without the contrastive term, or the calibrated verdict NLL when
     ``validation.calibrated``) and score of ``model`` on the validation texts (eval mode, labels in order), and
-    with ``validation.calibrated`` the per-row NLL of the judged texts (None otherwise)."""
+    with ``validation.calibrated`` the per-row NLL of the judged texts (None otherwise). Single-label verdicts
+    are weighted so that every class weighs the same (:func:`~skgliclass.calibration.class_balance`)."""
     model.eval()
     targets = torch.as_tensor(validation.targets, dtype=torch.float32)
     losses, scores, sizes, all_logits = [], [], [], []
@@ -141,9 +142,12 @@ def evaluate(
         sizes.append(len(batch))
     score = float(np.average(scores, weights=sizes))
     if validation.calibrated:
-        mean, rows = calibrated_nll(np.concatenate(all_logits), validation.targets, settings.multilabel)
-        judged = ((validation.targets == 0) | (validation.targets == 1)).any(1)
-        return mean, score, rows[judged]
+        targets = validation.targets
+        judged = ((targets == 0) | (targets == 1)).any(1)
+        weights = np.ones(len(targets)) if settings.multilabel else class_balance(targets)
+        mean, rows = calibrated_nll(np.concatenate(all_logits), targets, settings.multilabel, weights)
+        # each row's share of the weighted mean, so that a paired test over rows weighs them as the mean does
+        return mean, score, rows[judged] * weights[judged] / weights[judged].mean()
     return float(np.average(losses, weights=sizes)), score, None
 
 

@@ -90,9 +90,9 @@ def test_the_start_is_kept_when_no_epoch_lowers_the_held_out_loss(encoder, monke
 def test_the_guard_compares_epochs_at_their_own_temperature(encoder, monkeypatch):
     seen = []
 
-    def spy(logits, targets, multilabel):
-        mean, rows = calibrated_nll(logits, targets, multilabel)
-        seen.append((logits.shape, targets.copy(), multilabel, rows))
+    def spy(logits, targets, multilabel, weights):
+        mean, rows = calibrated_nll(logits, targets, multilabel, weights)
+        seen.append((logits.shape, targets.copy(), multilabel, rows * weights / weights.mean()))
         return mean, rows
 
     monkeypatch.setattr(supervised, "calibrated_nll", spy)
@@ -104,6 +104,7 @@ def test_the_guard_compares_epochs_at_their_own_temperature(encoder, monkeypatch
     assert set(np.unique(targets)) <= {0, 1, -100}  # the held-out verdicts, never filled
     losses = [clf.history_["start_validation_loss"][0], *clf.history_["validation_loss"]]
     # an epoch is kept only when it lowers the loss and beats the start by a standard error, row by row
+    # (rows weighted so that every class weighs the same)
     clear = [e for e in (1, 2) if losses[e] < losses[0] and clear_gain(seen[0][3], seen[e][3], z=1.0)]
     expected = min(clear, key=lambda e: losses[e]) if clear else 0
     assert all(np.isfinite(losses)) and clf.history_["best_epoch"][0] == expected
