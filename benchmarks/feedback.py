@@ -118,6 +118,42 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def plot(rows: list[dict], path: Path) -> None:
+    """Change of macro-F1 over the zero-shot start against verdicts, one panel per data set, one line per
+    strategy and noise (mean over seeds, the band from worst to best seed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in rows if not r.get("variant")]
+    sets = sorted({r["data"] for r in rows})
+    fig, axes = plt.subplots(1, len(sets), figsize=(3.2 * len(sets), 3.2), squeeze=False, sharey=True)
+    for ax, name in zip(axes[0], sets, strict=True):
+        lines = sorted({(r["strategy"], r["noise"]) for r in rows if r["data"] == name})
+        for strategy, noise in lines:
+            group = [r for r in rows if (r["data"], r["strategy"], r["noise"]) == (name, strategy, noise)]
+            budgets = sorted({r["budget"] for r in group})
+            change = [[100 * (r["f1"] - r["start_f1"]) for r in group if r["budget"] == b] for b in budgets]
+            label = strategy + (f", {noise:.0%} wrong" if noise else "")
+            (line,) = ax.plot(budgets, [np.mean(c) for c in change], marker="o", label=label)
+            worst, best = [min(c) for c in change], [max(c) for c in change]
+            ax.fill_between(budgets, worst, best, alpha=0.15, color=line.get_color())
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.axhline(-1, color="grey", lw=0.8, ls=":")
+        ax.set_xscale("log")
+        ticks = sorted({r["budget"] for r in rows if r["data"] == name})
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.minorticks_off()
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("verdicts")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("macro-F1 change (points)")
+    axes[0][-1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="bbc", help="comma-separated: bbc and suite set names")
@@ -148,6 +184,10 @@ def main() -> None:
         )
     (args.out / "feedback.md").write_text(table(load(path)) + "\n")
     print(table(load(path)))
+    try:
+        plot(load(path), args.out / "feedback.png")
+    except ImportError:
+        print("matplotlib is not installed: no plot.")
 
 
 if __name__ == "__main__":
