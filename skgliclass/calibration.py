@@ -11,9 +11,14 @@ import numpy as np
 from scipy.optimize import minimize, minimize_scalar
 from scipy.special import log_softmax
 
-__all__ = ["calibrated_nll", "class_balance", "clear_gain", "verdict_nll"]
+__all__ = ["calibrated_nll", "class_balance", "clear_gain", "judged", "verdict_nll"]
 
 _LOG_T = (-4.0, 4.0)  # temperatures from 0.02 to 55: wider than any fitted model needs
+
+
+def judged(targets: np.ndarray) -> np.ndarray:
+    """Which rows hold at least one verdict (a 1 or a 0)."""
+    return ((targets == 0) | (targets == 1)).any(1)
 
 
 def verdict_nll(logits: np.ndarray, targets: np.ndarray, multilabel: bool, scale: float = 1.0, bias: float = 0.0):
@@ -44,11 +49,11 @@ def calibrated_nll(
     """The (``weights``-weighted) mean verdict NLL after fitting a temperature (single-label) or a scale and bias
     (multi-label) to these logits and verdicts, and the per-row values at that fit (unweighted)."""
     logits = np.asarray(logits, dtype=np.float64)
-    judged = ((targets == 0) | (targets == 1)).any(1)
-    if not judged.any():
+    seen = judged(targets)
+    if not seen.any():
         return 0.0, np.zeros(len(logits))
     w = np.ones(len(logits)) if weights is None else np.asarray(weights, dtype=np.float64)
-    logits, targets, w = logits[judged], targets[judged], w[judged]
+    logits, targets, w = logits[seen], targets[seen], w[seen]
     if multilabel:
         fitted = minimize(
             lambda p: np.average(verdict_nll(logits, targets, True, np.exp(p[0]), p[1]), weights=w),
@@ -64,9 +69,9 @@ def calibrated_nll(
             method="bounded",
         )
         scale, bias = float(np.exp(fitted.x)), 0.0
-    rows = np.zeros(len(judged))
-    rows[judged] = verdict_nll(logits, targets, multilabel, scale, bias)
-    return float(np.average(rows[judged], weights=w)), rows
+    rows = np.zeros(len(seen))
+    rows[seen] = verdict_nll(logits, targets, multilabel, scale, bias)
+    return float(np.average(rows[seen], weights=w)), rows
 
 
 def class_balance(targets: np.ndarray) -> np.ndarray:

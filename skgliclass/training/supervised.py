@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from skgliclass.calibration import calibrated_nll, class_balance
+from skgliclass.calibration import calibrated_nll, class_balance, judged
 from skgliclass.data.prompts import InputBuilder
 from skgliclass.losses import focal_loss, softmax_loss
 from skgliclass.modeling.model import GLiClassModel
@@ -142,12 +142,12 @@ def evaluate(
         sizes.append(len(batch))
     score = float(np.average(scores, weights=sizes))
     if validation.calibrated:
-        targets = validation.targets
-        judged = ((targets == 0) | (targets == 1)).any(1)
-        weights = np.ones(len(targets)) if settings.multilabel else class_balance(targets)
-        mean, rows = calibrated_nll(np.concatenate(all_logits), targets, settings.multilabel, weights)
+        verdicts = validation.targets
+        seen = judged(verdicts)
+        weights = np.ones(len(verdicts)) if settings.multilabel else class_balance(verdicts)
+        mean, rows = calibrated_nll(np.concatenate(all_logits), verdicts, settings.multilabel, weights)
         # each row's share of the weighted mean, so that a paired test over rows weighs them as the mean does
-        return mean, score, rows[judged] * weights[judged] / weights[judged].mean()
+        return mean, score, rows[seen] * weights[seen] / weights[seen].mean()
     return float(np.average(losses, weights=sizes)), score, None
 
 
