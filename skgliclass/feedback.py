@@ -137,15 +137,16 @@ def choose_proposals(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Which texts to show and which label for each: ``(rows, columns, propensities)``.
 
-    ``n`` texts (all when None): drawn at random, or (``"uncertainty"``) those whose two most likely labels
-    are closest, whose verdicts move the model most. Each shows its most likely label, or with probability
-    ``exploration`` a label drawn uniformly; the propensity is the chance the shown label had of being chosen.
+    ``n`` texts (all when None): drawn at random, or (``"uncertainty"``) the closest calls (the two most
+    likely labels nearest each other) taken in turn with random draws, so that every prefix of the order is
+    half of each. Closest calls alone are mostly wrong proposals about unusual texts: the random half keeps
+    the verdicts, and the share of them held out to judge training, like the texts the model will meet.
+    Each text shows its most likely label, or with probability ``exploration`` a label drawn uniformly;
+    the propensity is the chance the shown label had of being chosen.
     """
     count = len(proba) if n is None else min(n, len(proba))
     if strategy == "uncertainty":
-        ranked = np.sort(proba, axis=1)
-        margin = ranked[:, -1] - ranked[:, -2] if proba.shape[1] > 1 else np.abs(ranked[:, -1] - 0.5)
-        rows = np.argsort(margin, kind="stable")[:count]
+        rows = _closest_and_random(proba, rng)[:count]
     else:
         rows = np.sort(rng.permutation(len(proba))[:count])
     top = proba[rows].argmax(1)
@@ -153,3 +154,19 @@ def choose_proposals(
     columns = np.where(explore, rng.integers(0, proba.shape[1], len(rows)), top)
     propensity = exploration / proba.shape[1] + (1 - exploration) * (columns == top)
     return rows, columns, propensity
+
+
+def _closest_and_random(proba: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """All rows, ordered: the closest call not yet taken, then a random row not yet taken, and so on."""
+    ranked = np.sort(proba, axis=1)
+    margin = ranked[:, -1] - ranked[:, -2] if proba.shape[1] > 1 else np.abs(ranked[:, -1] - 0.5)
+    queues = (iter(np.argsort(margin, kind="stable")), iter(rng.permutation(len(proba))))
+    taken = np.zeros(len(proba), dtype=bool)
+    order: list[int] = []
+    while len(order) < len(proba):
+        for queue in queues:
+            row = next((r for r in queue if not taken[r]), None)
+            if row is not None:
+                taken[row] = True
+                order.append(int(row))
+    return np.asarray(order, dtype=np.intp)

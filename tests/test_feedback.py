@@ -59,7 +59,16 @@ def test_uncertainty_picks_the_closest_calls_and_exploration_sets_propensities()
     proba = np.array([[0.9, 0.05, 0.05], [0.4, 0.35, 0.25], [0.5, 0.1, 0.4], [0.34, 0.33, 0.33]])
     rng = np.random.default_rng(0)
     rows, columns, propensity = choose_proposals(proba, 2, "uncertainty", 0.0, rng)
-    assert rows.tolist() == [3, 1] and columns.tolist() == [0, 0] and propensity.tolist() == [1.0, 1.0]
+    assert rows[0] == 3 and rows[1] != 3 and columns.tolist() == [0, proba[rows[1]].argmax()]
+    assert propensity.tolist() == [1.0, 1.0]
+    wide = np.random.default_rng(1).dirichlet(np.ones(4), size=300)
+    ranked = np.sort(wide, axis=1)
+    closest = np.argsort(ranked[:, -1] - ranked[:, -2], kind="stable")
+    order, _, _ = choose_proposals(wide, None, "uncertainty", 0.0, rng)
+    assert sorted(order.tolist()) == list(range(300))  # every text once
+    for size in (10, 60, 300):  # any prefix: half closest calls, the rest random
+        assert set(closest[: size // 2]) <= set(order[:size].tolist())
+    assert np.isin(order[1:60:2], closest[:30]).mean() < 0.4  # the other half is drawn, not the closest calls
     rows, columns, propensity = choose_proposals(proba, None, "random", 0.0, rng)
     assert rows.tolist() == [0, 1, 2, 3]
     many = np.repeat(proba, 500, axis=0)

@@ -404,8 +404,9 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         n : int or None, default=None
             How many texts to propose (all when None).
         strategy : {"random", "uncertainty"}, default="random"
-            Which ``n`` texts: a random draw, or those whose two most likely labels are closest (whose
-            verdicts teach the model most).
+            Which ``n`` texts: a random draw, or the closest calls (two most likely labels nearest each
+            other) taken in turn with random texts, half of each, so that the verdicts teach the most
+            while staying like the texts the model will meet.
         exploration : float, default=0.0
             The chance of showing a label drawn uniformly instead of the most likely one, so that
             labels the model ranks low get verdicts too.
