@@ -11,7 +11,7 @@ import numpy as np
 from scipy.optimize import minimize, minimize_scalar
 from scipy.special import log_softmax
 
-__all__ = ["calibrated_nll", "class_balance", "clear_gain", "judged", "verdict_nll"]
+__all__ = ["calibrated_nll", "class_balance", "clear_gain", "guard_loss", "judged", "verdict_nll"]
 
 _LOG_T = (-4.0, 4.0)  # temperatures from 0.02 to 55: wider than any fitted model needs
 
@@ -87,6 +87,16 @@ def class_balance(targets: np.ndarray) -> np.ndarray:
     mass = share.sum(0)
     weights = (share / np.where(mass > 0, mass, 1.0)).sum(1)
     return weights / weights.mean() if weights.any() else np.ones(len(targets))
+
+
+def guard_loss(logits: np.ndarray, verdicts: np.ndarray, multilabel: bool) -> tuple[float, np.ndarray]:
+    """What a feedback guard minimises: the calibrated verdict NLL, single-label rows weighted so that every
+    class weighs the same, and each judged row's share of that mean (for :func:`clear_gain`)."""
+    seen = judged(verdicts)
+    weights = np.ones(len(verdicts)) if multilabel else class_balance(verdicts)
+    mean, rows = calibrated_nll(logits, verdicts, multilabel, weights)
+    # each row's share of the weighted mean, so that a paired test over rows weighs them as the mean does
+    return mean, rows[seen] * weights[seen] / weights[seen].mean()
 
 
 def clear_gain(before: np.ndarray, after: np.ndarray, z: float) -> bool:

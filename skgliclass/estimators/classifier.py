@@ -245,9 +245,11 @@ class GLiClassifier(GLiClassEstimator):
         ``validation_score`` and ``best_epoch`` (the epoch whose weights the model keeps).
         PPO: per step ``loss``, ``policy_loss``, ``value_loss``, ``kl``, ``entropy``, ``advantage``,
         ``reward`` and ``reward_<name>`` for each component, ``learning_rate``; ``epoch_reward``,
-        ``epoch_seconds``; with early stopping ``start_validation_score`` (before training),
-        ``validation_score`` per epoch, ``validation_verdicts`` (answers the reward functions have
-        given on held-out texts so far, at each evaluation) and ``best_epoch`` (0: the start kept).
+        ``epoch_seconds``; with early stopping ``start_validation_loss`` (before training) and
+        ``validation_loss`` per epoch when the reward answers as a reviewer (1 or 0 about the labels
+        chosen), else ``start_validation_score`` and ``validation_score``; ``validation_verdicts``
+        (answers the reward functions have given on held-out texts so far, at each evaluation) and
+        ``best_epoch`` (0: the start kept).
 
     Examples
     --------

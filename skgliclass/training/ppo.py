@@ -113,11 +113,9 @@ class PPOTrainer(Trainer):
         self.history.update({f"reward_{name}": [] for name, *_ in ppo.reward.components})
         self.history.update(epoch_reward=[], epoch_seconds=[])
         self.judge = None if validation is None else HeldOutJudge(validation, ppo.reward, self.policy)
-        # One label per text is both what PPO trains and what the judge scores: a tie on a few texts is no sign
-        # of harm then. Per-label decisions train something the top label does not show: only a gain moves.
-        self.best = BestEpoch(ties_forward=isinstance(self.policy, CategoricalPolicy))
+        self.best = BestEpoch()
         if self.judge is not None:  # epoch 0: the model as it starts, which a fit must beat to move
-            self.history.update(start_validation_score=[], validation_score=[], validation_verdicts=[], best_epoch=[])
+            self.history.update(validation_verdicts=[], best_epoch=[])
             self.validate(0)
 
     def train_batch(self, batch: np.ndarray) -> dict[str, float]:
@@ -133,11 +131,18 @@ class PPOTrainer(Trainer):
         return self.judge is not None and self.validate(len(self.history["epoch_seconds"]))
 
     def validate(self, epoch: int) -> bool:
-        """Score the model on the held-out texts, remember it when best so far; True when training should stop."""
-        score = self.judge.score(self.model, self.builder, self.labels, self.settings.batch_size, self.device)  # type: ignore[union-attr]
-        self.history["validation_score" if epoch else "start_validation_score"].append(score)
-        self.history["validation_verdicts"].append(float(self.judge.asked))  # type: ignore[union-attr]
-        return self.best.update(-score, epoch, self.model, self.settings)
+        """Judge the model on the held-out texts, remember it when best so far; True when training should stop."""
+        judge = self.judge
+        loss, rows = judge.loss(self.model, self.builder, self.labels, self.settings.batch_size, self.device)  # type: ignore[union-attr]
+        if epoch == 0:
+            # Judged by their own proposals, one label per text is both what PPO trains and what is scored: a tie
+            # on a few texts is no sign of harm then. Per-label decisions or verdicts: only a gain moves.
+            self.best = BestEpoch(ties_forward=judge.verdicts is None and judge.single_label)  # type: ignore[union-attr]
+        name = "validation_score" if judge.verdicts is None else "validation_loss"  # type: ignore[union-attr]
+        value = -loss if judge.verdicts is None else loss  # type: ignore[union-attr]
+        self.history.setdefault(name if epoch else f"start_{name}", []).append(value)
+        self.history["validation_verdicts"].append(float(judge.asked))  # type: ignore[union-attr]
+        return self.best.update(loss, epoch, self.model, self.settings, rows)
 
     def finish(self) -> None:
         """With held-out texts, put back the weights of the best epoch (0: the start); otherwise keep the last."""

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from skgliclass.calibration import calibrated_nll, class_balance, judged
+from skgliclass.calibration import guard_loss
 from skgliclass.data.prompts import InputBuilder
 from skgliclass.losses import focal_loss, softmax_loss
 from skgliclass.modeling.model import GLiClassModel
@@ -142,12 +142,8 @@ def evaluate(
         sizes.append(len(batch))
     score = float(np.average(scores, weights=sizes))
     if validation.calibrated:
-        verdicts = validation.targets
-        seen = judged(verdicts)
-        weights = np.ones(len(verdicts)) if settings.multilabel else class_balance(verdicts)
-        mean, rows = calibrated_nll(np.concatenate(all_logits), verdicts, settings.multilabel, weights)
-        # each row's share of the weighted mean, so that a paired test over rows weighs them as the mean does
-        return mean, score, rows[seen] * weights[seen] / weights[seen].mean()
+        mean, rows = guard_loss(np.concatenate(all_logits), validation.targets, settings.multilabel)
+        return mean, score, rows
     return float(np.average(losses, weights=sizes)), score, None
 
 

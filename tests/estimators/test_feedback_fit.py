@@ -7,7 +7,7 @@ import pickle
 import numpy as np
 import pytest
 
-from skgliclass import GLiClassifier
+from skgliclass import GLiClassifier, calibration
 from skgliclass.calibration import calibrated_nll, clear_gain
 from skgliclass.training import supervised
 
@@ -95,7 +95,7 @@ def test_the_guard_compares_epochs_at_their_own_temperature(encoder, monkeypatch
         seen.append((logits.shape, targets.copy(), multilabel, rows * weights / weights.mean()))
         return mean, rows
 
-    monkeypatch.setattr(supervised, "calibrated_nll", spy)
+    monkeypatch.setattr(calibration, "calibrated_nll", spy)
     log = {"label": Y, "verdict": [1, 0] * 6}
     clf = _clf(encoder, epochs=2, early_stopping="auto").fit(X, feedback=log)
     assert len(seen) == 3 and not seen[0][2]  # the start and two epochs, single-label
