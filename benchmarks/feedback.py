@@ -3,9 +3,9 @@
 A simulated reviewer judges the label the zero-shot model proposes for each of ``budget`` texts (one
 verdict per text: 1 when it is the text's true class, else 0; ``--noise`` flips that share of verdicts).
 The texts are chosen by ``GLiClassZeroShot.propose`` at random or by uncertainty (closest calls in turn
-with random texts), and ``GLiClassifier(labels=...).fit(feedback=log)`` learns from the log. Test: held-out texts never
-proposed (capped at ``--test-cap``), macro-F1 of the top label, against the zero-shot start on the same
-texts.
+with random texts), and ``GLiClassifier(labels=...).fit(feedback=log)`` learns from the log. Test:
+held-out texts never proposed (capped at ``--test-cap``), macro-F1 of the top label, against the
+zero-shot start on the same texts.
 
 ``--variant nofill`` (a study) leaves the entries no verdict is about unknown instead of filling them
 with the start's belief given the verdicts.

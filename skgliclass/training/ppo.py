@@ -134,12 +134,12 @@ class PPOTrainer(Trainer):
         """Judge the model on the held-out texts, remember it when best so far; True when training should stop."""
         judge = self.judge
         loss, rows = judge.loss(self.model, self.builder, self.labels, self.settings.batch_size, self.device)  # type: ignore[union-attr]
+        reviewed = judge.verdicts is not None  # type: ignore[union-attr]
         if epoch == 0:
             # Judged by their own proposals, one label per text is both what PPO trains and what is scored: a tie
             # on a few texts is no sign of harm then. Per-label decisions or verdicts: only a gain moves.
-            self.best = BestEpoch(ties_forward=judge.verdicts is None and judge.single_label)  # type: ignore[union-attr]
-        name = "validation_score" if judge.verdicts is None else "validation_loss"  # type: ignore[union-attr]
-        value = -loss if judge.verdicts is None else loss  # type: ignore[union-attr]
+            self.best = BestEpoch(ties_forward=not reviewed and judge.single_label)  # type: ignore[union-attr]
+        name, value = ("validation_loss", loss) if reviewed else ("validation_score", -loss)
         self.history.setdefault(name if epoch else f"start_{name}", []).append(value)
         self.history["validation_verdicts"].append(float(judge.asked))  # type: ignore[union-attr]
         return self.best.update(loss, epoch, self.model, self.settings, rows)

@@ -51,13 +51,12 @@ class HeldOutJudge:
         test, or minus the mean reward of ``model``'s proposals and None (eval mode, labels in order)."""
         first = not self.answers
         logits, actions, probs = self._propose(model, builder, labels, batch_size, device)
-        if first:
-            rows = np.arange(len(self.texts))
-            total = self.judge(rows, list(self.texts), actions, probs)
-            self.verdicts = self._as_verdicts(total, actions)
+        if self.verdicts is None:  # the verdicts, once set, are never asked again
+            total = self.judge(np.arange(len(self.texts)), list(self.texts), actions, probs)
+            if first:
+                self.verdicts = self._as_verdicts(total, actions)
         if self.verdicts is not None:
             return guard_loss(logits, self.verdicts, multilabel=not self.single_label)
-        total = self.judge(np.arange(len(self.texts)), list(self.texts), actions, probs)
         return (-float(np.nanmean(total)) if np.isfinite(total).any() else 0.0), None
 
     def _propose(

@@ -44,10 +44,14 @@ def make_texts(n: int, seed: int) -> tuple[list[str], np.ndarray]:
     return texts, np.array(rows, dtype=np.int64)
 
 
+def keyword_truth(texts: list[str]) -> np.ndarray:
+    """``(n, C)`` booleans: which labels' keywords each text holds."""
+    return np.array([[any(k in text.split() for k in KEYWORDS[label]) for label in LABELS] for text in texts])
+
+
 def keyword_rater(texts: list[str], actions: np.ndarray, probs: np.ndarray) -> np.ndarray:
     """Plays a human rater: approves (1) each decision that matches the keyword rule, else 0."""
-    truth = np.array([[any(k in text.split() for k in KEYWORDS[label]) for label in LABELS] for text in texts])
-    return (actions == truth).astype(float)
+    return (actions == keyword_truth(texts)).astype(float)
 
 
 X_TRAIN, Y_TRAIN = make_texts(48, 0)
@@ -117,8 +121,7 @@ def test_single_label_ppo_from_a_rater_alone_improves_on_the_start():
 
     def rater(batch, actions, probs):  # a reviewer who says right (1) or wrong (0) to the one proposed label
         seen.append(actions.copy())
-        truth = np.array([[any(k in t.split() for k in KEYWORDS[label]) for label in LABELS] for t in batch])
-        return (actions * truth).sum(1).astype(float)
+        return (actions * keyword_truth(batch)).sum(1).astype(float)
 
     start = _minilm(method="focal", multi_label=False, epochs=1, learning_rate=1e-12, encoder_learning_rate=1e-12)
     start_accuracy = start.fit(texts[:3], ["animal", "food", "vehicle"]).score(test_texts, test_y)
@@ -241,8 +244,7 @@ def test_judge_asks_the_reviewer_once_per_proposal():
 
 def _reviewer(texts: list[str], actions: np.ndarray, probs: np.ndarray) -> np.ndarray:
     """A person shown the chosen labels: 1 right, 0 wrong, nothing about the labels not shown."""
-    truth = np.array([[any(k in text.split() for k in KEYWORDS[label]) for label in LABELS] for text in texts])
-    return np.where(actions == 1, (truth == 1).astype(float), np.nan)
+    return np.where(actions == 1, keyword_truth(texts).astype(float), np.nan)
 
 
 def test_reviewer_verdicts_on_the_start_judge_every_epoch_without_asking_again(encoder, monkeypatch):
