@@ -8,7 +8,8 @@ held-out texts never proposed (capped at ``--test-cap``), macro-F1 of the top la
 zero-shot start on the same texts.
 
 ``--variant nofill`` (a study) leaves the entries no verdict is about unknown instead of filling them
-with the start's belief given the verdicts.
+with the start's belief given the verdicts; ``--variant prior=N`` weighs that belief as ``N`` texts' worth
+(``inf``: as much as a verdict, however long the log).
 
 Data: ``bbc`` (BBC News openings, the first 60 words) and the few-shot suite's named sets
 (``suite_data.py``).
@@ -32,7 +33,7 @@ import numpy as np
 from sklearn.metrics import f1_score
 
 from fewshot import load, saver
-from skgliclass import GLiClassifier, GLiClassZeroShot
+from skgliclass import GLiClassifier, GLiClassZeroShot, feedback
 from skgliclass.datasets import load_bbc_news
 from skgliclass.estimators import classifier
 
@@ -163,7 +164,7 @@ def main() -> None:
     parser.add_argument("--strategies", default="random,uncertainty")
     parser.add_argument("--noise", type=float, default=0.0, help="share of verdicts the reviewer gets wrong")
     parser.add_argument("--test-cap", type=int, default=400)
-    parser.add_argument("--variant", default="", help="'nofill': unjudged entries stay unknown (a study)")
+    parser.add_argument("--variant", default="", help="'nofill' or 'prior=N': how unjudged entries count (a study)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -171,6 +172,9 @@ def main() -> None:
     save = saver(path, KEY)
     if args.variant == "nofill":
         classifier.fill_unknown = lambda targets, start, single_label, unknown: targets
+    elif args.variant.startswith("prior="):
+        prior = float(args.variant.split("=")[1])
+        classifier.fill_weights = lambda targets, unknown: feedback.fill_weights(targets, unknown, prior)
     for name in args.data.split(","):
         run(
             name,

@@ -5,7 +5,8 @@ target. Which entries a reviewer was shown depends only on the texts and the mod
 them, never on the answers, so a loss over the judged entries learns the same probabilities as one
 over complete labels. When each text has one label (single-label), a label judged right also
 settles every other label of that text as wrong; the labels no verdict is about can take the
-starting model's belief given the verdicts (``fill_unknown``).
+starting model's belief given the verdicts (``fill_unknown``), weighed as a fixed amount of evidence that the
+verdicts outweigh as they accumulate (``fill_weights``).
 """
 
 from __future__ import annotations
@@ -16,18 +17,40 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["STRATEGIES", "FeedbackLog", "choose_proposals", "feedback_targets", "fill_unknown", "read_feedback"]
+__all__ = [
+    "PICKS",
+    "STRATEGIES",
+    "FeedbackLog",
+    "choose_proposals",
+    "feedback_targets",
+    "fill_unknown",
+    "fill_weights",
+    "read_feedback",
+]
 
 STRATEGIES = ("random", "uncertainty")
+# The start's belief on the entries no verdict is about weighs as much as this many judged texts' worth of them:
+# a prior that holds a small log near the start and fades as verdicts outnumber it.
+START_BELIEF_TEXTS = 50
+
+
+PICKS = ("random", "closest")
 
 
 @dataclass
 class FeedbackLog:
-    """One row per verdict: the text, the label shown, and the verdict (1 right, 0 wrong)."""
+    """One row per verdict: the text, the label shown, the verdict (1 right, 0 wrong), and whether the text was
+    drawn at random (``pick`` other than ``"closest"``; all True for a log without the column)."""
 
     texts: list[str]
     labels: list[str]
     verdicts: np.ndarray
+    random_pick: np.ndarray
+
+    def random_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """For each of ``texts``, whether a row of the log drew it at random."""
+        drawn = {text for text, chosen in zip(self.texts, self.random_pick, strict=True) if chosen}
+        return np.array([text in drawn for text in texts], dtype=bool)
 
 
 def read_feedback(X: Any, feedback: Any) -> FeedbackLog:
@@ -53,7 +76,8 @@ def read_feedback(X: Any, feedback: Any) -> FeedbackLog:
         raise TypeError(f"feedback texts must be strings, got {type(bad[0]).__name__}.")
     verdicts = np.asarray(list(columns["verdict"]), dtype=object)
     right = np.array([_verdict(v) for v in verdicts], dtype=np.int8)
-    return FeedbackLog(texts, labels, right)
+    picks = [_pick(p) for p in columns["pick"]] if "pick" in columns else ["random"] * len(labels)
+    return FeedbackLog(texts, labels, right, np.array([p == "random" for p in picks], dtype=bool))
 
 
 def feedback_targets(log: FeedbackLog, classes: Sequence[str], single_label: bool) -> tuple[list[str], np.ndarray]:
@@ -106,6 +130,15 @@ def fill_unknown(targets: np.ndarray, start: np.ndarray, single_label: bool, unk
     return filled
 
 
+def fill_weights(targets: np.ndarray, unknown: float, prior_texts: float | None = None) -> np.ndarray:
+    """Loss weights ``(n, C)`` for :func:`fill_unknown`'s targets: 1 on judged entries, ``min(1, prior_texts / n)``
+    on the filled ones (``n`` texts), so the start's belief counts as at most ``prior_texts`` texts' worth
+    (default ``START_BELIEF_TEXTS``)."""
+    prior = START_BELIEF_TEXTS if prior_texts is None else prior_texts
+    share = min(1.0, prior / max(len(targets), 1))
+    return np.where(targets == unknown, share, 1.0).astype(np.float32)
+
+
 def _columns(feedback: Any) -> Mapping[str, Any]:
     if isinstance(feedback, Mapping) or hasattr(feedback, "columns"):  # a dict of columns, or a DataFrame
         return {
@@ -132,41 +165,56 @@ def _verdict(value: Any) -> int:
     raise ValueError(f"a verdict must be 1 (right) or 0 (wrong), got {value!r}.")
 
 
+def _pick(value: Any) -> str:
+    """How a text was picked: ``"closest"`` or ``"random"`` (an empty cell, as from a log written by hand)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
+        return "random"
+    if value not in PICKS:
+        raise ValueError(f"a pick is one of {list(PICKS)} (as propose() writes it), got {value!r}.")
+    return str(value)
+
+
 def choose_proposals(
     proba: np.ndarray, n: int | None, strategy: str, exploration: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Which texts to show and which label for each: ``(rows, columns, propensities)``.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Which texts to show and which label for each: ``(rows, columns, propensities, closest)``.
 
     ``n`` texts (all when None): drawn at random, or (``"uncertainty"``) the closest calls (the two most
     likely labels nearest each other) taken in turn with random draws, so that every prefix of the order is
     half of each. Closest calls alone are mostly wrong proposals about unusual texts: the random half keeps
     the verdicts, and the share of them held out to judge training, like the texts the model will meet.
     Each text shows its most likely label, or with probability ``exploration`` a label drawn uniformly;
-    the propensity is the chance the shown label had of being chosen.
+    the propensity is the chance the shown label had of being chosen. ``closest`` marks the texts taken as
+    closest calls (never held out to judge training: they are not like the texts the model will meet).
     """
     count = len(proba) if n is None else min(n, len(proba))
+    closest = np.zeros(count, dtype=bool)
     if strategy == "uncertainty":
-        rows = _closest_and_random(proba, rng)[:count]
+        rows, closest = _closest_and_random(proba, rng)
+        rows, closest = rows[:count], closest[:count]
     else:
         rows = np.sort(rng.permutation(len(proba))[:count])
     top = proba[rows].argmax(1)
     explore = rng.random(len(rows)) < exploration
     columns = np.where(explore, rng.integers(0, proba.shape[1], len(rows)), top)
     propensity = exploration / proba.shape[1] + (1 - exploration) * (columns == top)
-    return rows, columns, propensity
+    return rows, columns, propensity, closest
 
 
-def _closest_and_random(proba: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """All rows, ordered: the closest call not yet taken, then a random row not yet taken, and so on."""
+def _closest_and_random(proba: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """All rows, ordered: the closest call not yet taken, then a random row not yet taken, and so on; and
+    whether each was taken as a closest call."""
     ranked = np.sort(proba, axis=1)
     margin = ranked[:, -1] - ranked[:, -2] if proba.shape[1] > 1 else np.abs(ranked[:, -1] - 0.5)
     queues = (iter(np.argsort(margin, kind="stable")), iter(rng.permutation(len(proba))))
     taken = np.zeros(len(proba), dtype=bool)
     order: list[int] = []
+    closest: list[bool] = []
     while len(order) < len(proba):
-        for queue in queues:
+        for which, queue in enumerate(queues):
             row = next((r for r in queue if not taken[r]), None)
             if row is not None:
                 taken[row] = True
                 order.append(int(row))
-    return np.asarray(order, dtype=np.intp)
+                closest.append(which == 0)
+    return np.asarray(order, dtype=np.intp), np.asarray(closest, dtype=bool)

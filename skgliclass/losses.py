@@ -20,6 +20,7 @@ def focal_loss(
     label_smoothing: float = 0.0,
     mask: torch.Tensor | None = None,
     ignore_index: float = IGNORE_INDEX,
+    weights: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Sigmoid focal loss, averaged over valid entries.
 
@@ -35,11 +36,13 @@ def focal_loss(
         Targets become ``y (1 - eps) + eps / 2``.
     mask : Tensor of shape (B, C) or None
         1 for real label slots; padded slots never count.
+    weights : Tensor of shape (B, C) or None
+        Each valid entry's weight (1 for all when None).
 
     Returns
     -------
     Tensor
-        A scalar: the sum of the per-entry losses divided by the number of valid entries.
+        A scalar: the weighted mean of the per-entry losses over the valid entries.
     """
     valid = targets != ignore_index
     if mask is not None:
@@ -55,6 +58,8 @@ def focal_loss(
     if alpha is not None and alpha >= 0:
         loss = loss * (alpha * y + (1 - alpha) * (1 - y))
     valid = valid.to(loss.dtype)
+    if weights is not None:
+        valid = valid * weights.to(loss.dtype)
     return (loss * valid).sum() / valid.sum().clamp_min(1.0)
 
 

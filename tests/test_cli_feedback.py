@@ -12,6 +12,7 @@ import pytest
 
 from skgliclass import GLiClassifier, GLiClassZeroShot
 from skgliclass.cli import main
+from skgliclass.cli._log import append_verdict, read_log
 
 TEXTS = [
     "the team won the cup",
@@ -55,6 +56,7 @@ def test_review_logs_verdicts_with_undo_and_resumes(tmp_path, tiny_encoder_dir, 
         (proposals["text"][1], proposals["label"][1], "0"),
     ]
     assert float(rows[0]["score"]) == pytest.approx(proposals["score"][0], abs=1e-6)
+    assert [r["pick"] for r in rows] == ["random", "random"]  # what fit needs to hold out drawn texts only
     # A second sitting skips the judged texts (the skipped one comes back); the input ends after one verdict.
     assert _review(encoder, texts_file, log, "y\n", monkeypatch) == 0
     assert "[1/4]" in capsys.readouterr().out
@@ -107,6 +109,19 @@ def test_fit_feedback_learns_the_log_like_python_and_classify_reads_it(tmp_path,
     argv = ["fit", "--feedback", str(log), "--model", str(out), "--epochs", "1", "--out", str(again), "--quiet"]
     assert main(argv) == 0
     assert json.loads((again / "skgliclass.json").read_text())["labels"] == LABELS.split(",")
+
+
+def test_a_log_begun_without_picks_keeps_its_columns(tmp_path):
+    log = tmp_path / "old.csv"
+    log.write_text("text,label,verdict\na,sport,1\n", encoding="utf-8")
+    row = {"text": "b", "label": "tech", "score": 0.4, "propensity": 1.0, "pick": "closest", "verdict": 0}
+    append_verdict(log, row)
+    old = [{"text": "a", "label": "sport", "verdict": "1"}, {"text": "b", "label": "tech", "verdict": "0"}]
+    assert _rows(log) == old
+    assert read_log(log) == {"text": ["a", "b"], "label": ["sport", "tech"], "verdict": [1, 0]}
+    new = tmp_path / "new.csv"
+    append_verdict(new, row)
+    assert read_log(new)["pick"] == ["closest"]
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from skgliclass.feedback import choose_proposals, feedback_targets, fill_unknown, read_feedback
+from skgliclass.feedback import choose_proposals, feedback_targets, fill_unknown, fill_weights, read_feedback
 
 CLASSES = ["sport", "politics", "tech"]
 
@@ -28,6 +28,23 @@ def test_single_label_reads_a_right_verdict_as_every_other_label_wrong():
     np.testing.assert_array_equal(single, [[1, 0, 0], [-1, -1, 0], [0, 0, 1]])
     _, multi = feedback_targets(log, CLASSES, single_label=False)
     np.testing.assert_array_equal(multi, [[1, -1, 0], [-1, -1, 0], [-1, 0, 1]])
+
+
+def test_a_text_judges_training_only_when_some_row_drew_it_at_random():
+    log = read_feedback(
+        None,
+        {
+            "text": ["a", "b", "b", "c", "d"],
+            "label": ["tech"] * 5,
+            "verdict": [1, 0, 1, 0, 1],
+            "pick": ["closest", "closest", "random", None, "random"],
+        },
+    )
+    assert log.random_texts(["a", "b", "c", "d"]).tolist() == [False, True, True, True]
+    plain = read_feedback(["a"], {"label": ["tech"], "verdict": [1]})  # no pick column: every text was drawn
+    assert plain.random_texts(["a"]).tolist() == [True]
+    with pytest.raises(ValueError, match="a pick is one of"):
+        read_feedback(["a"], {"label": ["tech"], "verdict": [1], "pick": ["nearest"]})
 
 
 @pytest.mark.parametrize(
@@ -58,21 +75,22 @@ def test_labels_outside_the_classes_are_refused():
 def test_uncertainty_picks_the_closest_calls_and_exploration_sets_propensities():
     proba = np.array([[0.9, 0.05, 0.05], [0.4, 0.35, 0.25], [0.5, 0.1, 0.4], [0.34, 0.33, 0.33]])
     rng = np.random.default_rng(0)
-    rows, columns, propensity = choose_proposals(proba, 2, "uncertainty", 0.0, rng)
+    rows, columns, propensity, picked = choose_proposals(proba, 2, "uncertainty", 0.0, rng)
     assert rows[0] == 3 and rows[1] != 3 and columns.tolist() == [0, proba[rows[1]].argmax()]
-    assert propensity.tolist() == [1.0, 1.0]
+    assert propensity.tolist() == [1.0, 1.0] and picked.tolist() == [True, False]
     wide = np.random.default_rng(1).dirichlet(np.ones(4), size=300)
     ranked = np.sort(wide, axis=1)
     closest = np.argsort(ranked[:, -1] - ranked[:, -2], kind="stable")
-    order, _, _ = choose_proposals(wide, None, "uncertainty", 0.0, rng)
+    order, _, _, picked = choose_proposals(wide, None, "uncertainty", 0.0, rng)
     assert sorted(order.tolist()) == list(range(300))  # every text once
+    assert picked[0::2].all() and not picked[1::2].any()  # the closest calls are marked as such
     for size in (10, 60, 300):  # any prefix: half closest calls, the rest random
         assert set(closest[: size // 2]) <= set(order[:size].tolist())
     assert np.isin(order[1:60:2], closest[:30]).mean() < 0.4  # the other half is drawn, not the closest calls
-    rows, columns, propensity = choose_proposals(proba, None, "random", 0.0, rng)
-    assert rows.tolist() == [0, 1, 2, 3]
+    rows, columns, propensity, picked = choose_proposals(proba, None, "random", 0.0, rng)
+    assert rows.tolist() == [0, 1, 2, 3] and not picked.any()
     many = np.repeat(proba, 500, axis=0)
-    rows, columns, propensity = choose_proposals(many, None, "random", 0.3, rng)
+    rows, columns, propensity, _ = choose_proposals(many, None, "random", 0.3, rng)
     top = many.argmax(1)
     shown_top = columns == top
     assert abs(shown_top.mean() - (0.7 + 0.3 / 3)) < 0.03  # the top label, or a uniform draw that hits it
@@ -91,3 +109,15 @@ def test_unknown_entries_take_the_starts_belief_given_the_verdicts():
     np.testing.assert_allclose(single[3], start[3], rtol=1e-6)
     multi = fill_unknown(targets, start, single_label=False, unknown=unknown)
     np.testing.assert_allclose(multi[1], [0.2, 0, 0.2], rtol=1e-6)  # each label on its own
+
+
+def test_the_starts_belief_weighs_a_fixed_number_of_texts():
+    unknown = -100.0
+    targets = np.full((200, 3), unknown, dtype=np.float32)
+    targets[:, 0] = 1
+    weights = fill_weights(targets, unknown, prior_texts=50)
+    np.testing.assert_allclose(weights[:, 0], 1.0)  # a verdict always counts fully
+    np.testing.assert_allclose(weights[:, 1:], 0.25)  # 50 texts' worth spread over 200
+    np.testing.assert_allclose(weights[:, 1:].sum() / 2, 50)
+    small = fill_weights(targets[:30], unknown, prior_texts=50)
+    np.testing.assert_allclose(small, 1.0)  # a short log: the belief counts as much as a verdict

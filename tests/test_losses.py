@@ -135,6 +135,22 @@ def test_focal_all_entries_ignored_is_zero_not_nan():
     assert torch.isfinite(out) and out.item() == 0.0
 
 
+def test_focal_weights_give_the_weighted_mean_over_valid_entries():
+    logits, targets = _logits_and_targets(3)
+    targets[0, 1] = IGNORE_INDEX
+    weights = torch.rand(B, C) + 0.1
+    each = focal_loss(logits, targets, weights=None, alpha=None, gamma=0.0)  # mean BCE over the valid entries
+    per_entry = F.binary_cross_entropy_with_logits(logits, targets.clamp_min(0), reduction="none")
+    valid = (targets != IGNORE_INDEX).float()
+    assert math.isclose(float(each), float((per_entry * valid).sum() / valid.sum()), rel_tol=1e-6)
+    weighted = focal_loss(logits, targets, weights=weights, alpha=None, gamma=0.0)
+    expected = (per_entry * valid * weights).sum() / (valid * weights).sum()
+    assert math.isclose(float(weighted), float(expected), rel_tol=1e-6)
+    assert not math.isclose(float(weighted), float(each), rel_tol=1e-3)
+    ones = focal_loss(logits, targets, weights=torch.ones(B, C))
+    assert math.isclose(float(ones), float(focal_loss(logits, targets)), rel_tol=1e-6)
+
+
 def test_focal_accepts_integer_targets():
     logits, targets = _logits_and_targets(6)
     torch.testing.assert_close(focal_loss(logits, targets.long()), focal_loss(logits, targets), atol=0, rtol=0)

@@ -417,8 +417,10 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         -------
         dict of lists
             ``text``, ``label`` (a class), ``score`` (its ``predict_proba``), ``propensity`` (the
-            chance it had of being shown) and ``verdict`` (None, for the reviewer to set to 1 or 0);
-            :meth:`GLiClassifier.fit` reads it as ``feedback``, and ``pandas.DataFrame`` takes it as is.
+            chance it had of being shown), ``pick`` (``"random"``, or ``"closest"`` for a closest
+            call, which :meth:`GLiClassifier.fit` never holds out to judge training) and ``verdict``
+            (None, for the reviewer to set to 1 or 0); :meth:`GLiClassifier.fit` reads it as
+            ``feedback``, and ``pandas.DataFrame`` takes it as is.
 
         Examples
         --------
@@ -435,12 +437,13 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
             check_positive_int("n", n)
         proba = self.predict_proba(texts)
         rng = np.random.default_rng(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-        rows, columns, propensity = choose_proposals(proba, n, strategy, exploration, rng)
+        rows, columns, propensity, closest = choose_proposals(proba, n, strategy, exploration, rng)
         return {
             "text": [texts[i] for i in rows],
             "label": [self.label_names_[j] for j in columns],
             "score": proba[rows, columns].tolist(),
             "propensity": propensity.tolist(),
+            "pick": ["closest" if c else "random" for c in closest],
             "verdict": [None] * len(rows),
         }
 

@@ -44,7 +44,7 @@ from skgliclass.estimators._validation import (
     check_positive_int,
     check_texts,
 )
-from skgliclass.feedback import feedback_targets, fill_unknown, read_feedback
+from skgliclass.feedback import feedback_targets, fill_unknown, fill_weights, read_feedback
 from skgliclass.inference import cpu_supports_bf16, predict_logits
 from skgliclass.losses import IGNORE_INDEX
 from skgliclass.modeling.builder import replace_head
@@ -445,7 +445,7 @@ class GLiClassifier(GLiClassEstimator):
         self._check_params()
         ppo = self._ppo_settings() if self.method == "ppo" else None
         previous = (self.classes_.tolist(), self.model_) if self.warm_start and hasattr(self, "model_") else None
-        texts, matrix = self._fit_targets(X, y, feedback, ppo)
+        texts, matrix, judges = self._fit_targets(X, y, feedback, ppo)
         if ppo is not None and not self.multilabel_ and ppo.reward.has_feedback:
             # A reviewer judges one proposal per text: one label drawn from the softmax predict_proba gives.
             ppo = dataclasses.replace(ppo, policy="categorical")
@@ -468,15 +468,16 @@ class GLiClassifier(GLiClassEstimator):
             vectors = self._fit_embedding_head(texts, matrix, ppo is None, reused=reused)
             if self.embedding_head == "auto" and vectors is not None:
                 self._cross_fit(copy.deepcopy(self.model_), texts, matrix, vectors, settings, rng)
-            validation = None
+            validation, weights = None, None
             if self._early_stopping(ppo, feedback is not None):
                 fraction = self.validation_fraction
                 if feedback is not None:  # telling a gain from chance takes a dozen verdicts or more
                     fraction = max(fraction, min(HELD_OUT_VERDICTS, len(texts) // 4) / len(texts))
-                texts, matrix, validation = _hold_out(texts, matrix, fraction, rng)
+                texts, matrix, validation = _hold_out(texts, matrix, fraction, rng, judges)
             if feedback is not None:  # held-out rows keep the verdicts alone: the start is judged by them only
                 validation = None if validation is None else dataclasses.replace(validation, calibrated=True)
                 start_proba = self.predict_proba(texts)
+                weights = fill_weights(matrix, IGNORE_INDEX)
                 matrix = fill_unknown(matrix, start_proba, not self.multilabel_, IGNORE_INDEX)
             loop = LoopSettings(
                 on_bad_batch=self.on_bad_batch,
@@ -486,7 +487,9 @@ class GLiClassifier(GLiClassEstimator):
                 fingerprint=self._fingerprint(texts, matrix),
             )
             cross = self.history_
-            self.history_ = self._train(self.model_, texts, matrix, settings, rng, loop, ppo, start, validation)
+            self.history_ = self._train(
+                self.model_, texts, matrix, settings, rng, loop, ppo, start, validation, weights
+            )
             self.history_.update(cross)
             del start
         self.model_.eval()
@@ -495,11 +498,12 @@ class GLiClassifier(GLiClassEstimator):
 
     def _fit_targets(
         self, X: Any, y: Any, feedback: Any, ppo: PPOSettings | None
-    ) -> tuple[list[str], np.ndarray | None]:
-        """Set the classes and ``method_``; the training texts and their targets ``(n, C)`` (-100: unknown), None
-        when a reward function alone judges."""
+    ) -> tuple[list[str], np.ndarray | None, np.ndarray | None]:
+        """Set the classes and ``method_``; the training texts, their targets ``(n, C)`` (-100: unknown; None when a
+        reward function alone judges), and which texts may be held out to judge training (None: any)."""
+        judges = None
         if feedback is not None:
-            texts, matrix = self._fit_feedback(X, y, feedback)
+            texts, matrix, judges = self._fit_feedback(X, y, feedback)
         else:
             if X is None:
                 raise ValueError("GLiClassifier.fit needs training texts X.")
@@ -519,7 +523,7 @@ class GLiClassifier(GLiClassEstimator):
                 f"{'verdicts on single labels' if partial else 'multi-label'}; use method='focal' (or 'auto', which "
                 "picks it)."
             )
-        return texts, matrix
+        return texts, matrix, judges
 
     def _train_settings(self) -> TrainSettings:
         return TrainSettings(
@@ -552,15 +556,17 @@ class GLiClassifier(GLiClassEstimator):
         ppo: PPOSettings | None = None,
         start: Any = None,
         validation: Validation | None = None,
+        weights: np.ndarray | None = None,
     ) -> dict[str, list[float]]:
-        """Train ``model`` in place (LoRA adapters added and merged back when ``lora_r`` is set); its history."""
+        """Train ``model`` in place (LoRA adapters added and merged back when ``lora_r`` is set); its history.
+        ``weights``: the loss weight of each entry of ``matrix`` (None: all 1)."""
         if self.lora_r is not None:
             add_lora(model, self.lora_r, self.lora_alpha, self.lora_dropout, self.lora_target_modules)
         common = (model, self._builder, texts, matrix, self._label_texts(), settings)
         if ppo is not None:
             trainer: Trainer = PPOTrainer(*common, ppo, rng, self.device_, start, validation)
         else:
-            trainer = SupervisedTrainer(*common, rng, self.device_, validation)
+            trainer = SupervisedTrainer(*common, rng, self.device_, validation, weights)
         history = trainer.fit(loop, progress=bool(self.verbose))
         if self.lora_r is not None:
             merge_lora(model)
@@ -697,8 +703,9 @@ class GLiClassifier(GLiClassEstimator):
             return logged or (ppo is not None and ppo.reward.has_feedback)
         return bool(self.early_stopping)
 
-    def _fit_feedback(self, X: Any, y: Any, feedback: Any) -> tuple[list[str], np.ndarray]:
-        """``fit(X, feedback=log)``: classes from ``labels=`` (else the log's labels), targets from the verdicts."""
+    def _fit_feedback(self, X: Any, y: Any, feedback: Any) -> tuple[list[str], np.ndarray, np.ndarray | None]:
+        """``fit(X, feedback=log)``: classes from ``labels=`` (else the log's labels), targets from the verdicts,
+        and the texts drawn at random (None when all were), the only ones held out to judge training."""
         if y is not None:
             raise ValueError("fit takes y or feedback, not both; write known labels into the log as verdicts.")
         if self.method not in ("auto", "focal"):
@@ -716,7 +723,8 @@ class GLiClassifier(GLiClassEstimator):
             raise ValueError(f"feedback names one class ({names[0]!r}); give labels=[...] with every class.")
         self._check_fitted_inputs()
         texts, targets = feedback_targets(log, names, single_label=not self.multilabel_)
-        return texts, targets.astype(np.float32)
+        drawn = log.random_texts(texts)
+        return texts, targets.astype(np.float32), None if drawn.all() else drawn
 
     def _check_without_targets(self, ppo: PPOSettings | None) -> None:
         """``fit(X)`` alone is PPO learning from a reward function, with the classes from ``labels``."""
@@ -773,10 +781,15 @@ def _held_out_loss(model: np.ndarray, head: np.ndarray, y: np.ndarray, weights: 
 
 
 def _hold_out(
-    texts: list[str], matrix: np.ndarray | None, fraction: float, rng: np.random.Generator
+    texts: list[str],
+    matrix: np.ndarray | None,
+    fraction: float,
+    rng: np.random.Generator,
+    judges: np.ndarray | None = None,
 ) -> tuple[list[str], np.ndarray | None, Validation]:
     """Split off ``fraction`` of the rows for validation: per class (by each row's first label), at least one
-    row of every class with two or more, and never a class's last row; without targets, a random share."""
+    row of every class with two or more, and never a class's last row; without targets, a random share.
+    ``judges``: the rows that may be held out (texts like those the model will meet), where enough exist."""
     if matrix is None:  # a reward function judges: no classes to stratify by
         if len(texts) < 2:
             raise ValueError("early_stopping needs at least two training texts; set early_stopping=False.")
@@ -788,11 +801,15 @@ def _hold_out(
         kept = [t for t, m in zip(texts, mask, strict=True) if not m]
         return kept, None, Validation([t for t, m in zip(texts, mask, strict=True) if m], None)
     first = np.where((matrix == 1).any(1), (matrix == 1).argmax(1), -1)
+    share = fraction if judges is None else fraction * len(texts) / max(int(judges.sum()), 1)
     held: list[int] = []
     for c in np.unique(first):
-        rows = rng.permutation(np.flatnonzero(first == c))
-        if len(rows) >= 2:
-            held.extend(rows[: min(len(rows) - 1, max(1, round(fraction * len(rows))))].tolist())
+        rows = np.flatnonzero(first == c)
+        pool = rows if judges is None else rows[judges[rows]]
+        size = min(len(rows) - 1, len(pool), max(1, round(share * len(pool)))) if len(rows) >= 2 else 0
+        held.extend(rng.permutation(pool)[:size].tolist())
+    if not held and judges is not None:  # no class has a row to spare among them: any row judges
+        return _hold_out(texts, matrix, fraction, rng)
     if not held:
         raise ValueError(
             f"early_stopping needs a validation share, but no class has two training texts ({len(texts)} texts); "

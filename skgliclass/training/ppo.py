@@ -6,6 +6,10 @@ then held fixed while the policy takes ``iterations`` clipped-surrogate steps ag
 log-probabilities it had when sampling. Optional terms: an exact Bernoulli KL to the starting
 model, an entropy bonus, focal weighting and smoothed actions. Unknown targets, padded label slots
 and entries a user reward left NaN never count.
+
+When the reward is a reviewer's (one function answering 1 or 0 about the chosen labels, nothing else), every
+verdict is remembered and relearnt at each later step on its text, as logged feedback is (the per-pair focal
+loss on the judged entries): a sampled draw teaches once, a remembered verdict for the rest of the fit.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import numpy as np
 import torch
 
 from skgliclass.data.prompts import InputBuilder
+from skgliclass.losses import IGNORE_INDEX, focal_loss
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import encode_batch, forward_batch
 from skgliclass.training.loop import BestEpoch, Trainer, guarded_update
@@ -112,6 +117,9 @@ class PPOTrainer(Trainer):
         self.history: dict[str, list[float]] = {key: [] for key in (*TERMS, "learning_rate")}
         self.history.update({f"reward_{name}": [] for name, *_ in ppo.reward.components})
         self.history.update(epoch_reward=[], epoch_seconds=[])
+        # The reviewer's verdicts so far, 1 / 0 / -1 (none) per (text, label); None unless the reward is a reviewer's.
+        reviewer = targets is None and len(ppo.reward.components) == 1 and not ppo.reward.components[0][3]
+        self.verdicts = np.full((len(texts), len(labels)), -1, dtype=np.int8) if reviewer else None
         self.judge = None if validation is None else HeldOutJudge(validation, ppo.reward, self.policy)
         self.best = BestEpoch()
         if self.judge is not None:  # epoch 0: the model as it starts, which a fit must beat to move
@@ -122,7 +130,7 @@ class PPOTrainer(Trainer):
         n_labels = len(self.labels)
         order = self.rng.permutation(n_labels) if self.settings.shuffle_labels else np.arange(n_labels)
         targets = None if self.targets is None else self.targets[batch]
-        stats = self.update([self.texts[i] for i in batch], targets, order)
+        stats = self.update([self.texts[i] for i in batch], targets, order, batch)
         return {**stats, "learning_rate": float(self.schedule.get_last_lr()[-1])}
 
     def end_epoch(self, stats: list[dict[str, float]], seconds: float) -> bool:
@@ -179,6 +187,8 @@ class PPOTrainer(Trainer):
     def state(self) -> dict[str, Any]:
         """Everything a checkpoint needs to continue this PPO fit."""
         state: dict[str, Any] = {**optimizer_state(self.optimizer, self.schedule), "sampler": self.sampler.get_state()}
+        if self.verdicts is not None:
+            state["verdicts"] = torch.as_tensor(self.verdicts)  # a tensor: checkpoints load with weights_only
         if self.value_model is not None:
             state["value_width"] = self.value_width
             state["value_model"] = self.value_model.state_dict()
@@ -189,6 +199,8 @@ class PPOTrainer(Trainer):
         """Continue from :meth:`state`'s output (the value model is rebuilt first when there was one)."""
         load_optimizer_state(self.optimizer, self.schedule, state)
         self.sampler.set_state(state["sampler"])
+        if "verdicts" in state:
+            self.verdicts = state["verdicts"].numpy().astype(np.int8)
         if "value_model" in state:
             self.value_model = self.make_value_model(self.ppo.value_model, state["value_width"])  # type: ignore[arg-type]
             self.value_model.load_state_dict(state["value_model"])
@@ -201,8 +213,11 @@ class PPOTrainer(Trainer):
         if self.value_optimizer is not None:
             self.value_optimizer.zero_grad(set_to_none=True)
 
-    def update(self, texts: list[str], targets: np.ndarray | None, order: np.ndarray) -> dict[str, float]:
-        """Sample the batch once, then take ``iterations`` clipped policy steps on it; the step's statistics."""
+    def update(
+        self, texts: list[str], targets: np.ndarray | None, order: np.ndarray, rows: np.ndarray | None = None
+    ) -> dict[str, float]:
+        """Sample the batch once, then take ``iterations`` clipped policy steps on it; the step's statistics.
+        ``rows``: the texts' positions in the training set (where a reviewer's verdicts are remembered)."""
         ppo, settings = self.ppo, self.settings
         encoded = encode_batch(self.builder, texts, self.labels, order, settings.prompt)  # once per batch
         reference_logits = None
@@ -217,6 +232,7 @@ class PPOTrainer(Trainer):
                 sample = self.sample(texts, logits, out.mask, targets)
                 value_loss, baseline = self.baseline(out.text, texts, sample)
                 advantage = sample.credited + sample.rest - baseline
+                replay = self.remember(rows, sample)
             logp = self.policy.log_prob(logits, out.mask, sample.actions, settings.label_smoothing)
             ratio = torch.exp(logp - sample.old_logp)
             surrogate = -torch.minimum(ratio * advantage, ratio.clamp(1 - ppo.clip, 1 + ppo.clip) * advantage)
@@ -226,6 +242,12 @@ class PPOTrainer(Trainer):
             loss = policy_loss - ppo.entropy_coef * entropy + settings.contrastive_coef * out.contrastive
             if kl is not None:
                 loss = loss + ppo.kl_coef * kl
+            replayed = None
+            if replay is not None:
+                replayed = focal_loss(
+                    logits, replay, alpha=settings.focal_alpha, gamma=settings.focal_gamma, mask=out.mask
+                )
+                loss = loss + replayed
             where = f" of update {iteration + 1}"
             guarded_update(loss, self.optimizer, self.schedule, self.model.parameters(), settings.max_grad_norm, where)
             terms = {
@@ -234,6 +256,8 @@ class PPOTrainer(Trainer):
                 "kl": float(kl.detach()) if kl is not None else 0.0,
                 "entropy": float(entropy.detach()),
             }
+            if replayed is not None:
+                terms["replay"] = float(replayed.detach())
             for key, value in terms.items():
                 sums[key] = sums.get(key, 0.0) + value / ppo.iterations
         sums.update(
@@ -243,6 +267,27 @@ class PPOTrainer(Trainer):
             **{f"reward_{name}": value for name, value in sample.parts.items()},
         )
         return sums
+
+    def remember(self, rows: np.ndarray | None, sample: Sample) -> torch.Tensor | None:
+        """Record the reviewer's verdicts on this draw; the targets ``(B, C)`` of every verdict remembered on these
+        texts (a right label settles a single-label row), or None when the reward is no reviewer's."""
+        if self.verdicts is None or rows is None:
+            return None
+        weight = self.ppo.reward.components[0][2]
+        answers = (sample.rewards / weight).cpu().numpy()
+        judged = sample.valid.cpu().numpy() & (sample.actions.cpu().numpy() == 1)
+        if not np.isin(answers[judged], (0.0, 1.0)).all() or (sample.valid.cpu().numpy() & ~judged).any():
+            self.verdicts = None  # graded answers, or answers about labels not chosen: a reward, not verdicts
+            return None
+        memory = self.verdicts[rows]
+        memory[judged] = answers[judged]
+        self.verdicts[rows] = memory
+        targets = memory.astype(np.float32)
+        if isinstance(self.policy, CategoricalPolicy):
+            settled = (memory == 1).any(1)
+            targets[settled] = (memory[settled] == 1).astype(np.float32)
+        targets[targets < 0] = IGNORE_INDEX
+        return torch.as_tensor(targets, device=self.device)
 
     @torch.no_grad()
     def sample(self, texts: list[str], logits: torch.Tensor, mask: torch.Tensor, targets: np.ndarray | None) -> Sample:

@@ -52,10 +52,12 @@ class SupervisedTrainer(Trainer):
         rng: np.random.Generator,
         device: torch.device,
         validation: Validation | None = None,
+        weights: np.ndarray | None = None,
     ) -> None:
         self.model, self.builder, self.texts, self.labels = model, builder, texts, labels
         self.settings, self.rng, self.device, self.validation = settings, rng, device, validation
         self.targets = torch.as_tensor(targets, dtype=torch.float32)
+        self.weights = None if weights is None else torch.as_tensor(weights, dtype=torch.float32)
         updates = settings.epochs * math.ceil(len(texts) / settings.batch_size)
         self.optimizer, self.schedule = optimizer_and_schedule(model, settings, updates)
         self.history: dict[str, list[float]] = {
@@ -78,7 +80,10 @@ class SupervisedTrainer(Trainer):
         order = self.rng.permutation(n_labels) if self.settings.shuffle_labels else np.arange(n_labels)
         texts, targets = [self.texts[i] for i in batch], self.targets[batch]
         settings, device = self.settings, self.device
-        loss, logits = _step_loss(self.model, self.builder, texts, self.labels, targets, order, settings, device)
+        weights = None if self.weights is None else self.weights[batch].to(device)
+        loss, logits = _step_loss(
+            self.model, self.builder, texts, self.labels, targets, order, settings, device, weights
+        )
         guarded_update(loss, self.optimizer, self.schedule, self.model.parameters(), self.settings.max_grad_norm)
         right = _score(logits.detach(), targets.to(self.device), self.settings.multilabel)
         return {"loss": float(loss.detach()), "learning_rate": float(self.schedule.get_last_lr()[-1]), "right": right}
@@ -165,8 +170,10 @@ def _step_loss(
     order: np.ndarray,
     settings: TrainSettings,
     device: torch.device,
+    weights: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The loss of one batch over every label, and its logits ``(B, C)`` in fp32 (bf16 autocast when asked)."""
+    """The loss of one batch over every label (entries weighted by ``weights`` in the focal loss), and its logits
+    ``(B, C)`` in fp32 (bf16 autocast when asked)."""
     mixed = torch.autocast(device.type, dtype=torch.bfloat16) if settings.autocast else contextlib.nullcontext()
     with mixed:
         out = forward_batch(
@@ -181,16 +188,18 @@ def _step_loss(
         )
     # Losses in fp32: the logits of a bf16 pass carry about 3 significant digits.
     out.logits, out.contrastive = out.logits.float(), out.contrastive.float()
-    return _loss(out, targets.to(device), settings), out.logits
+    return _loss(out, targets.to(device), settings, weights), out.logits
 
 
-def _loss(out: BatchOutput, targets: torch.Tensor, settings: TrainSettings) -> torch.Tensor:
+def _loss(
+    out: BatchOutput, targets: torch.Tensor, settings: TrainSettings, weights: torch.Tensor | None = None
+) -> torch.Tensor:
     """The objective's loss of one batch over every label (plus the weighted contrastive loss)."""
     shared = {"gamma": settings.focal_gamma, "label_smoothing": settings.label_smoothing, "mask": out.mask}
     terms = settings.objective.split("+")
     loss = out.contrastive * settings.contrastive_coef
     if "focal" in terms:
-        loss = loss + focal_loss(out.logits, targets, alpha=settings.focal_alpha, **shared)
+        loss = loss + focal_loss(out.logits, targets, alpha=settings.focal_alpha, weights=weights, **shared)
     if "softmax" in terms:
         loss = loss + softmax_loss(out.logits, targets, **shared)
     return loss

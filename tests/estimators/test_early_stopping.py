@@ -47,6 +47,18 @@ def test_hold_out_keeps_every_class_on_both_sides():
         _hold_out(texts[:3], np.eye(3, dtype=np.float32), 0.5, np.random.default_rng(0))
 
 
+def test_hold_out_takes_only_rows_that_may_judge_when_there_are_enough():
+    matrix = np.eye(3, dtype=np.float32)[[0] * 8 + [1] * 8 + [2] * 4]
+    texts = [f"t{i}" for i in range(len(matrix))]
+    judges = np.arange(len(texts)) % 2 == 1  # every other text was drawn at random
+    kept, _, validation = _hold_out(texts, matrix, 0.25, np.random.default_rng(0), judges)
+    held = [texts.index(t) for t in validation.texts]
+    assert judges[held].all() and len(held) == 5  # a quarter of the texts, from the drawn ones
+    assert (validation.targets.sum(0) >= 1).all() and sorted(kept + list(validation.texts)) == sorted(texts)
+    none = np.zeros(len(texts), dtype=bool)  # none may judge: any row does, rather than no guard
+    assert len(_hold_out(texts, matrix, 0.25, np.random.default_rng(0), none)[2].texts) == 5
+
+
 def test_early_stopping_records_validation_and_keeps_the_best_epoch(encoder, monkeypatch):
     seen = []
     original = supervised.evaluate

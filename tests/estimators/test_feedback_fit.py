@@ -6,9 +6,11 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 
-from skgliclass import GLiClassifier, calibration
+from skgliclass import GLiClassifier, calibration, feedback
 from skgliclass.calibration import calibrated_nll, clear_gain
+from skgliclass.losses import focal_loss
 from skgliclass.training import supervised
 
 SPORT = ["the team won the cup", "a late goal in the match", "the striker scored twice", "the coach praised the team"]
@@ -63,7 +65,8 @@ def test_fit_learns_what_the_reviewer_said(encoder):
 def test_propose_then_fit_on_the_filled_log_with_a_warm_start(encoder):
     clf = _clf(encoder, epochs=2).fit(X, Y)
     log = clf.propose(X, n=6, strategy="uncertainty", exploration=0.5, random_state=0)
-    assert len(log["text"]) == 6 and set(log) == {"text", "label", "score", "propensity", "verdict"}
+    assert len(log["text"]) == 6 and set(log) == {"text", "label", "score", "propensity", "pick", "verdict"}
+    assert log["pick"] == ["closest", "random"] * 3
     assert all(0 < p <= 1 for p in log["propensity"]) and all(0 <= s <= 1 for s in log["score"])
     truth = dict(zip(X, Y, strict=True))
     log["verdict"] = [int(truth[t] == label) for t, label in zip(log["text"], log["label"], strict=True)]
@@ -73,6 +76,24 @@ def test_propose_then_fit_on_the_filled_log_with_a_warm_start(encoder):
     assert "start_validation_loss" in clf.history_ and clf.history_["best_epoch"][0] in range(3)
     again = pickle.loads(pickle.dumps(clf))
     np.testing.assert_allclose(again.predict_proba(X), clf.predict_proba(X), atol=1e-6)
+
+
+def test_the_starts_belief_fades_as_verdicts_outnumber_it(encoder, monkeypatch):
+    seen = []
+
+    def spy(logits, targets, **kwargs):
+        seen.append((targets.clone(), kwargs["weights"].clone()))
+        return focal_loss(logits, targets, **kwargs)
+
+    monkeypatch.setattr(supervised, "focal_loss", spy)
+    monkeypatch.setattr(feedback, "START_BELIEF_TEXTS", 3)
+    log = {"label": Y, "verdict": [1, 0] * 6}  # six texts with a right label, six with one label ruled out
+    _clf(encoder, epochs=1).fit(X, feedback=log)
+    targets, weights = torch.cat([t for t, _ in seen]), torch.cat([w for _, w in seen])
+    judged = (targets == 0) | (targets == 1)
+    assert len(targets) == len(X) and (weights[judged] == 1).all()  # every verdict counts fully
+    filled = ~judged  # two labels on each of the six texts without a right one
+    assert int(filled.sum()) == 12 and torch.allclose(weights[filled], torch.tensor(3 / len(X)))
 
 
 def test_the_start_is_kept_when_no_epoch_lowers_the_held_out_loss(encoder, monkeypatch):

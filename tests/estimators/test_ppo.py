@@ -13,6 +13,7 @@ from sklearn.metrics import f1_score
 from skgliclass import GLiClassifier
 from skgliclass.calibration import clear_gain, guard_loss
 from skgliclass.training.policies import BernoulliPolicy, CategoricalPolicy
+from skgliclass.training.ppo import PPOTrainer
 from skgliclass.training.ppo_validation import HeldOutJudge
 from skgliclass.training.rewards import make_reward
 from skgliclass.training.settings import Validation
@@ -269,6 +270,26 @@ def test_reviewer_verdicts_on_the_start_judge_every_epoch_without_asking_again(e
     cleared = [e for e, (_, rows) in enumerate(losses[1:], 1) if clear_gain(start_rows, rows, 1.0)]
     best = history["best_epoch"][0]
     assert best == 0 or best in cleared  # an epoch replaces the start only by a clear gain
+
+
+def test_a_reviewers_verdicts_are_remembered_and_relearnt(encoder, monkeypatch):
+    trainers = []
+    original = PPOTrainer.remember
+
+    def spy(self, rows, sample):
+        trainers.append(self)
+        return original(self, rows, sample)
+
+    monkeypatch.setattr(PPOTrainer, "remember", spy)
+    clf = _tiny(encoder, reward=_reviewer, multi_label=True, epochs=2).fit(X_TRAIN)
+    memory = trainers[0].verdicts
+    judged = memory >= 0
+    assert judged.sum() > len(X_TRAIN)  # two epochs of draws, each verdict kept
+    np.testing.assert_array_equal(memory[judged], keyword_truth(X_TRAIN)[judged])  # what the reviewer said
+    assert len(clf.history_["replay"]) == len(clf.history_["loss"]) and np.isfinite(clf.history_["replay"]).all()
+    trainers.clear()
+    graded = _tiny(encoder, reward=keyword_rater, multi_label=True, epochs=1).fit(X_TRAIN)  # answers every label
+    assert trainers[0].verdicts is None and "replay" not in graded.history_  # a reward, not verdicts
 
 
 def test_only_a_reviewers_answers_become_verdicts():

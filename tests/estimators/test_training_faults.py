@@ -121,13 +121,21 @@ def test_interrupt_in_the_first_epoch_keeps_the_start(encoder, monkeypatch):
     assert clf.predict_proba(X).shape == (len(X), 3)
 
 
-@pytest.mark.parametrize("method", ["focal", "ppo"])
+def _reviewer(texts, actions, probs):
+    """Right (1) or wrong (0) for each label shown, nothing about the others."""
+    truth = np.array([[topic in text for topic in ("the vote", "the match", "a chip")] for text in texts])
+    return np.where(actions == 1, truth.astype(float), np.nan)
+
+
+@pytest.mark.parametrize("method", ["focal", "ppo", "reviewer"])
 def test_resume_continues_exactly_where_the_fit_stopped(encoder, monkeypatch, tmp_path, method):
-    y = [[v] for v in Y] if method == "ppo" else Y
+    y = [[v] for v in Y] if method == "ppo" else None if method == "reviewer" else Y
     # The mlp scorer starts near p = 0.5 on the random encoder; small steps keep it off saturation,
     # so the sampled actions (and the sampler's restored state) matter.
-    ppo = {"method": method, "multi_label": True, "scorer": "mlp", "pooler": "mean", "learning_rate": 1e-3}
-    extra = {**ppo, "encoder_learning_rate": 1e-3} if method == "ppo" else {}
+    ppo = {"method": "ppo", "multi_label": True, "scorer": "mlp", "pooler": "mean", "learning_rate": 1e-3}
+    extra = {**ppo, "encoder_learning_rate": 1e-3} if method != "focal" else {}
+    if method == "reviewer":  # the remembered verdicts travel in the checkpoint too
+        extra.update(reward=_reviewer, labels=["politics", "sport", "tech"], early_stopping=False)
     whole = _clf(encoder, epochs=3, **extra).fit(X, y).predict_proba(X)
     folder = tmp_path / "ckpt"
     stopped = {"n": 0}
@@ -140,6 +148,8 @@ def test_resume_continues_exactly_where_the_fit_stopped(encoder, monkeypatch, tm
         return original(*args, **kwargs)
 
     target = (supervised, "_step_loss") if method == "focal" else (ppo_module.PPOTrainer, "update")
+    if method == "reviewer":
+        assert "replay" in _clf(encoder, epochs=1, **extra).fit(X, y).history_
     monkeypatch.setattr(*target, counting)
     with pytest.warns(UserWarning, match="resume from the checkpoints in"):
         interrupted = _clf(encoder, epochs=3, checkpoint_dir=str(folder), checkpoint_every=2, **extra).fit(X, y)
