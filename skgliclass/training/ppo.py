@@ -118,7 +118,7 @@ class PPOTrainer(Trainer):
         self.history.update({f"reward_{name}": [] for name, *_ in ppo.reward.components})
         self.history.update(epoch_reward=[], epoch_seconds=[])
         # The reviewer's verdicts so far, 1 / 0 / -1 (none) per (text, label); None unless the reward is a reviewer's.
-        reviewer = targets is None and len(ppo.reward.components) == 1 and not ppo.reward.components[0][3]
+        reviewer = targets is None and ppo.reward.single_function_weight is not None
         self.verdicts = np.full((len(texts), len(labels)), -1, dtype=np.int8) if reviewer else None
         self.judge = None if validation is None else HeldOutJudge(validation, ppo.reward, self.policy)
         self.best = BestEpoch()
@@ -273,10 +273,10 @@ class PPOTrainer(Trainer):
         texts (a right label settles a single-label row), or None when the reward is no reviewer's."""
         if self.verdicts is None or rows is None:
             return None
-        weight = self.ppo.reward.components[0][2]
-        answers = (sample.rewards / weight).cpu().numpy()
-        judged = sample.valid.cpu().numpy() & (sample.actions.cpu().numpy() == 1)
-        if not np.isin(answers[judged], (0.0, 1.0)).all() or (sample.valid.cpu().numpy() & ~judged).any():
+        answers = (sample.rewards / self.ppo.reward.single_function_weight).cpu().numpy()
+        valid = sample.valid.cpu().numpy()
+        judged = valid & (sample.actions.cpu().numpy() == 1)
+        if not np.isin(answers[judged], (0.0, 1.0)).all() or (valid & ~judged).any():
             self.verdicts = None  # graded answers, or answers about labels not chosen: a reward, not verdicts
             return None
         memory = self.verdicts[rows]

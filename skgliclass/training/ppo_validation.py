@@ -78,10 +78,10 @@ class HeldOutJudge:
     def _as_verdicts(self, total: np.ndarray, actions: np.ndarray) -> np.ndarray | None:
         """The answers as a verdict matrix (1 right, 0 wrong, -1 none) when the reward is one function whose
         answers are 1 or 0 (times its weight) for chosen labels and NaN elsewhere; otherwise None."""
-        components = self.reward.components
-        if self.targets is not None or len(components) != 1 or components[0][3]:
+        weight = self.reward.single_function_weight
+        if self.targets is not None or weight is None:
             return None
-        value = total / components[0][2]
+        value = total / weight
         chosen = actions == 1
         # one label per text: a per-text answer is a verdict on the label shown, whatever the other columns hold
         off = np.zeros_like(chosen) if self.single_label else ~chosen & np.isfinite(value)

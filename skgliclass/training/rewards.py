@@ -111,6 +111,13 @@ class Reward:
         """Whether some component is a user function."""
         return not all(from_labels for *_, from_labels in self.components)
 
+    @property
+    def single_function_weight(self) -> float | None:
+        """The weight of the one user function when it is the whole reward (a reviewer can be), else None."""
+        if len(self.components) == 1 and not self.components[0][3]:
+            return float(self.components[0][2])
+        return None
+
     def __call__(
         self,
         texts: list[str],
