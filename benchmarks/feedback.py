@@ -14,6 +14,10 @@ with the start's belief given the verdicts; ``--variant prior=N`` weighs that be
 Data: ``bbc`` (BBC News openings, the first 60 words) and the few-shot suite's named sets
 (``suite_data.py``).
 
+``--strategies rater`` runs the README's reward-function path instead: ``GLiClassifier(method="ppo",
+reward=rater).fit(texts)`` on ``budget`` texts, the rater answering for the labels the model chose; the
+row's ``asked`` counts its verdicts, held-out ones included.
+
 Usage: ``python benchmarks/feedback.py [--data bbc] [--budgets 50,200] [--seeds 3] [--strategies random,uncertainty]``
 """
 
@@ -72,6 +76,11 @@ def run(
         start_f1 = macro_f1(start, test_texts, test_truth)
         for strategy in strategies:
             for budget in budgets:
+                if strategy == "rater":
+                    row = rate(classes, pool_texts[:budget], truth, noise, seed, test_texts, test_truth, start_f1)
+                    print(json.dumps(row | {"data": name, "variant": variant}), flush=True)
+                    save(row | {"data": name, "variant": variant})
+                    continue
                 log = start.propose(pool_texts, n=budget, strategy=strategy, random_state=seed)
                 rng = np.random.default_rng(seed + 1)
                 right = np.array([truth[t] == label for t, label in zip(log["text"], log["label"], strict=True)])
@@ -95,6 +104,36 @@ def run(
                 }
                 print(json.dumps(row), flush=True)
                 save(row)
+
+
+def rate(
+    classes: list[str], texts: list[str], truth: dict, noise: float, seed: int, test_texts, test_truth, start_f1
+) -> dict:
+    """The README's rater: PPO with a reward function that says right (1) or wrong (0) for each label the model
+    chose and nothing (NaN) elsewhere, on ``texts`` (``budget`` is their number; ``asked`` counts the verdicts)."""
+    rng = np.random.default_rng(seed + 1)
+    asked = [0]
+
+    def rater(batch, actions, probs):
+        right = np.array([[truth[t] == c for c in classes] for t in batch])
+        right ^= rng.random(right.shape) < noise
+        asked[0] += int((actions == 1).sum())
+        return np.where(actions == 1, right.astype(float), np.nan)
+
+    began = time.perf_counter()
+    clf = GLiClassifier(method="ppo", labels=classes, reward=rater, random_state=seed).fit(texts)
+    return {
+        "strategy": "rater",
+        "budget": len(texts),
+        "noise": noise,
+        "seed": seed,
+        "start_f1": start_f1,
+        "f1": macro_f1(clf, test_texts, test_truth),
+        "asked": asked[0],
+        "best_epoch": clf.history_.get("best_epoch", [None])[0],
+        "fit_seconds": time.perf_counter() - began,
+        "n_test": len(test_texts),
+    }
 
 
 def table(rows: list[dict]) -> str:

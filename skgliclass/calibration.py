@@ -1,108 +1,202 @@
-"""How well scores explain held-out verdicts once each model has its own best temperature.
+"""Probabilities that mean what they say: a map fitted on held-out logits, thresholds learnt from data.
 
-A model fresh from zero-shot and the same model after fine-tuning differ in confidence as much as in
-ranking: compared on raw log-loss, the sharper one wins even where it ranks worse. Fitting each
-model's temperature on the held-out verdicts first compares what they know, not how loud they say it.
+A fitted map is a plain dict, ``{"kind", "scale", "bias"}`` with one scale and one bias per class, applied
+as ``scale * logits + bias`` before the softmax (single-label) or the sigmoid (multi-label). A temperature
+is the same scale for every class and no bias (single-label) or one shared bias (multi-label), so each
+text's ranking of the labels never changes; ``"per-label"`` gives each class its own, which may reorder
+them. Plain arrays keep the fitted estimator loadable by pickle, joblib and ``skops.io`` alike.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import minimize, minimize_scalar
-from scipy.special import log_softmax
+from scipy.special import log_expit, log_softmax
 
-__all__ = ["calibrated_nll", "class_balance", "clear_gain", "guard_loss", "judged", "verdict_nll"]
+__all__ = [
+    "CALIBRATIONS",
+    "apply_calibration",
+    "expected_calibration_error",
+    "fit_calibration",
+    "fit_thresholds",
+]
 
-_LOG_T = (-4.0, 4.0)  # temperatures from 0.02 to 55: wider than any fitted model needs
+#: The maps ``calibration`` may name, besides "auto" and None.
+CALIBRATIONS = ("temperature", "per-label")
 
-
-def judged(targets: np.ndarray) -> np.ndarray:
-    """Which rows hold at least one verdict (a 1 or a 0)."""
-    return ((targets == 0) | (targets == 1)).any(1)
-
-
-def verdict_nll(logits: np.ndarray, targets: np.ndarray, multilabel: bool, scale: float = 1.0, bias: float = 0.0):
-    """Negative log-likelihood of each row's verdicts under the probabilities of ``scale * logits + bias``.
-
-    ``targets`` holds 1 (right), 0 (wrong) and negative values (no verdict). Single-label (softmax over the
-    row; ``bias`` is unused): a row with a right label scores ``-log p(label)``, a row with wrong labels only
-    ``-log(1 - sum of their p)``, the chance of what was observed. Multi-label: the mean Bernoulli
-    log-loss of the row's judged entries. Rows without verdicts score 0.
-    """
-    z = scale * np.asarray(logits, dtype=np.float64)
-    right, wrong = targets == 1, targets == 0
-    if multilabel:
-        z = z + bias
-        # -log sigmoid(z) = logaddexp(0, -z); -log(1 - sigmoid(z)) = logaddexp(0, z)
-        entry = np.where(right, np.logaddexp(0.0, -z), 0.0) + np.where(wrong, np.logaddexp(0.0, z), 0.0)
-        return entry.sum(1) / np.maximum((right | wrong).sum(1), 1)
-    log_p = log_softmax(z, axis=1)
-    hit = -(log_p * right).sum(1)
-    ruled_out = np.clip((np.exp(log_p) * wrong).sum(1), 0.0, 1.0 - 1e-12)
-    miss = -np.log1p(-ruled_out)
-    return np.where(right.any(1), hit, np.where(wrong.any(1), miss, 0.0))
+_LOG_SCALE = (-4.0, 4.0)  # scales from 0.02 to 55: wider than any model's over- or under-confidence
+PRIOR_WEIGHT = 1.0  # per-label maps: each class's own scale and bias weigh against the shared map as one text
+MIN_POSITIVES = 3  # a label's own threshold needs this many positive texts; fewer share one threshold
 
 
-def calibrated_nll(
-    logits: np.ndarray, targets: np.ndarray, multilabel: bool, weights: np.ndarray | None = None
-) -> tuple[float, np.ndarray]:
-    """The (``weights``-weighted) mean verdict NLL after fitting a temperature (single-label) or a scale and bias
-    (multi-label) to these logits and verdicts, and the per-row values at that fit (unweighted)."""
-    logits = np.asarray(logits, dtype=np.float64)
-    seen = judged(targets)
-    if not seen.any():
-        return 0.0, np.zeros(len(logits))
-    w = np.ones(len(logits)) if weights is None else np.asarray(weights, dtype=np.float64)
-    logits, targets, w = logits[seen], targets[seen], w[seen]
+def _multilabel_nll(params: np.ndarray, z: np.ndarray, y: np.ndarray) -> float:
+    a, b = np.exp(params[0]), params[1]
+    s = a * z + b
+    return float(-(y * log_expit(s) + (1 - y) * log_expit(-s)).mean())
+
+
+def _temperature(logits: np.ndarray, Y: np.ndarray, multilabel: bool) -> tuple[float, float]:
+    """The shared scale (and, multi-label, bias) that minimise the held-out negative log-likelihood."""
     if multilabel:
         fitted = minimize(
-            lambda p: np.average(verdict_nll(logits, targets, True, np.exp(p[0]), p[1]), weights=w),
-            x0=np.zeros(2),
-            method="L-BFGS-B",
-            bounds=[_LOG_T, (-20.0, 20.0)],
+            _multilabel_nll, np.zeros(2), args=(logits, Y), method="L-BFGS-B", bounds=[_LOG_SCALE, (-20.0, 20.0)]
         )
-        scale, bias = float(np.exp(fitted.x[0])), float(fitted.x[1])
-    else:
-        fitted = minimize_scalar(
-            lambda s: np.average(verdict_nll(logits, targets, False, np.exp(s)), weights=w),
-            bounds=_LOG_T,
-            method="bounded",
-        )
-        scale, bias = float(np.exp(fitted.x)), 0.0
-    rows = np.zeros(len(seen))
-    rows[seen] = verdict_nll(logits, targets, multilabel, scale, bias)
-    return float(np.average(rows[seen], weights=w)), rows
+        return float(np.exp(fitted.x[0])), float(fitted.x[1])
+    y = Y.argmax(1)
+    rows = np.arange(len(y))
+    fitted = minimize_scalar(
+        lambda s: -log_softmax(np.exp(s) * logits, axis=1)[rows, y].mean(), bounds=_LOG_SCALE, method="bounded"
+    )
+    return float(np.exp(fitted.x)), 0.0
 
 
-def class_balance(targets: np.ndarray) -> np.ndarray:
-    """Row weights, mean 1, under which every class weighs the same (as in macro-F1), from single-label verdicts.
+def _per_label(
+    logits: np.ndarray, Y: np.ndarray, multilabel: bool, shared: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each class's scale and bias, drawn towards the shared map by a prior worth ``PRIOR_WEIGHT`` texts per
+    class (a class with few texts stays near the temperature instead of following their noise)."""
+    n, c = logits.shape
+    log_a0, b0 = np.log(shared[0]), shared[1]
 
-    A row judged right belongs to its label; a row with wrong labels only is spread evenly over the labels
-    not ruled out (in a two-class task, the other one); a row without verdicts weighs 0. A model that gains
-    likelihood by predicting the common class more is then not preferred for it.
+    def loss(p: np.ndarray) -> float:
+        log_a, b = p[:c], p[c:]
+        s = np.exp(log_a) * logits + b
+        if multilabel:
+            nll = -(Y * log_expit(s) + (1 - Y) * log_expit(-s)).sum()
+        else:
+            nll = -log_softmax(s, axis=1)[np.arange(n), Y.argmax(1)].sum()
+        return float(nll + 0.5 * PRIOR_WEIGHT * (((log_a - log_a0) ** 2).sum() + ((b - b0) ** 2).sum()))
+
+    start = np.concatenate([np.full(c, log_a0), np.full(c, b0)])
+    bounds = [_LOG_SCALE] * c + [(-20.0, 20.0)] * c
+    fitted = minimize(loss, start, method="L-BFGS-B", bounds=bounds)
+    return np.exp(fitted.x[:c]), fitted.x[c:]
+
+
+def fit_calibration(logits: np.ndarray, Y: np.ndarray, multilabel: bool, kind: str = "temperature") -> dict:
+    """Fit a map from held-out ``logits`` ``(n, C)`` to probabilities that match the 0/1 targets ``Y``.
+
+    Parameters
+    ----------
+    logits : ndarray of shape (n_samples, n_classes)
+        Scores of texts the model did not learn from.
+    Y : ndarray of shape (n_samples, n_classes)
+        Their 0/1 indicator targets (single-label: one 1 per row).
+    multilabel : bool
+        Sigmoids per label, or a softmax over each row.
+    kind : {"temperature", "per-label"}, default="temperature"
+        One scale for every class (and one shared bias when multi-label), or a scale and a bias per class.
+
+    Returns
+    -------
+    dict
+        ``kind``, ``scale`` and ``bias`` (arrays of shape ``(n_classes,)``); see :func:`apply_calibration`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> logits = np.array([[4.0, 0.0], [0.0, 4.0], [4.0, 0.0], [4.0, 0.0]])
+    >>> Y = np.array([[1, 0], [0, 1], [0, 1], [1, 0]])
+    >>> fit_calibration(logits, Y, multilabel=False)["scale"].round(2).tolist()  # one in four wrong: softer
+    [0.27, 0.27]
     """
-    right, wrong = targets == 1, targets == 0
-    share = np.where(right.any(1, keepdims=True), right, ~wrong & wrong.any(1, keepdims=True)).astype(np.float64)
-    share /= np.maximum(share.sum(1, keepdims=True), 1.0)
-    mass = share.sum(0)
-    weights = (share / np.where(mass > 0, mass, 1.0)).sum(1)
-    return weights / weights.mean() if weights.any() else np.ones(len(targets))
+    if kind not in CALIBRATIONS:
+        raise ValueError(f"kind must be one of {list(CALIBRATIONS)}, got {kind!r}.")
+    logits = np.asarray(logits, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    n_classes = logits.shape[1]
+    scale, bias = _temperature(logits, Y, multilabel)
+    scales, biases = np.full(n_classes, scale), np.full(n_classes, bias)
+    if kind == "per-label":
+        scales, biases = _per_label(logits, Y, multilabel, (scale, bias))
+    return {"kind": kind, "scale": scales, "bias": biases}
 
 
-def guard_loss(logits: np.ndarray, verdicts: np.ndarray, multilabel: bool) -> tuple[float, np.ndarray]:
-    """What a feedback guard minimises: the calibrated verdict NLL, single-label rows weighted so that every
-    class weighs the same, and each judged row's share of that mean (for :func:`clear_gain`)."""
-    seen = judged(verdicts)
-    weights = np.ones(len(verdicts)) if multilabel else class_balance(verdicts)
-    mean, rows = calibrated_nll(logits, verdicts, multilabel, weights)
-    # each row's share of the weighted mean, so that a paired test over rows weighs them as the mean does
-    return mean, rows[seen] * weights[seen] / weights[seen].mean()
+def apply_calibration(logits: np.ndarray, calibration: dict | None) -> np.ndarray:
+    """``scale * logits + bias`` per class, or ``logits`` unchanged when ``calibration`` is None."""
+    if calibration is None:
+        return logits
+    return logits * calibration["scale"] + calibration["bias"]
 
 
-def clear_gain(before: np.ndarray, after: np.ndarray, z: float) -> bool:
-    """Whether per-row losses ``after`` beat ``before`` (the same rows) by more than ``z`` standard errors of
-    the paired differences: a handful of held-out verdicts moves the mean by chance as much as by learning."""
-    gain = np.asarray(before, dtype=np.float64) - np.asarray(after, dtype=np.float64)
-    if len(gain) < 2:
-        return False
-    return bool(gain.mean() > z * gain.std(ddof=1) / np.sqrt(len(gain)))
+def expected_calibration_error(proba: np.ndarray, correct: np.ndarray, n_bins: int = 15) -> float:
+    """Expected calibration error of the top label: the mean gap between confidence and accuracy over
+    ``n_bins`` equal-width confidence bins, each weighed by its share of the rows.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n_samples, n_classes) or (n_samples,)
+        Probabilities (the row maximum is the confidence), or the confidences themselves.
+    correct : ndarray of shape (n_samples,)
+        Whether each row's top label was right.
+    n_bins : int, default=15
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> expected_calibration_error([0.9, 0.9, 0.6, 0.6], [1, 1, 1, 0])
+    0.1
+    """
+    proba = np.asarray(proba, dtype=np.float64)
+    confidence = proba.max(axis=1) if proba.ndim == 2 else proba
+    correct = np.asarray(correct, dtype=np.float64)
+    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
+    gap = 0.0
+    for b in np.unique(bins):
+        rows = bins == b
+        gap += rows.sum() * abs(confidence[rows].mean() - correct[rows].mean())
+    return float(round(gap / len(confidence), 12))
+
+
+def _best_threshold(proba: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
+    """The threshold on ``proba`` (any shape, with ``Y`` alike) that maximises F1 of the entries, and that F1.
+
+    Candidates are the midpoints between consecutive distinct probabilities (and the ends); among equal
+    F1s the middle one of the best run is taken, the least tied to these particular texts.
+    """
+    p, y = proba.ravel(), Y.ravel().astype(bool)
+    values = np.unique(p)
+    cuts = np.concatenate([[values[0] / 2], (values[:-1] + values[1:]) / 2, [(values[-1] + 1) / 2]])
+    chosen = p[None, :] >= cuts[:, None]
+    tp = (chosen & y).sum(1)
+    f1 = 2 * tp / np.maximum(chosen.sum(1) + y.sum(), 1)
+    best = np.flatnonzero(np.isclose(f1, f1.max()))
+    return float(cuts[best[len(best) // 2]]), float(f1.max())
+
+
+def fit_thresholds(proba: np.ndarray, Y: np.ndarray, min_positives: int = MIN_POSITIVES) -> np.ndarray:
+    """Multi-label decision thresholds from held-out probabilities: per label, the one that maximises its
+    F1; a label with fewer than ``min_positives`` positive texts takes the threshold that maximises F1 over
+    all such labels' entries together (over every label's when none has enough).
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n_samples, n_classes)
+        Probabilities of texts the model did not learn from.
+    Y : ndarray of shape (n_samples, n_classes)
+        Their 0/1 indicator targets.
+    min_positives : int, default=3
+
+    Returns
+    -------
+    ndarray of shape (n_classes,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> proba = np.array([[0.9, 0.3], [0.4, 0.35], [0.2, 0.8], [0.6, 0.1]])
+    >>> Y = np.array([[1, 1], [1, 1], [0, 1], [1, 0]])
+    >>> fit_thresholds(proba, Y, min_positives=3).round(3).tolist()
+    [0.3, 0.2]
+    """
+    proba, Y = np.asarray(proba, dtype=np.float64), np.asarray(Y)
+    enough = Y.sum(0) >= min_positives
+    few = ~enough if (~enough).any() and enough.any() else np.ones(Y.shape[1], dtype=bool)
+    shared, _ = _best_threshold(proba[:, few], Y[:, few])
+    thresholds = np.full(Y.shape[1], shared)
+    for j in np.flatnonzero(enough):
+        thresholds[j], _ = _best_threshold(proba[:, j], Y[:, j])
+    return thresholds

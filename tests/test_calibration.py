@@ -1,4 +1,4 @@
-"""Held-out verdict likelihood at a fitted temperature: the values by hand, scale-free, ranking decides."""
+"""Calibration maps, calibration error and learnt thresholds: recovered from data whose answer is known."""
 
 from __future__ import annotations
 
@@ -6,81 +6,74 @@ import numpy as np
 import pytest
 from scipy.special import expit, softmax
 
-from skgliclass.calibration import calibrated_nll, class_balance, clear_gain, verdict_nll
-
-TARGETS = np.array([[1, 0, 0], [-100, 0, -100], [-100, -100, -100], [0, -100, 1]])
-LOGITS = np.array([[2.0, 0.0, -1.0], [0.5, 1.5, 0.0], [0.0, 0.0, 0.0], [0.3, 0.1, 0.2]])
+from skgliclass.calibration import apply_calibration, expected_calibration_error, fit_calibration, fit_thresholds
 
 
-def test_single_label_rows_score_the_chance_of_what_was_observed():
-    p = softmax(LOGITS, axis=1)
-    rows = verdict_nll(LOGITS, TARGETS, multilabel=False)
-    # a right label: -log p(label); wrong labels only: -log(1 - their p); no verdict: 0
-    np.testing.assert_allclose(rows, [-np.log(p[0, 0]), -np.log(1 - p[1, 1]), 0.0, -np.log(p[3, 2])], rtol=1e-10)
+def _single_label(scale: float, n: int = 4000, classes: int = 4, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(0, 2, (n, classes))
+    p = softmax(scale * logits, axis=1)
+    y = (p.cumsum(1) > rng.random((n, 1))).argmax(1)
+    return logits, np.eye(classes, dtype=int)[y]
 
 
-def test_multi_label_rows_average_the_judged_entries():
-    p = expit(0.5 * LOGITS + 0.1)
-    rows = verdict_nll(LOGITS, TARGETS, multilabel=True, scale=0.5, bias=0.1)
-    first = -(np.log(p[0, 0]) + np.log(1 - p[0, 1]) + np.log(1 - p[0, 2])) / 3
-    last = -(np.log(1 - p[3, 0]) + np.log(p[3, 2])) / 2
-    np.testing.assert_allclose(rows, [first, -np.log(1 - p[1, 1]), 0.0, last], rtol=1e-10)
+def test_temperature_recovers_the_scale_that_made_the_labels():
+    for scale in (0.4, 2.5):
+        logits, Y = _single_label(scale)
+        fitted = fit_calibration(logits, Y, multilabel=False)
+        assert fitted["kind"] == "temperature" and np.allclose(fitted["bias"], 0.0)
+        assert np.allclose(fitted["scale"], scale, rtol=0.1), fitted["scale"]
 
 
-@pytest.mark.parametrize("multilabel", [False, True])
-def test_a_global_scale_does_not_change_the_calibrated_loss(multilabel):
-    rng = np.random.default_rng(0)
-    logits = rng.normal(size=(40, 4))
-    targets = np.where(rng.random((40, 4)) < 0.5, (logits + rng.normal(size=(40, 4)) > 0).astype(int), -100)
-    loud, _ = calibrated_nll(5 * logits, targets, multilabel)
-    quiet, rows = calibrated_nll(0.5 * logits, targets, multilabel)
-    assert loud == pytest.approx(quiet, abs=1e-4) and rows.shape == (40,)
-    # raw log-loss, by contrast, depends on the scale
-    assert verdict_nll(5 * logits, targets, multilabel).mean() != pytest.approx(quiet, abs=1e-2)
+def test_temperature_keeps_each_rows_ranking_and_none_is_the_identity():
+    logits, Y = _single_label(0.4)
+    mapped = apply_calibration(logits, fit_calibration(logits, Y, multilabel=False))
+    assert (np.argsort(mapped, 1) == np.argsort(logits, 1)).all()
+    assert apply_calibration(logits, None) is logits
 
 
-def test_the_better_ranking_wins_even_when_less_confident():
+def test_multi_label_temperature_recovers_scale_and_shared_bias():
     rng = np.random.default_rng(1)
-    truth = rng.integers(0, 3, 60)
-    good = np.eye(3)[truth] * 1.0 + rng.normal(scale=0.3, size=(60, 3))  # ranks well, quiet
-    bad = 8 * (np.eye(3)[truth] * 1.0 + rng.normal(scale=1.0, size=(60, 3)))  # ranks worse, loud
-    targets = np.eye(3, dtype=int)[truth]
-    assert verdict_nll(bad, targets, False).mean() > 0  # (sanity) both are finite losses
-    assert calibrated_nll(good, targets, False)[0] < calibrated_nll(bad, targets, False)[0]
+    logits = rng.normal(0, 1.5, (3000, 5))
+    Y = (rng.random(logits.shape) < expit(2.0 * logits - 1.0)).astype(int)
+    fitted = fit_calibration(logits, Y, multilabel=True)
+    assert np.allclose(fitted["scale"], 2.0, rtol=0.1) and np.allclose(fitted["bias"], -1.0, atol=0.15)
 
 
-def test_no_verdicts_is_zero():
-    assert calibrated_nll(LOGITS[2:3], TARGETS[2:3], False)[0] == 0.0
+def test_per_label_map_finds_each_classes_bias_and_keeps_an_unseen_class_near_the_shared_map():
+    rng = np.random.default_rng(2)
+    logits = rng.normal(0, 1.0, (3000, 3))
+    shift = np.array([1.5, 0.0, -1.5])
+    p = softmax(logits + shift, axis=1)
+    y = (p.cumsum(1) > rng.random((len(p), 1))).argmax(1)
+    fitted = fit_calibration(logits, np.eye(3, dtype=int)[y], multilabel=False, kind="per-label")
+    bias = fitted["bias"] - fitted["bias"].mean()  # a softmax reads biases up to a constant
+    assert np.allclose(bias, shift, atol=0.2), bias
+    # A multi-label class no text has: its prior keeps it at the shared map instead of pushing it to -inf.
+    Y = (rng.random(logits.shape) < expit(logits)).astype(int)
+    Y[:, 2] = 0
+    fitted = fit_calibration(logits[:40], Y[:40], multilabel=True, kind="per-label")
+    assert fitted["bias"][2] > -8.0
 
 
-def test_a_gain_counts_only_beyond_its_standard_error():
-    before = np.array([1.0, 1.0, 1.0, 1.0])
-    steady = before - np.array([0.2, 0.3, 0.2, 0.3])  # mean gain 0.25, standard error 0.029
-    lucky = before - np.array([1.6, -0.2, -0.2, -0.2])  # mean gain 0.25 too, from one row: standard error 0.45
-    assert clear_gain(before, steady, z=1.0) and clear_gain(before, steady, z=8.0)
-    assert not clear_gain(before, steady, z=9.0)
-    assert clear_gain(before, lucky, z=0.0) and not clear_gain(before, lucky, z=1.0)
-    assert clear_gain(before, before - 0.1, z=5.0)  # the same gain on every row: clear at any z
-    assert not clear_gain(before[:1], steady[:1], z=0.0)  # one row cannot tell
-    assert not clear_gain(before, before + 0.1, z=0.0)
+def test_calibration_error_is_small_for_calibrated_probabilities_and_large_for_confident_guesses():
+    logits, Y = _single_label(1.0, n=20000)
+    p = softmax(logits, axis=1)
+    right = p.argmax(1) == Y.argmax(1)
+    assert expected_calibration_error(p, right) < 0.015
+    assert expected_calibration_error(np.full(len(right), 0.99), right) > 0.2
+    assert expected_calibration_error([0.9, 0.9, 0.6, 0.6], [1, 1, 1, 0]) == pytest.approx(0.1)
 
 
-def test_class_balance_weighs_every_class_the_same():
-    # two-class verdicts: 6 rows of class 0 (4 right, 2 "1 is wrong"), 2 of class 1 (one right, one "0 is wrong")
-    targets = np.array([[1, 0]] * 4 + [[-100, 0]] * 2 + [[0, 1], [0, -100], [-100, -100]])
-    weights = class_balance(targets)
-    assert weights[-1] == 0.0  # no verdict
-    np.testing.assert_allclose(weights[:6], weights[0]) and np.testing.assert_allclose(weights[6:8], weights[6])
-    assert weights[:6].sum() == pytest.approx(weights[6:8].sum()) and weights.mean() == pytest.approx(1.0)
-    # three classes: "label 0 is wrong" spreads the row over labels 1 and 2
-    spread = class_balance(np.array([[0, -100, -100], [-100, 1, -100], [-100, 1, -100]]))
-    np.testing.assert_allclose(spread / spread[0], [1.0, 1 / 3, 1 / 3])  # class 1: 2.5 rows, class 2: half a row
+def test_learnt_thresholds_separate_each_label_and_share_one_where_positives_are_few():
+    proba = np.array([[0.9, 0.2, 0.6], [0.8, 0.7, 0.1], [0.3, 0.8, 0.2], [0.35, 0.9, 0.15], [0.7, 0.1, 0.3]])
+    Y = np.array([[1, 0, 1], [1, 1, 0], [0, 1, 0], [0, 1, 0], [1, 0, 0]])
+    thresholds = fit_thresholds(proba, Y, min_positives=3)
+    assert 0.35 < thresholds[0] <= 0.7 and 0.2 < thresholds[1] <= 0.7  # each splits its own label
+    assert 0.3 < thresholds[2] <= 0.6  # one positive: the shared threshold of the few-positive labels
+    assert ((proba >= thresholds) == Y).all()
 
 
-def test_balanced_loss_prefers_the_model_that_keeps_the_rare_class():
-    targets = np.array([[1, 0]] * 9 + [[0, 1]])  # nine of the common class, one rare
-    keeps = np.array([[1.0, -1.0]] * 7 + [[-1.0, 1.0]] * 3)  # two common rows wrong, the rare one right
-    common = np.array([[1.0, -1.0]] * 10)  # the common class everywhere: one row wrong, the rare one
-    assert calibrated_nll(common, targets, False)[0] < calibrated_nll(keeps, targets, False)[0]  # likelier overall
-    weights = class_balance(targets)
-    assert calibrated_nll(keeps, targets, False, weights)[0] < calibrated_nll(common, targets, False, weights)[0]
+def test_an_unknown_kind_is_refused():
+    with pytest.raises(ValueError, match="kind must be one of"):
+        fit_calibration(np.zeros((2, 2)), np.eye(2), multilabel=False, kind="isotonic")

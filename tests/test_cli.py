@@ -151,6 +151,30 @@ def test_fit_multi_label_csv(tmp_path, tiny_encoder_dir, capsys):
     assert meta["method"] == "focal"  # "auto" resolved for multi-label targets
 
 
+def test_fit_keeps_the_calibration_and_learnt_thresholds_for_classify(tmp_path, tiny_encoder_dir, capsys):
+    train = tmp_path / "multi.csv"
+    rows = [("text", "label"), *[(t, y + ("|tech" if i % 3 == 0 else "")) for i, (t, y) in enumerate(TRAIN)]]
+    with train.open("w", newline="") as stream:
+        csv.writer(stream).writerows(rows)
+    out = tmp_path / "m"
+    argv = ["fit", "--train", str(train), "--label-sep", "|", "--auto-threshold", "--epochs", "1", "--quiet"]
+    assert main([*argv, "--model", str(tiny_encoder_dir("bert")), "--out", str(out)]) == 0
+    assert json.loads((out / "skgliclass.json").read_text())["threshold"] == "auto"
+    import skops.io as sio
+
+    import skgliclass
+
+    clf = sio.load(out / "estimator.skops", trusted=skgliclass.TRUSTED_TYPES)
+    assert clf.calibration_ is not None and clf.thresholds_.shape == (len(clf.classes_),)
+    texts = ["a goal for the team", "the senate voted", "new chip software"]
+    (tmp_path / "in.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["classify", "--model", str(out), "--quiet", str(tmp_path / "in.txt")]) == 0
+    chosen = [row["labels"] for row in _jsonl(capsys.readouterr().out)]
+    decided = clf.predict(texts)
+    assert chosen == [[c for c, d in zip(clf.classes_, row, strict=True) if d] for row in decided]
+
+
 @pytest.mark.parametrize(
     "argv, code, message",
     [

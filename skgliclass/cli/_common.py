@@ -77,16 +77,19 @@ def load_estimator(args: Any) -> Any:
     trained = labels == meta.get("labels")
     multi_label = args.multi_label or (trained and meta.get("multi_label", False))
     threshold = args.threshold if args.threshold is not None else (meta.get("threshold", 0.5) if trained else 0.5)
-    if not 0 < threshold < 1:
+    if threshold != "auto" and not 0 < threshold < 1:
         raise UsageError(f"--threshold must be between 0 and 1, got {threshold}.")
     saved = Path(args.model) / ESTIMATOR_FILE if args.model else None
     same_kind = bool(multi_label) == bool(meta.get("multi_label", False))
-    if trained and same_kind and saved is not None and saved.is_file() and not args.adapt_on:
+    as_fitted = trained and same_kind and saved is not None and saved.is_file() and not args.adapt_on
+    if threshold == "auto" and not as_fitted:  # the learnt thresholds live in the saved estimator only
+        threshold = 0.5
+    if as_fitted:
         import skops.io as sio
 
         import skgliclass
 
-        clf = sio.load(saved, trusted=skgliclass.TRUSTED_TYPES)  # the model and its embedding head, as fitted
+        clf = sio.load(saved, trusted=skgliclass.TRUSTED_TYPES)  # the model, its head and its map, as fitted
         return clf.set_params(threshold=threshold, batch_size=args.batch_size, verbose=0)
     return GLiClassZeroShot(
         model=args.model,

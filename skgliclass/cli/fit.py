@@ -53,6 +53,17 @@ def add_parser(commands: Any) -> None:
         default="auto",
         help="hold out 10%% and keep the best epoch (always on with --feedback)",
     )
+    parser.add_argument(
+        "--calibration",
+        choices=("auto", "temperature", "per-label", "none"),
+        default="auto",
+        help="map scores to probabilities that match how often the model is right (default auto)",
+    )
+    parser.add_argument(
+        "--auto-threshold",
+        action="store_true",
+        help="multi-label: learn one decision threshold per label from the training texts (else 0.5)",
+    )
     parser.add_argument("--device", default="auto", help="cpu, cuda, mps or auto")
     parser.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -137,6 +148,8 @@ def run(args: argparse.Namespace) -> int:
         max_length=args.max_length,
         embedding_head=args.embedding_head,
         early_stopping=args.early_stopping,
+        calibration=None if args.calibration == "none" else args.calibration,
+        threshold="auto" if args.auto_threshold else 0.5,
         multi_label=args.label_sep is not None or args.multi_label or bool(feedback and meta.get("multi_label")),
         device=args.device,
         random_state=args.random_state,
@@ -145,15 +158,15 @@ def run(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():  # the head is kept below, beside the checkpoint
         warnings.filterwarnings("ignore", message="the embedding head fitted")
         out = clf.save_pretrained(args.out)
-    if clf.linear_head_ is not None:
+    if clf.linear_head_ is not None or clf.calibration_ is not None or clf.thresholds_ is not None:
         import skops.io as sio
 
-        # The reference format holds the model alone: the whole estimator keeps the head beside it.
+        # The reference format holds the model alone: the whole estimator keeps the head and the map beside it.
         write_atomic(Path(out) / ESTIMATOR_FILE, lambda path: sio.dump(clf, path))
     saved = {
         "labels": [str(c) for c in clf.classes_],
         "multi_label": bool(clf.multilabel_),
-        "threshold": 0.5,
+        "threshold": "auto" if clf.thresholds_ is not None else 0.5,
         "max_length": clf.max_length_,
         "method": clf.method_,
         "train_texts": len(set(texts)) if feedback else len(texts),

@@ -16,6 +16,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from skgliclass._cache import cached
+from skgliclass.calibration import CALIBRATIONS, apply_calibration, fit_calibration, fit_thresholds
 from skgliclass.choices import LONG_TEXT, PRECISIONS
 from skgliclass.config import check_choice
 from skgliclass.data.prompts import InputBuilder
@@ -150,7 +151,36 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
     def _check_fitted_inputs(self) -> None:
         """What can only be checked once the classes are known: descriptions and thresholds (even when unused)."""
         self._label_texts()
-        self._thresholds()  # checked whether or not this task reads it (scikit-learn's rule)
+        if not self._learns_thresholds():  # "auto" is learnt later in fit
+            self._thresholds()  # checked whether or not this task reads it (scikit-learn's rule)
+        if self.calibration is not None and self.calibration != "auto" and self.calibration not in CALIBRATIONS:
+            raise ValueError(
+                f"calibration must be 'auto', {', '.join(repr(c) for c in CALIBRATIONS)} or None, "
+                f"got {self.calibration!r}."
+            )
+
+    def _learns_thresholds(self) -> bool:
+        """Whether ``threshold="auto"``: thresholds learnt at fit."""
+        return isinstance(self.threshold, str) and self.threshold == "auto"
+
+    def _fit_calibration(self, logits: np.ndarray | None, Y: np.ndarray | None) -> None:
+        """Set ``calibration_`` (per ``calibration``) and, with ``threshold="auto"``, ``thresholds_`` from the
+        raw logits of texts the model did not learn from and their 0/1 targets (None: there are none)."""
+        self.calibration_: dict | None = None
+        self.thresholds_: np.ndarray | None = None
+        auto_threshold = self.multilabel_ and self._learns_thresholds()
+        if logits is None or Y is None:
+            if auto_threshold:
+                raise ValueError(
+                    "threshold='auto' learns one threshold per label from labelled texts: fit with y "
+                    "(complete labels), or give a number."
+                )
+            return
+        if self.calibration is not None:
+            kind = "temperature" if self.calibration == "auto" else self.calibration
+            self.calibration_ = fit_calibration(logits, Y, self.multilabel_, kind)
+        if auto_threshold:
+            self.thresholds_ = fit_thresholds(expit(apply_calibration(logits, self.calibration_)), Y)
 
     def _label_texts(self) -> list[str]:
         """What the model reads for each class: its description when one is given, else its name
@@ -201,6 +231,10 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         return None
 
     def _logits(self, X: Any) -> np.ndarray:
+        """The scores ``decision_function`` returns: the model's, mapped by the fitted calibration."""
+        return apply_calibration(self._raw_logits(X), getattr(self, "calibration_", None))
+
+    def _raw_logits(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
         self._check_predict_params()
         texts = check_texts(X)
@@ -454,10 +488,20 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         return self.classes_[proba.argmax(axis=1)]
 
     def _thresholds(self) -> np.ndarray:
+        if self._learns_thresholds():
+            learnt = getattr(self, "thresholds_", None)
+            if learnt is None:
+                raise ValueError(
+                    "threshold='auto' learns one threshold per label from labelled texts at fit: fit a multi-label "
+                    "model with y (threshold was set to 'auto' after fitting, or the fit had no labels)."
+                )
+            return learnt
         try:
             threshold = np.asarray(self.threshold, dtype=np.float64)
         except (TypeError, ValueError):
-            raise ValueError(f"threshold must be a number or one number per class, got {self.threshold!r}.") from None
+            raise ValueError(
+                f"threshold must be a number, one number per class or 'auto', got {self.threshold!r}."
+            ) from None
         if threshold.ndim == 0:
             threshold = np.full(len(self.classes_), float(threshold))
         elif threshold.shape != (len(self.classes_),):

@@ -92,8 +92,21 @@ class GLiClassifier(GLiClassEstimator):
     multi_label : {"auto", True, False}, default="auto"
         ``"auto"``: multi-label when ``y`` holds label lists or an indicator matrix; without ``y`` (a
         reward function or a ``feedback`` log judges), single-label: one proposal per text.
-    threshold : float or array-like of shape (n_classes,), default=0.5
-        Multi-label decision threshold on ``predict_proba``.
+    threshold : float, array-like of shape (n_classes,) or "auto", default=0.5
+        Multi-label decision threshold on ``predict_proba``. ``"auto"``: per label, the threshold
+        that maximises its F1 on held-out training texts (the same texts as ``calibration``; one
+        shared threshold for labels with fewer than three positive texts); see ``thresholds_``.
+    calibration : {"auto", "temperature", "per-label"} or None, default="auto"
+        Map the fitted model's scores to probabilities that match how often it is right, learnt on
+        training texts the model being scored did not learn from: the out-of-fold scores of
+        two-fold cross-fitting (each half scored by a copy fine-tuned on the other half; shared
+        with ``embedding_head="auto"``), or the held-out share of ``early_stopping``.
+        ``"temperature"`` scales every label's logit alike (multi-label: plus one shared bias),
+        which keeps each text's ranking of the labels; ``"per-label"`` fits a scale and a bias per
+        label, which may reorder them; either pays two half-data fits (about one more fit) when no
+        held-out scores come free. ``"auto"``: a temperature where held-out scores come free (with
+        ``embedding_head="auto"`` or ``early_stopping=True``), else no map; None: no map. Fits from
+        complete labels with a supervised objective; PPO and feedback fits are not mapped.
     method : {"auto", "focal", "softmax", "focal+softmax", "ppo"}, default="auto"
         Training objective. ``"focal"``: focal loss over every (text, label) pair (sigmoid; multi-
         and single-label). ``"softmax"``: cross-entropy of each text's softmax over the labels, the
@@ -235,6 +248,11 @@ class GLiClassifier(GLiClassEstimator):
     head_weights_ : tuple of float
         ``(a, b)``: prediction scores are ``a`` times the fine-tuned model's log-probabilities plus
         ``b`` times the embedding head's; ``(1.0, 0.0)`` when the head is off or not used.
+    calibration_ : dict or None
+        The fitted map (``kind``, per-class ``scale`` and ``bias``; ``decision_function`` returns
+        ``scale * logits + bias``), or None.
+    thresholds_ : ndarray of shape (n_classes,) or None
+        The learnt thresholds with ``threshold="auto"`` (multi-label), else None.
     linear_head_ : LinearHead or None
         The embedding head's weights ``coef`` ``(n_classes, D)`` and ``intercept`` ``(n_classes,)``;
         None when it is not used.
@@ -273,6 +291,7 @@ class GLiClassifier(GLiClassEstimator):
         prompt: str | None = None,
         multi_label: bool | str = "auto",
         threshold: float | Any = 0.5,
+        calibration: str | None = "auto",
         method: str = "auto",
         epochs: int = 10,
         early_stopping: bool | str = "auto",
@@ -323,6 +342,7 @@ class GLiClassifier(GLiClassEstimator):
         self.prompt = prompt
         self.multi_label = multi_label
         self.threshold = threshold
+        self.calibration = calibration
         self.method = method
         self.epochs = epochs
         self.early_stopping = early_stopping
@@ -466,12 +486,17 @@ class GLiClassifier(GLiClassEstimator):
             settings = self._train_settings()
             rng = np.random.default_rng(seed)
             vectors = self._fit_embedding_head(texts, matrix, ppo is None, reused=reused)
+            calibrates = self._calibrates(ppo, feedback, matrix)
+            held: tuple[Any, Any] = (None, None)  # texts the model did not learn from: raw logits and targets
             if self.embedding_head == "auto" and vectors is not None:
-                self._cross_fit(copy.deepcopy(self.model_), texts, matrix, vectors, settings, rng)
+                held = (self._cross_fit(copy.deepcopy(self.model_), texts, matrix, vectors, settings, rng), matrix)
+            elif calibrates and not self._early_stopping(ppo, False) and self._cross_fits_for_calibration():
+                held = (self._out_of_fold(copy.deepcopy(self.model_), texts, matrix, settings, rng), matrix)
             validation, weights = None, None
             if self._early_stopping(ppo, feedback is not None):
                 fraction = self.validation_fraction
-                if feedback is not None:  # telling a gain from chance takes a dozen verdicts or more
+                if feedback is not None or (ppo is not None and ppo.reward.has_feedback):
+                    # telling a gain from chance takes a dozen verdicts or more
                     fraction = max(fraction, min(HELD_OUT_VERDICTS, len(texts) // 4) / len(texts))
                 texts, matrix, validation = _hold_out(texts, matrix, fraction, rng, judges)
             if feedback is not None:  # held-out rows keep the verdicts alone: the start is judged by them only
@@ -494,6 +519,9 @@ class GLiClassifier(GLiClassEstimator):
             del start
         self.model_.eval()
         self._label_cache, self._quantized = {}, None
+        if calibrates and held[0] is None and validation is not None:
+            held = (self._raw_logits(validation.texts), validation.targets)
+        self._fit_calibration(None if held[0] is None else np.asarray(held[0]), held[1] if calibrates else None)
         return self
 
     def _fit_targets(
@@ -615,32 +643,20 @@ class GLiClassifier(GLiClassEstimator):
         vectors: np.ndarray,
         settings: TrainSettings,
         rng: np.random.Generator,
-    ) -> None:
-        """``embedding_head="auto"``: weigh the fine-tuned model and the head by two-fold cross-fitting.
+    ) -> np.ndarray:
+        """``embedding_head="auto"``: weigh the fine-tuned model and the head by two-fold cross-fitting; returns
+        the out-of-fold scores as prediction will mix them (for ``calibration``).
 
         Each half of the texts (stratified) is scored by a model fine-tuned on the other half and by a
         logistic regression on the other half's frozen vectors; the two weights are those that give
         the held-out texts the highest likelihood (:func:`~skgliclass.embedding_head.stack_weights`).
         """
         y = matrix.argmax(1)
-        model_oof = np.zeros(matrix.shape)
+        folds: list = []
+        model_oof = log_softmax(self._out_of_fold(start, texts, matrix, settings, rng, folds), axis=1)
         head_oof = np.zeros(matrix.shape)
-        labels = self._label_texts()
-        for train, held in two_folds(y, rng):
-            model = copy.deepcopy(start)
-            self._train(model, [texts[i] for i in train], matrix[train], settings, rng, LoopSettings(self.on_bad_batch))
-            logits, _ = predict_logits(
-                model,
-                self._builder,
-                [texts[i] for i in held],
-                labels,
-                prompt=self.prompt,
-                batch_size=self.batch_size,
-                device=self.device_,
-            )
-            model_oof[held] = log_softmax(logits.astype(np.float64), axis=1)
+        for train, held in folds:
             head_oof[held] = fit_linear_head(vectors[train], matrix[train], False).log_proba(vectors[held], False)
-            del model
         both = stack_weights(model_oof, head_oof, y)
         alone = stack_weights(model_oof, head_oof, y, use_head=False)
         losses = [_held_out_loss(model_oof, head_oof, y, w) for w in (alone, both)]
@@ -656,9 +672,55 @@ class GLiClassifier(GLiClassEstimator):
         }
         if self.head_weights_[1] == 0.0:  # the head adds nothing: keep prediction at one encoder pass
             self._frozen_encoder, self.linear_head_ = None, None
+            return model_oof
+        return mix(model_oof, head_oof, self.head_weights_, multilabel=False)
 
-    def _logits(self, X: Any) -> np.ndarray:
-        logits = super()._logits(X)
+    def _out_of_fold(
+        self,
+        start: Any,
+        texts: list[str],
+        matrix: np.ndarray,
+        settings: TrainSettings,
+        rng: np.random.Generator,
+        folds: list | None = None,
+    ) -> np.ndarray:
+        """Raw logits of each half of the texts (stratified by first label) from a copy of ``start`` fine-tuned on
+        the other half; ``folds`` (when given) receives the ``(train, held)`` pairs."""
+        oof = np.zeros(matrix.shape)
+        labels = self._label_texts()
+        for train, held in two_folds((matrix == 1).argmax(1), rng):
+            model = copy.deepcopy(start)
+            self._train(model, [texts[i] for i in train], matrix[train], settings, rng, LoopSettings(self.on_bad_batch))
+            logits, _ = predict_logits(
+                model,
+                self._builder,
+                [texts[i] for i in held],
+                labels,
+                prompt=self.prompt,
+                batch_size=self.batch_size,
+                device=self.device_,
+            )
+            oof[held] = logits.astype(np.float64)
+            if folds is not None:
+                folds.append((train, held))
+            del model
+        return oof
+
+    def _calibrates(self, ppo: PPOSettings | None, feedback: Any, matrix: np.ndarray | None) -> bool:
+        """Whether this fit learns ``calibration`` or ``threshold="auto"``: a supervised fit from complete labels."""
+        wanted = self.calibration is not None or (self.multilabel_ and self._learns_thresholds())
+        complete = matrix is not None and bool((matrix >= 0).all()) and len(matrix) >= 4
+        return wanted and ppo is None and feedback is None and complete
+
+    def _cross_fits_for_calibration(self) -> bool:
+        """Whether to pay two half-data fits for held-out logits: when a map or learnt thresholds are asked for by
+        name. ``calibration="auto"`` takes held-out logits only where they come free (the embedding head's
+        cross-fitting, the early-stopping share): the default fit measured well calibrated (ECE 0.027 on BBC at
+        eight texts per class) and would take twice as long."""
+        return self.calibration not in ("auto", None) or (self.multilabel_ and self._learns_thresholds())
+
+    def _raw_logits(self, X: Any) -> np.ndarray:
+        logits = super()._raw_logits(X)
         if self.linear_head_ is None:
             return logits
         texts = check_texts(X)

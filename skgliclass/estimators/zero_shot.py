@@ -6,13 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from skgliclass.adaptation import PRIOR_TEXTS, adapt_label_vectors, can_adapt
+from skgliclass.adaptation import PRIOR_TEXTS, Reading, adapted_vectors, can_adapt, leave_one_out_logits, read_texts
 from skgliclass.choices import COSINE_HEAD
 from skgliclass.estimators._base import GLiClassEstimator, load_model
 from skgliclass.estimators._validation import check_examples
 
 __all__ = ["GLiClassZeroShot"]
-
 
 
 class GLiClassZeroShot(GLiClassEstimator):
@@ -45,8 +44,18 @@ class GLiClassZeroShot(GLiClassEstimator):
         never. ``fit()`` without texts is plain zero-shot either way.
     multi_label : {"auto", True, False}, default="auto"
         ``"auto"``: multi-label when ``y`` holds label lists or an indicator matrix, else single-label.
-    threshold : float or array-like of shape (n_classes,), default=0.5
-        Multi-label decision threshold on ``predict_proba``; changing it needs no refit.
+    threshold : float, array-like of shape (n_classes,) or "auto", default=0.5
+        Multi-label decision threshold on ``predict_proba``; changing a number needs no refit.
+        ``"auto"``: per label, the threshold that maximises its F1 on the labelled texts given to
+        ``fit`` (one shared threshold for labels with fewer than three positive texts); see
+        ``thresholds_``.
+    calibration : {"auto", "temperature", "per-label"} or None, default="auto"
+        With labelled texts (``fit(X, y)``), fit a map from the model's scores to probabilities
+        that match how often it is right: ``"temperature"`` (and ``"auto"``) scales every label's
+        logit alike (multi-label: plus one shared bias), which keeps each text's ranking of the
+        labels; ``"per-label"`` fits a scale and a bias per label, which may reorder them. After
+        adapting, each text is scored against the labels adapted to the other texts, as a new text
+        would be. Nothing is fitted without ``y``, or with None.
     batch_size : int, default=16
         Texts per forward pass.
     max_length : int or None, default=None
@@ -89,6 +98,11 @@ class GLiClassZeroShot(GLiClassEstimator):
         The adapted label vectors (``adapt``), else None (label vectors come from the wording).
     examples_ : list of dict or None
         The checked in-context examples.
+    calibration_ : dict or None
+        The fitted map (``kind``, per-class ``scale`` and ``bias``; ``decision_function`` returns
+        ``scale * logits + bias``), or None.
+    thresholds_ : ndarray of shape (n_classes,) or None
+        The learnt thresholds with ``threshold="auto"`` (multi-label), else None.
     label_offsets_ : ndarray of shape (n_classes,) or None
         Multi-label after adapting: how far adapting raised each label's mean logit over the fit
         texts; subtracted from the logits. Else None.
@@ -122,6 +136,7 @@ class GLiClassZeroShot(GLiClassEstimator):
         adapt: bool | str = "auto",
         multi_label: bool | str = "auto",
         threshold: float | Any = 0.5,
+        calibration: str | None = "auto",
         batch_size: int = 16,
         max_length: int | None = None,
         long_text: str = "truncate",
@@ -137,6 +152,7 @@ class GLiClassZeroShot(GLiClassEstimator):
         self.adapt = adapt
         self.multi_label = multi_label
         self.threshold = threshold
+        self.calibration = calibration
         self.batch_size = batch_size
         self.max_length = max_length
         self.long_text = long_text
@@ -163,8 +179,9 @@ class GLiClassZeroShot(GLiClassEstimator):
         X : sequence of str or None
             Unlabeled texts from the domain to classify, read by ``adapt``; None for plain zero-shot.
         y : array-like or None
-            Labels (1-D), label lists or an indicator matrix; optional when ``labels`` is given.
-            Only the classes are taken from it: nothing is trained on the labels.
+            Labels (1-D), label lists or an indicator matrix of ``X``; optional when ``labels`` is
+            given. The classes are taken from it, and with texts it fits ``calibration`` and
+            ``threshold="auto"`` (seconds: the model itself is not trained).
 
         Returns
         -------
@@ -180,7 +197,7 @@ class GLiClassZeroShot(GLiClassEstimator):
         self._check_common_params()
         if self.adapt not in ("auto", True, False):
             raise ValueError(f"adapt must be 'auto', True or False, got {self.adapt!r}.")
-        texts, _ = self._fit_classes(X, y)
+        texts, targets = self._fit_classes(X, y)
         # Checkpoints keep their own head; a plain encoder (or the default) scores cosine similarity.
         model, tokenizer = load_model(self.model, **COSINE_HEAD)
         self._setup_inference(model, tokenizer)
@@ -194,8 +211,9 @@ class GLiClassZeroShot(GLiClassEstimator):
                 f"adapt=True needs a bi-encoder with the cosine dot scorer; this model is a "
                 f"{model.config.architecture} with the {model.config.scorer!r} scorer. Use adapt='auto' or False."
             )
+        reading = None
         if self.adapt and texts and can_adapt(model):
-            adapted, original, centre = adapt_label_vectors(
+            reading = read_texts(
                 self.model_,
                 self._builder,
                 texts,
@@ -203,9 +221,9 @@ class GLiClassZeroShot(GLiClassEstimator):
                 prompt=self.prompt,
                 batch_size=self.batch_size,
                 device=self.device_,
-                prior=PRIOR_TEXTS,
                 progress=bool(self.verbose),
             )
+            adapted, original, centre = adapted_vectors(reading, PRIOR_TEXTS)
             self.label_vectors_ = adapted.numpy()
             if self.multilabel_:
                 # Adapted vectors sit nearer every text, which would put all labels over the threshold.
@@ -213,11 +231,26 @@ class GLiClassZeroShot(GLiClassEstimator):
                 self.label_offsets_ = (scale * centre @ (adapted - original).T).numpy().astype(np.float64)
             shift = 1.0 - (adapted * original).sum(dim=-1)
             self.history_ = {"adapted_on": len(texts), "label_shift": shift.tolist()}
+        self._fit_calibration(*self._calibration_data(texts, targets, reading))
         return self
+
+    def _calibration_data(
+        self, texts: list[str] | None, targets: Any, reading: Reading | None
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Raw logits of the labelled fit texts and their targets, for the calibration map and learnt thresholds
+        (None, None without labels). After adapting, each text is scored against label vectors adapted to the
+        other texts (exact, from the one reading): vectors adapted to a text would make it look easier."""
+        wanted = self.calibration is not None or (self.multilabel_ and self._learns_thresholds())
+        if targets is None or not texts or not wanted or (targets.Y < 0).any():
+            return None, None
+        if reading is None:
+            return self._raw_logits(texts), targets.Y
+        scale = self.model_.model.logit_scale.item()
+        return leave_one_out_logits(reading, scale, PRIOR_TEXTS, offsets=self.multilabel_), targets.Y
 
     def _in_context_examples(self) -> list[dict] | None:
         return self.examples_
 
-    def _logits(self, X: Any) -> np.ndarray:
-        logits = super()._logits(X)
+    def _raw_logits(self, X: Any) -> np.ndarray:
+        logits = super()._raw_logits(X)
         return logits if self.label_offsets_ is None else logits - self.label_offsets_

@@ -23,9 +23,9 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from skgliclass.calibration import clear_gain
 from skgliclass.files import write_atomic
 from skgliclass.progress import progress_bar
+from skgliclass.training.guard import clear_gain
 from skgliclass.training.settings import TrainSettings
 
 __all__ = [
@@ -344,7 +344,7 @@ class BestEpoch:
     epochs since the validation loss last fell (which early stopping counts).
 
     With per-row losses (``rows``), an epoch replaces the start only when it beats the start's rows by
-    more than ``z`` standard errors (:func:`~skgliclass.calibration.clear_gain`); training goes on
+    more than ``z`` standard errors (:func:`~skgliclass.training.guard.clear_gain`); training goes on
     while the loss falls, clear or not.
     """
 

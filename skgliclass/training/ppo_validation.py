@@ -16,10 +16,10 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from skgliclass.calibration import guard_loss, judged
 from skgliclass.data.prompts import InputBuilder
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import forward_batch
+from skgliclass.training.guard import guard_loss, judged
 from skgliclass.training.policies import CategoricalPolicy, Policy
 from skgliclass.training.rewards import Reward
 from skgliclass.training.settings import Validation

@@ -39,7 +39,7 @@ class Validation:
     """Held-out texts scored after each epoch, with their targets ``(n, C)`` (None: a reward function judges).
 
     ``calibrated``: epochs are compared on the likelihood of the verdicts once each has its own best
-    temperature (:func:`skgliclass.calibration.calibrated_nll`), so a sharper model does not win on
+    temperature (:func:`skgliclass.training.guard.calibrated_nll`), so a sharper model does not win on
     confidence alone; the training loss is used otherwise."""
 
     texts: Sequence[str]

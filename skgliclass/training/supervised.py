@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from skgliclass.calibration import guard_loss
 from skgliclass.data.prompts import InputBuilder
 from skgliclass.losses import focal_loss, softmax_loss
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import BatchOutput, forward_batch
+from skgliclass.training.guard import guard_loss
 from skgliclass.training.loop import BestEpoch, Trainer, guarded_update
 from skgliclass.training.optim import load_optimizer_state, optimizer_and_schedule, optimizer_state
 from skgliclass.training.settings import TrainSettings, Validation
@@ -129,7 +129,7 @@ def evaluate(
     """Mean loss (the objective without the contrastive term, or the calibrated verdict NLL when
     ``validation.calibrated``) and score of ``model`` on the validation texts (eval mode, labels in order), and
     with ``validation.calibrated`` the per-row NLL of the judged texts (None otherwise). Single-label verdicts
-    are weighted so that every class weighs the same (:func:`~skgliclass.calibration.class_balance`)."""
+    are weighted so that every class weighs the same (:func:`~skgliclass.training.guard.class_balance`)."""
     model.eval()
     targets = torch.as_tensor(validation.targets, dtype=torch.float32)
     losses, scores, sizes, all_logits = [], [], [], []

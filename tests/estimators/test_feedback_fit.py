@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from skgliclass import GLiClassifier, calibration, feedback
-from skgliclass.calibration import calibrated_nll, clear_gain
 from skgliclass.losses import focal_loss
 from skgliclass.training import supervised
+from skgliclass.training.guard import calibrated_nll, clear_gain
 
 SPORT = ["the team won the cup", "a late goal in the match", "the striker scored twice", "the coach praised the team"]
 POLITICS = ["the senate passed the bill", "the minister resigned", "voters went to the polls", "parliament debated"]

@@ -11,7 +11,7 @@ import torch
 from sklearn.metrics import f1_score
 
 from skgliclass import GLiClassifier
-from skgliclass.calibration import clear_gain, guard_loss
+from skgliclass.training.guard import clear_gain, guard_loss
 from skgliclass.training.policies import BernoulliPolicy, CategoricalPolicy
 from skgliclass.training.ppo import PPOTrainer
 from skgliclass.training.ppo_validation import HeldOutJudge

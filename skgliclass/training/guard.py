@@ -1,0 +1,108 @@
+"""How well scores explain held-out verdicts once each model has its own best temperature.
+
+A model fresh from zero-shot and the same model after fine-tuning differ in confidence as much as in
+ranking: compared on raw log-loss, the sharper one wins even where it ranks worse. Fitting each
+model's temperature on the held-out verdicts first compares what they know, not how loud they say it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize, minimize_scalar
+from scipy.special import log_softmax
+
+__all__ = ["calibrated_nll", "class_balance", "clear_gain", "guard_loss", "judged", "verdict_nll"]
+
+_LOG_T = (-4.0, 4.0)  # temperatures from 0.02 to 55: wider than any fitted model needs
+
+
+def judged(targets: np.ndarray) -> np.ndarray:
+    """Which rows hold at least one verdict (a 1 or a 0)."""
+    return ((targets == 0) | (targets == 1)).any(1)
+
+
+def verdict_nll(logits: np.ndarray, targets: np.ndarray, multilabel: bool, scale: float = 1.0, bias: float = 0.0):
+    """Negative log-likelihood of each row's verdicts under the probabilities of ``scale * logits + bias``.
+
+    ``targets`` holds 1 (right), 0 (wrong) and negative values (no verdict). Single-label (softmax over the
+    row; ``bias`` is unused): a row with a right label scores ``-log p(label)``, a row with wrong labels only
+    ``-log(1 - sum of their p)``, the chance of what was observed. Multi-label: the mean Bernoulli
+    log-loss of the row's judged entries. Rows without verdicts score 0.
+    """
+    z = scale * np.asarray(logits, dtype=np.float64)
+    right, wrong = targets == 1, targets == 0
+    if multilabel:
+        z = z + bias
+        # -log sigmoid(z) = logaddexp(0, -z); -log(1 - sigmoid(z)) = logaddexp(0, z)
+        entry = np.where(right, np.logaddexp(0.0, -z), 0.0) + np.where(wrong, np.logaddexp(0.0, z), 0.0)
+        return entry.sum(1) / np.maximum((right | wrong).sum(1), 1)
+    log_p = log_softmax(z, axis=1)
+    hit = -(log_p * right).sum(1)
+    ruled_out = np.clip((np.exp(log_p) * wrong).sum(1), 0.0, 1.0 - 1e-12)
+    miss = -np.log1p(-ruled_out)
+    return np.where(right.any(1), hit, np.where(wrong.any(1), miss, 0.0))
+
+
+def calibrated_nll(
+    logits: np.ndarray, targets: np.ndarray, multilabel: bool, weights: np.ndarray | None = None
+) -> tuple[float, np.ndarray]:
+    """The (``weights``-weighted) mean verdict NLL after fitting a temperature (single-label) or a scale and bias
+    (multi-label) to these logits and verdicts, and the per-row values at that fit (unweighted)."""
+    logits = np.asarray(logits, dtype=np.float64)
+    seen = judged(targets)
+    if not seen.any():
+        return 0.0, np.zeros(len(logits))
+    w = np.ones(len(logits)) if weights is None else np.asarray(weights, dtype=np.float64)
+    logits, targets, w = logits[seen], targets[seen], w[seen]
+    if multilabel:
+        fitted = minimize(
+            lambda p: np.average(verdict_nll(logits, targets, True, np.exp(p[0]), p[1]), weights=w),
+            x0=np.zeros(2),
+            method="L-BFGS-B",
+            bounds=[_LOG_T, (-20.0, 20.0)],
+        )
+        scale, bias = float(np.exp(fitted.x[0])), float(fitted.x[1])
+    else:
+        fitted = minimize_scalar(
+            lambda s: np.average(verdict_nll(logits, targets, False, np.exp(s)), weights=w),
+            bounds=_LOG_T,
+            method="bounded",
+        )
+        scale, bias = float(np.exp(fitted.x)), 0.0
+    rows = np.zeros(len(seen))
+    rows[seen] = verdict_nll(logits, targets, multilabel, scale, bias)
+    return float(np.average(rows[seen], weights=w)), rows
+
+
+def class_balance(targets: np.ndarray) -> np.ndarray:
+    """Row weights, mean 1, under which every class weighs the same (as in macro-F1), from single-label verdicts.
+
+    A row judged right belongs to its label; a row with wrong labels only is spread evenly over the labels
+    not ruled out (in a two-class task, the other one); a row without verdicts weighs 0. A model that gains
+    likelihood by predicting the common class more is then not preferred for it.
+    """
+    right, wrong = targets == 1, targets == 0
+    share = np.where(right.any(1, keepdims=True), right, ~wrong & wrong.any(1, keepdims=True)).astype(np.float64)
+    share /= np.maximum(share.sum(1, keepdims=True), 1.0)
+    mass = share.sum(0)
+    weights = (share / np.where(mass > 0, mass, 1.0)).sum(1)
+    return weights / weights.mean() if weights.any() else np.ones(len(targets))
+
+
+def guard_loss(logits: np.ndarray, verdicts: np.ndarray, multilabel: bool) -> tuple[float, np.ndarray]:
+    """What a feedback guard minimises: the calibrated verdict NLL, single-label rows weighted so that every
+    class weighs the same, and each judged row's share of that mean (for :func:`clear_gain`)."""
+    seen = judged(verdicts)
+    weights = np.ones(len(verdicts)) if multilabel else class_balance(verdicts)
+    mean, rows = calibrated_nll(logits, verdicts, multilabel, weights)
+    # each row's share of the weighted mean, so that a paired test over rows weighs them as the mean does
+    return mean, rows[seen] * weights[seen] / weights[seen].mean()
+
+
+def clear_gain(before: np.ndarray, after: np.ndarray, z: float) -> bool:
+    """Whether per-row losses ``after`` beat ``before`` (the same rows) by more than ``z`` standard errors of
+    the paired differences: a handful of held-out verdicts moves the mean by chance as much as by learning."""
+    gain = np.asarray(before, dtype=np.float64) - np.asarray(after, dtype=np.float64)
+    if len(gain) < 2:
+        return False
+    return bool(gain.mean() > z * gain.std(ddof=1) / np.sqrt(len(gain)))

@@ -1,0 +1,127 @@
+"""Calibrated estimators: the map fitted at fit, applied everywhere scores are read, kept by every format."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import skops.io as sio
+
+import skgliclass
+from skgliclass import GLiClassifier, GLiClassZeroShot
+from skgliclass.adaptation import leave_one_out_logits, read_texts
+
+SPORT = ["the team won the cup", "a late goal in the match", "the striker scored twice", "the coach praised the team"]
+POLITICS = ["the senate passed the bill", "the minister resigned", "voters went to the polls", "parliament debated"]
+TECH = ["a new phone chip", "software update for laptops", "the app crashed", "faster computer processors"]
+X = SPORT + POLITICS + TECH
+Y = ["sport"] * 4 + ["politics"] * 4 + ["tech"] * 4
+PLAIN = {c: c for c in Y}
+
+
+@pytest.fixture(scope="module")
+def encoder(tiny_encoder_dir):
+    return str(tiny_encoder_dir("bert"))
+
+
+def _clf(encoder, **kwargs):
+    params = dict(
+        model=encoder,
+        epochs=3,
+        batch_size=4,
+        learning_rate=5e-3,
+        encoder_learning_rate=5e-4,
+        random_state=0,
+        label_descriptions=PLAIN,
+        train_precision="fp32",
+    )
+    return GLiClassifier(**{**params, **kwargs})
+
+
+@pytest.mark.parametrize("kind", ["temperature", "per-label"])
+def test_classifier_maps_every_score_it_returns(encoder, kind):
+    clf = _clf(encoder, calibration=kind).fit(X, Y)
+    assert clf.calibration_["kind"] == kind and clf.calibration_["scale"].shape == (3,)
+    raw = clf._raw_logits(X)
+    expected = raw * clf.calibration_["scale"] + clf.calibration_["bias"]
+    np.testing.assert_allclose(clf.decision_function(X), expected, rtol=1e-6)
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba, np.exp(expected) / np.exp(expected).sum(1, keepdims=True), rtol=1e-6)
+    if kind == "temperature":  # one scale for all: each text's ranking is the model's
+        assert np.allclose(clf.calibration_["scale"], clf.calibration_["scale"][0])
+        assert (clf.predict(X) == clf.classes_[raw.argmax(1)]).all()
+
+
+def test_auto_maps_where_held_out_scores_come_free(encoder):
+    assert _clf(encoder).fit(X, Y).calibration_ is None  # no cross-fitting, no held-out share: no map
+    assert _clf(encoder, embedding_head="auto").fit(X, Y).calibration_["kind"] == "temperature"
+    assert _clf(encoder, early_stopping=True, validation_fraction=0.25).fit(X, Y).calibration_ is not None
+    assert _clf(encoder, calibration=None, embedding_head="auto").fit(X, Y).calibration_ is None
+
+
+def test_the_map_is_learnt_on_texts_the_scored_model_did_not_see(encoder, monkeypatch):
+    seen = {}
+    original = GLiClassifier._fit_calibration
+
+    def spy(self, logits, targets):
+        seen["logits"] = logits
+        return original(self, logits, targets)
+
+    monkeypatch.setattr(GLiClassifier, "_fit_calibration", spy)
+    clf = _clf(encoder, calibration="temperature").fit(X, Y)
+    assert not np.allclose(seen["logits"], clf._raw_logits(X))  # out-of-fold, not the final model's own
+    stopped = _clf(encoder, calibration="temperature", early_stopping=True, validation_fraction=0.25).fit(X, Y)
+    assert len(seen["logits"]) == 3 and stopped.calibration_ is not None  # the held-out share, one per class
+
+
+def test_calibration_and_thresholds_survive_pickle_and_skops(encoder, tmp_path):
+    ml = [["sport"], ["sport", "tech"], ["sport"], ["sport"], ["politics"], ["politics", "tech"], ["politics"]]
+    ml += [["politics"], ["tech"], ["tech"], ["tech", "sport"], ["tech"]]
+    clf = _clf(encoder, threshold="auto").fit(X, ml)
+    assert clf.thresholds_.shape == (3,) and ((clf.thresholds_ > 0) & (clf.thresholds_ < 1)).all()
+    np.testing.assert_array_equal(clf.predict(X), (clf.predict_proba(X) >= clf.thresholds_).astype(int))
+    expected = clf.predict_proba(X)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), expected)
+    sio.dump(clf, tmp_path / "m.skops")
+    loaded = sio.load(tmp_path / "m.skops", trusted=skgliclass.TRUSTED_TYPES)
+    np.testing.assert_allclose(loaded.predict_proba(X), expected, rtol=1e-6)
+    np.testing.assert_array_equal(loaded.thresholds_, clf.thresholds_)
+    assert loaded.calibration_["kind"] == "temperature"
+
+
+def test_learnt_thresholds_need_labels_and_a_fit(encoder):
+    clf = _clf(encoder, multi_label=True).fit(X, [[y] for y in Y])
+    clf.threshold = "auto"  # set after a fit that learnt none
+    with pytest.raises(ValueError, match="threshold='auto' learns one threshold per label"):
+        clf.predict(X)
+    with pytest.raises(ValueError, match="labelled texts"):
+        GLiClassZeroShot(labels=["sport", "politics"], multi_label=True, threshold="auto").fit()
+    with pytest.raises(ValueError, match="calibration must be"):
+        _clf(encoder, calibration="isotonic").fit(X, Y)
+    with pytest.raises(ValueError, match="threshold must be a number"):
+        _clf(encoder, multi_label=True, threshold="high").fit(X, [[y] for y in Y])
+
+
+def test_zero_shot_learns_a_map_from_labelled_texts_only():
+    texts = ["The striker scored twice.", "The senate passed the bill.", "A late goal won it.", "Voters went to the polls."]
+    labels = ["sport", "politics", "sport", "politics"]
+    assert GLiClassZeroShot(labels=["sport", "politics"]).fit(texts).calibration_ is None
+    assert GLiClassZeroShot(labels=["sport", "politics"]).fit().calibration_ is None
+    clf = GLiClassZeroShot(labels=["sport", "politics"]).fit(texts, labels)
+    assert clf.calibration_["kind"] == "temperature" and clf.calibration_["scale"][0] > 1  # right, and unsure
+    plain = GLiClassZeroShot(labels=["sport", "politics"], calibration=None).fit(texts, labels)
+    assert (clf.predict(texts) == plain.predict(texts)).all()
+    assert (clf.predict_proba(texts).max(1) > plain.predict_proba(texts).max(1)).all()
+
+
+def test_leaving_a_text_out_of_adapting_scores_it_as_a_refit_without_it_would():
+    texts = ["The striker scored twice.", "The senate passed the bill.", "A late goal won it.", "The minister quit."]
+    for multi in (False, True):
+        clf = GLiClassZeroShot(labels=["sport", "politics"], multi_label=multi, calibration=None).fit(texts)
+        reading = read_texts(clf.model_, clf._builder, texts, clf._label_texts(), device=clf.device_)
+        loo = leave_one_out_logits(reading, clf.model_.model.logit_scale.item(), offsets=multi)
+        for i in (0, 3):
+            others = GLiClassZeroShot(labels=["sport", "politics"], multi_label=multi, calibration=None)
+            refit = others.fit(texts[:i] + texts[i + 1 :])._raw_logits([texts[i]])[0]
+            np.testing.assert_allclose(loo[i], refit, atol=1e-5)
