@@ -104,7 +104,12 @@ def test_learnt_thresholds_need_labels_and_a_fit(encoder):
 
 
 def test_zero_shot_learns_a_map_from_labelled_texts_only():
-    texts = ["The striker scored twice.", "The senate passed the bill.", "A late goal won it.", "Voters went to the polls."]
+    texts = [
+        "The striker scored twice.",
+        "The senate passed the bill.",
+        "A late goal won it.",
+        "Voters went to the polls.",
+    ]
     labels = ["sport", "politics", "sport", "politics"]
     assert GLiClassZeroShot(labels=["sport", "politics"]).fit(texts).calibration_ is None
     assert GLiClassZeroShot(labels=["sport", "politics"]).fit().calibration_ is None
