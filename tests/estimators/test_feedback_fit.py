@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from skgliclass import GLiClassifier, calibration, feedback
+from skgliclass import GLiClassifier, feedback
 from skgliclass.losses import focal_loss
-from skgliclass.training import supervised
+from skgliclass.training import guard, supervised
 from skgliclass.training.guard import calibrated_nll, clear_gain
 
 SPORT = ["the team won the cup", "a late goal in the match", "the striker scored twice", "the coach praised the team"]
@@ -116,7 +116,7 @@ def test_the_guard_compares_epochs_at_their_own_temperature(encoder, monkeypatch
         seen.append((logits.shape, targets.copy(), multilabel, rows * weights / weights.mean()))
         return mean, rows
 
-    monkeypatch.setattr(calibration, "calibrated_nll", spy)
+    monkeypatch.setattr(guard, "calibrated_nll", spy)
     log = {"label": Y, "verdict": [1, 0] * 6}
     clf = _clf(encoder, epochs=2, early_stopping="auto").fit(X, feedback=log)
     assert len(seen) == 3 and not seen[0][2]  # the start and two epochs, single-label
