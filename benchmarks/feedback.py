@@ -150,8 +150,11 @@ def table(rows: list[dict]) -> str:
         after = np.array([r["f1"] for r in group])
         change = 100 * (after - np.array([r["start_f1"] for r in group]))
         name = f"{data} {variant}".strip()
+        verdicts = str(budget)
+        if strategy == "rater":  # the budget is the number of texts; the rater answered as often as asked
+            verdicts = f"{np.mean([r['asked'] for r in group]):.0f} ({budget} texts)"
         lines.append(
-            f"| {name} | {noise:.0%} | {strategy} | {budget} | {start:.3f} | {after.mean():.3f} ± {after.std():.3f} "
+            f"| {name} | {noise:.0%} | {strategy} | {verdicts} | {start:.3f} | {after.mean():.3f} ± {after.std():.3f} "
             f"| {change.mean():+.1f} (worst {change.min():+.1f}) | {len(group)} "
             f"| {np.mean([r['fit_seconds'] for r in group]):.0f} |"
         )
@@ -166,7 +169,7 @@ def plot(rows: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [r for r in rows if not r.get("variant")]
+    rows = [r for r in rows if not r.get("variant") and r["strategy"] != "rater"]
     sets = sorted({r["data"] for r in rows})
     fig, axes = plt.subplots(1, len(sets), figsize=(3.2 * len(sets), 3.2), squeeze=False, sharey=True)
     for ax, name in zip(axes[0], sets, strict=True):
