@@ -715,8 +715,8 @@ class GLiClassifier(GLiClassEstimator):
     def _cross_fits_for_calibration(self) -> bool:
         """Whether to pay two half-data fits for held-out logits: when a map or learnt thresholds are asked for by
         name. ``calibration="auto"`` takes held-out logits only where they come free (the embedding head's
-        cross-fitting, the early-stopping share): the default fit measured well calibrated (ECE 0.027 on BBC at
-        eight texts per class) and would take twice as long."""
+        cross-fitting, the early-stopping share): on BBC at eight texts per class a temperature from half-data fits
+        left the default fit's ECE where it was (0.039) and doubled the fit time."""
         return self.calibration not in ("auto", None) or (self.multilabel_ and self._learns_thresholds())
 
     def _raw_logits(self, X: Any) -> np.ndarray:
