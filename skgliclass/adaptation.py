@@ -32,7 +32,6 @@ from skgliclass.progress import progress_bar
 __all__ = [
     "PRIOR_TEXTS",
     "Reading",
-    "adapt_label_vectors",
     "adapted_vectors",
     "can_adapt",
     "leave_one_out_logits",
@@ -89,33 +88,13 @@ def read_texts(
     return Reading(original.cpu(), vectors, posteriors)
 
 
-def adapt_label_vectors(
-    model: GLiClassModel,
-    builder: InputBuilder,
-    texts: Sequence[str],
-    labels: Sequence[str],
-    *,
-    prompt: str | None = None,
-    batch_size: int = 16,
-    device: torch.device,
-    prior: float = PRIOR_TEXTS,
-    progress: bool = False,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Label vectors moved towards ``texts``: ``(adapted, original, centre)``, float32 on the CPU.
+def adapted_vectors(reading: Reading, prior: float = PRIOR_TEXTS) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Label vectors moved towards the texts read: ``(adapted, original, centre)``, float32 on the CPU.
 
     ``adapted`` and ``original`` are ``(C, D)``; ``centre`` ``(D,)`` is the mean text vector, so
-    ``centre @ vectors.T`` is the mean cosine of the texts with each label.
-    Each text is read once, cut to the builder's ``max_length``; single- and multi-label alike use
-    the softmax posteriors, so a text pulls hardest on the label it reads most like.
+    ``centre @ vectors.T`` is the mean cosine of the texts with each label. Single- and multi-label alike
+    use the softmax posteriors, so a text pulls hardest on the label it reads most like.
     """
-    reading = read_texts(
-        model, builder, texts, labels, prompt=prompt, batch_size=batch_size, device=device, progress=progress
-    )
-    return adapted_vectors(reading, prior)
-
-
-def adapted_vectors(reading: Reading, prior: float = PRIOR_TEXTS) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """:func:`adapt_label_vectors` from a :class:`Reading`: ``(adapted, original, centre)``."""
     adapted = prior * reading.original + reading.posteriors.T @ reading.texts
     adapted = adapted / adapted.norm(dim=-1, keepdim=True).clamp_min(1e-8)
     return adapted, reading.original, reading.texts.mean(dim=0)

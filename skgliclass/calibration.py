@@ -13,6 +13,8 @@ import numpy as np
 from scipy.optimize import minimize, minimize_scalar
 from scipy.special import log_expit, log_softmax
 
+from skgliclass.choices import CALIBRATIONS
+
 __all__ = [
     "CALIBRATIONS",
     "apply_calibration",
@@ -21,8 +23,6 @@ __all__ = [
     "fit_thresholds",
 ]
 
-#: The maps ``calibration`` may name, besides "auto" and None.
-CALIBRATIONS = ("temperature", "per-label")
 
 _LOG_SCALE = (-4.0, 4.0)  # scales from 0.02 to 55: wider than any model's over- or under-confidence
 # The model's own scale counts as evidence: ``SCALE_PRIOR * log(scale)**2`` joins the summed log-loss, so a

@@ -6,6 +6,7 @@ from __future__ import annotations
 __all__ = [
     "ARCHITECTURES",
     "BAD_BATCH",
+    "CALIBRATIONS",
     "COSINE_HEAD",
     "CREDIT",
     "EXAMPLE",
@@ -50,3 +51,4 @@ BAD_BATCH = ("raise", "skip")
 SAMPLING = ("stochastic", "deterministic")
 CREDIT = ("label", "text")
 VALUE_MODELS = ("head", "encoder")
+CALIBRATIONS = ("temperature", "per-label")  # the maps `calibration` may name, besides "auto" and None

@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from skgliclass.choices import METHODS
+from skgliclass.choices import CALIBRATIONS, METHODS
 from skgliclass.cli._common import ESTIMATOR_FILE, UsageError, read_meta, split_labels, write_meta
 from skgliclass.cli._log import read_log
 from skgliclass.files import write_atomic
@@ -55,7 +55,7 @@ def add_parser(commands: Any) -> None:
     )
     parser.add_argument(
         "--calibration",
-        choices=("auto", "temperature", "per-label", "none"),
+        choices=("auto", *CALIBRATIONS, "none"),
         default="auto",
         help="map scores to probabilities that match how often the model is right (default auto)",
     )

@@ -16,8 +16,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from skgliclass._cache import cached
-from skgliclass.calibration import CALIBRATIONS, apply_calibration, fit_calibration, fit_thresholds
-from skgliclass.choices import LONG_TEXT, PRECISIONS
+from skgliclass.calibration import apply_calibration, fit_calibration, fit_thresholds
+from skgliclass.choices import CALIBRATIONS, LONG_TEXT, PRECISIONS
 from skgliclass.config import check_choice
 from skgliclass.data.prompts import InputBuilder
 from skgliclass.estimators._state import LIVE_ATTRIBUTES, MODEL_STATE, dump_model, restore_model
@@ -25,6 +25,7 @@ from skgliclass.estimators._validation import (
     Targets,
     check_labels,
     check_number,
+    check_optional_choice,
     check_positive_int,
     check_targets,
     check_texts,
@@ -153,15 +154,15 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         self._label_texts()
         if not self._learns_thresholds():  # "auto" is learnt later in fit
             self._thresholds()  # checked whether or not this task reads it (scikit-learn's rule)
-        if self.calibration is not None and self.calibration != "auto" and self.calibration not in CALIBRATIONS:
-            raise ValueError(
-                f"calibration must be 'auto', {', '.join(repr(c) for c in CALIBRATIONS)} or None, "
-                f"got {self.calibration!r}."
-            )
+        check_optional_choice("calibration", self.calibration, ("auto", *CALIBRATIONS))
 
     def _learns_thresholds(self) -> bool:
         """Whether ``threshold="auto"``: thresholds learnt at fit."""
         return isinstance(self.threshold, str) and self.threshold == "auto"
+
+    def _wants_held_out_scores(self) -> bool:
+        """Whether fit has something to learn from held-out scores: a calibration map or multi-label thresholds."""
+        return self.calibration is not None or (self.multilabel_ and self._learns_thresholds())
 
     def _fit_calibration(self, logits: np.ndarray | None, Y: np.ndarray | None) -> None:
         """Set ``calibration_`` (per ``calibration``) and, with ``threshold="auto"``, ``thresholds_`` from the

@@ -521,7 +521,7 @@ class GLiClassifier(GLiClassEstimator):
         self._label_cache, self._quantized = {}, None
         if calibrates and held[0] is None and validation is not None:
             held = (self._raw_logits(validation.texts), validation.targets)
-        self._fit_calibration(None if held[0] is None else np.asarray(held[0]), held[1] if calibrates else None)
+        self._fit_calibration(*(held if calibrates else (None, None)))
         return self
 
     def _fit_targets(
@@ -708,9 +708,8 @@ class GLiClassifier(GLiClassEstimator):
 
     def _calibrates(self, ppo: PPOSettings | None, feedback: Any, matrix: np.ndarray | None) -> bool:
         """Whether this fit learns ``calibration`` or ``threshold="auto"``: a supervised fit from complete labels."""
-        wanted = self.calibration is not None or (self.multilabel_ and self._learns_thresholds())
         complete = matrix is not None and bool((matrix >= 0).all()) and len(matrix) >= 4
-        return wanted and ppo is None and feedback is None and complete
+        return self._wants_held_out_scores() and ppo is None and feedback is None and complete
 
     def _cross_fits_for_calibration(self) -> bool:
         """Whether to pay two half-data fits for held-out logits: when a map or learnt thresholds are asked for by

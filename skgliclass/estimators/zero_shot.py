@@ -240,8 +240,7 @@ class GLiClassZeroShot(GLiClassEstimator):
         """Raw logits of the labelled fit texts and their targets, for the calibration map and learnt thresholds
         (None, None without labels). After adapting, each text is scored against label vectors adapted to the
         other texts (exact, from the one reading): vectors adapted to a text would make it look easier."""
-        wanted = self.calibration is not None or (self.multilabel_ and self._learns_thresholds())
-        if targets is None or not texts or not wanted or (targets.Y < 0).any():
+        if targets is None or not texts or not self._wants_held_out_scores() or (targets.Y < 0).any():
             return None, None
         if reading is None:
             return self._raw_logits(texts), targets.Y

@@ -7,17 +7,11 @@ import pickle
 import numpy as np
 import pytest
 import skops.io as sio
+from _tiny_texts import X, Y, tiny_classifier
 
 import skgliclass
 from skgliclass import GLiClassifier, GLiClassZeroShot
 from skgliclass.adaptation import leave_one_out_logits, read_texts
-
-SPORT = ["the team won the cup", "a late goal in the match", "the striker scored twice", "the coach praised the team"]
-POLITICS = ["the senate passed the bill", "the minister resigned", "voters went to the polls", "parliament debated"]
-TECH = ["a new phone chip", "software update for laptops", "the app crashed", "faster computer processors"]
-X = SPORT + POLITICS + TECH
-Y = ["sport"] * 4 + ["politics"] * 4 + ["tech"] * 4
-PLAIN = {c: c for c in Y}
 
 
 @pytest.fixture(scope="module")
@@ -26,17 +20,7 @@ def encoder(tiny_encoder_dir):
 
 
 def _clf(encoder, **kwargs):
-    params = dict(
-        model=encoder,
-        epochs=3,
-        batch_size=4,
-        learning_rate=5e-3,
-        encoder_learning_rate=5e-4,
-        random_state=0,
-        label_descriptions=PLAIN,
-        train_precision="fp32",
-    )
-    return GLiClassifier(**{**params, **kwargs})
+    return tiny_classifier(encoder, **{"epochs": 3, **kwargs})
 
 
 @pytest.mark.parametrize("kind", ["temperature", "per-label"])
@@ -97,7 +81,7 @@ def test_learnt_thresholds_need_labels_and_a_fit(encoder):
         clf.predict(X)
     with pytest.raises(ValueError, match="labelled texts"):
         GLiClassZeroShot(labels=["sport", "politics"], multi_label=True, threshold="auto").fit()
-    with pytest.raises(ValueError, match="calibration must be"):
+    with pytest.raises(ValueError, match="calibration=.isotonic. is not valid"):
         _clf(encoder, calibration="isotonic").fit(X, Y)
     with pytest.raises(ValueError, match="threshold must be a number"):
         _clf(encoder, multi_label=True, threshold="high").fit(X, [[y] for y in Y])

@@ -5,17 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from _tiny_texts import X, Y, tiny_classifier
 
-from skgliclass import GLiClassifier
 from skgliclass.estimators.classifier import _hold_out
 from skgliclass.training import supervised
-
-SPORT = ["the team won the cup", "a late goal in the match", "the striker scored twice", "the coach praised the team"]
-POLITICS = ["the senate passed the bill", "the minister resigned", "voters went to the polls", "parliament debated"]
-TECH = ["a new phone chip", "software update for laptops", "the app crashed", "faster computer processors"]
-X = SPORT + POLITICS + TECH
-Y = ["sport"] * 4 + ["politics"] * 4 + ["tech"] * 4
-PLAIN = {c: c for c in Y}  # bare names: the tiny random encoder cannot tell templated sentences apart
 
 
 @pytest.fixture(scope="module")
@@ -23,18 +16,7 @@ def encoder(tiny_encoder_dir):
     return str(tiny_encoder_dir("bert"))
 
 
-def _clf(encoder, **kwargs):
-    params = dict(
-        model=encoder,
-        epochs=6,
-        batch_size=4,
-        learning_rate=5e-3,
-        encoder_learning_rate=5e-4,
-        random_state=0,
-        label_descriptions=PLAIN,
-        train_precision="fp32",
-    )
-    return GLiClassifier(**{**params, **kwargs})
+_clf = tiny_classifier
 
 
 def test_hold_out_keeps_every_class_on_both_sides():

@@ -7,17 +7,13 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from _tiny_texts import X, Y
 
 from skgliclass import GLiClassifier, feedback
 from skgliclass.losses import focal_loss
 from skgliclass.training import guard, supervised
 from skgliclass.training.guard import calibrated_nll, clear_gain
 
-SPORT = ["the team won the cup", "a late goal in the match", "the striker scored twice", "the coach praised the team"]
-POLITICS = ["the senate passed the bill", "the minister resigned", "voters went to the polls", "parliament debated"]
-TECH = ["a new phone chip", "software update for laptops", "the app crashed", "faster computer processors"]
-X = SPORT + POLITICS + TECH
-Y = ["sport"] * 4 + ["politics"] * 4 + ["tech"] * 4
 CLASSES = ["politics", "sport", "tech"]
 
 
