@@ -41,6 +41,12 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--multi-label", action="store_true", default=None, help="independent yes/no per label")
     parser.add_argument("--threshold", type=float, help="multi-label decision threshold (default 0.5)")
     parser.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="output format")
+    parser.add_argument(
+        "--explain",
+        type=int,
+        metavar="K",
+        help="add the K words that raised each chosen label's score most (integrated gradients; JSON lines only)",
+    )
     parser.add_argument("--batch-size", type=int, default=16, help="texts per forward pass")
     parser.add_argument("--max-length", type=int, help="longest input in tokens")
     parser.add_argument("--device", default="auto", help="cpu, cuda, mps or auto")
@@ -56,6 +62,15 @@ def _rows(clf: Any, texts: list[str], proba: np.ndarray) -> Iterator[tuple[str, 
         yield text, chosen, [round(float(p), 6) for p in row]
 
 
+def _explanations(clf: Any, texts: list[str], k: int | None) -> list[dict[str, list]] | None:
+    """Per text, each chosen label's top ``k`` words and their attributions (None without ``--explain``)."""
+    if k is None:
+        return None
+    return [
+        {str(label): [[w, round(v, 6)] for w, v in e.top(label, k)] for label in e.labels} for e in clf.explain(texts)
+    ]
+
+
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Read, classify in chunks, write; progress and a truncation summary go to stderr."""
     from tqdm.auto import tqdm
@@ -63,6 +78,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     if args.batch_size < 1:
         raise UsageError(f"--batch-size must be a positive int, got {args.batch_size}.")
+    if args.explain is not None and (args.explain < 1 or args.format != "jsonl"):
+        raise UsageError(f"--explain takes a positive number of words and JSON lines output, got {args.explain}.")
     lines = read_lines(args.files)
     first = next(lines, None)  # read before loading the model: a missing file fails fast
     clf = load_estimator(args)
@@ -84,12 +101,15 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         warnings.simplefilter("always", TruncationWarning)
         for proba in clf.predict_proba_iter(stream, chunk_size=CHUNK):
             chunk = [pending.popleft() for _ in range(len(proba))]
-            for text, chosen, scores in _rows(clf, chunk, proba):
+            explained = _explanations(clf, chunk, args.explain)
+            for i, (text, chosen, scores) in enumerate(_rows(clf, chunk, proba)):
                 if writer is not None:
                     writer.writerow([text, "|".join(chosen), *scores])
-                else:
-                    record = {"text": text, "labels": chosen, "scores": dict(zip(names, scores, strict=True))}
-                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    continue
+                record = {"text": text, "labels": chosen, "scores": dict(zip(names, scores, strict=True))}
+                if explained is not None:
+                    record["explanation"] = explained[i]
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
             bar.update(len(chunk))
             cut += sum(w.message.count for w in caught if isinstance(w.message, TruncationWarning))
             caught.clear()

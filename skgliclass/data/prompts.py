@@ -9,8 +9,8 @@ opens the string (SentencePiece adds its word-start mark there), which :func:`_p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from transformers import PreTrainedTokenizerBase
 
@@ -48,6 +48,8 @@ class Chunk:
         The label prompt for the decoder (encoder-decoder only).
     owners : list of int or None
         The text each row belongs to; None means row ``i`` is text ``i``.
+    spans : list of tuple of int or None
+        Per row, where its text piece sits: ``(first position in the row, first id of the piece, ids)``.
     """
 
     start: int
@@ -55,6 +57,7 @@ class Chunk:
     rows: list[list[int]]
     decoder_ids: list[int] | None = None
     owners: list[int] | None = None  # the text of each row when long texts are read in windows
+    spans: list[tuple[int, int, int]] | None = None
 
 
 @dataclass
@@ -127,6 +130,44 @@ class InputBuilder:
             return self._ids(strings)
         return [ids[1:] for ids in self._ids([SEP + s for s in strings])]
 
+    def _pieces(self, texts: Sequence[str], prompt: str | None) -> tuple[list[str], int]:
+        """The strings tokenised per text (a text with the prompt or its lead glued on, where the layout puts
+        them in the text's piece) and where the text starts in each."""
+        arch, first = self.config.architecture, self.config.prompt_first
+        if arch == "bi-encoder" and prompt:
+            return [f"{prompt} {t}" for t in texts], len(prompt) + 1
+        if arch == "uni-encoder" and first and prompt:
+            return [prompt + t for t in texts], len(prompt)
+        if arch == "bi-encoder-fused" and not first and prompt:
+            return [f"{t}{prompt} " for t in texts], 0
+        return list(texts), 0
+
+    def text_offsets(self, texts: Sequence[str], prompt: str | None = None) -> list[list[tuple[int, int] | None]]:
+        """Per text, the characters of the text each id of its piece covers (None: an id of the prompt).
+
+        The ids are those :meth:`build` reads for the text (before any cut), so ``Chunk.spans`` index them.
+        """
+        pieces, shift = self._pieces(texts, prompt)
+        opens = self.config.architecture in ("bi-encoder", "encoder-decoder") or not self.config.prompt_first
+        out = []
+        for text, piece in zip(texts, pieces, strict=True):
+            odd = any(special in piece for special in self._specials)
+            cut = 0 if (opens or odd) else len(SEP)
+            with quiet_transformers():
+                found = self.tokenizer(
+                    piece if cut == 0 else SEP + piece,
+                    add_special_tokens=False,
+                    return_offsets_mapping=True,
+                    split_special_tokens=odd,
+                )["offset_mapping"]
+            found = found[1:] if cut else found
+            spans = []
+            for a, b in found:
+                a, b = a - cut - shift, b - cut - shift
+                spans.append((a, min(b, len(text))) if 0 <= a < len(text) else None)
+            out.append(spans)
+        return out
+
     # ----------------------------------------------------------------- building
     def build(
         self,
@@ -156,20 +197,23 @@ class InputBuilder:
         return self._build_joint(texts, labels, prompt or "", examples_text, False, windows)
 
     def _fit_rows(
-        self, text_ids: list[list[int]], room: int, row: Callable[[list[int]], list[int]], windows: bool
-    ) -> tuple[list[list[int]], list[int] | None, list[int]]:
-        """Rows for texts with ``room`` ids each: cut, or split into windows; and the long texts' indices."""
-        rows, owners, long = [], [], []
+        self, text_ids: list[list[int]], room: int, before: list[int], after: list[int], windows: bool
+    ) -> tuple[Chunk, list[int]]:
+        """Rows ``before + piece + after`` for texts with ``room`` ids each: cut, or split into windows (labels
+        and decoder ids left for the caller to set); and the long texts' indices."""
+        rows, owners, spans, long = [], [], [], []
         room = max(room, 1)
         for i, ids in enumerate(text_ids):
+            starts = [0]
             if len(ids) > room:
                 long.append(i)
-                pieces = [ids[s : s + room] for s in range(0, len(ids), room)] if windows else [ids[:room]]
-            else:
-                pieces = [ids]
-            rows.extend(row(piece) for piece in pieces)
-            owners.extend([i] * len(pieces))
-        return rows, (owners if len(rows) != len(text_ids) else None), long
+                starts = list(range(0, len(ids), room)) if windows else [0]
+            for s in starts:
+                piece = ids[s : s + room]
+                rows.append(before + piece + after)
+                spans.append((len(before), s, len(piece)))
+            owners.extend([i] * len(starts))
+        return Chunk(0, 0, rows, owners=owners if len(rows) != len(text_ids) else None, spans=spans), long
 
     def _label_ids(self, labels: Sequence[str]) -> list[list[int]]:
         """Each label alone, with special tokens, for a label encoder."""
@@ -192,11 +236,10 @@ class InputBuilder:
         """
         first = self.config.prompt_first
         lead = f"{prompt} " if (fused and prompt) else ""
+        pieces, _ = self._pieces(texts, prompt)
         if fused:
-            pieces = list(texts) if first else [t + lead for t in texts]
             cost = [1] * len(labels)
         else:
-            pieces = [prompt + t for t in texts] if first else list(texts)
             cost = [len(ids) for ids in self._piece_ids([LABEL + lab for lab in labels], opens=False)]
         text_ids = self._text_ids(pieces, opens=not first)
         example_ids = self._ids([examples])[0] if examples else []
@@ -211,25 +254,19 @@ class InputBuilder:
             else:
                 head, tail = [], self._ids([label_prompt + ("" if fused else prompt) + examples])[0]
             budget = self.max_length - len(self.prefix) - len(self.suffix) - len(head) - len(tail)
-            around_text = (self.prefix + head, tail + self.suffix)
-            rows, owners, long = self._fit_rows(
-                text_ids, budget, lambda ids, ends=around_text: ends[0] + ids + ends[1], windows
-            )
+            chunk, long = self._fit_rows(text_ids, budget, self.prefix + head, tail + self.suffix, windows)
             truncated.update(long)
-            chunks.append(Chunk(start, stop, rows, owners=owners))
+            chunks.append(replace(chunk, start=start, stop=stop))
         return EncodedInputs(chunks, truncated=len(truncated))
 
     def _build_bi_encoder(
         self, texts: Sequence[str], labels: Sequence[str], prompt: str | None, windows: bool
     ) -> EncodedInputs:
         """Bi-encoder: each text alone (``prompt + " " + text``); labels tokenised separately."""
-        pieces = [f"{prompt} {t}" for t in texts] if prompt else list(texts)
+        pieces, _ = self._pieces(texts, prompt)
         room = self.max_length - len(self.prefix) - len(self.suffix)
-        rows, owners, truncated = self._fit_rows(
-            self._text_ids(pieces), room, lambda ids: self.prefix + ids + self.suffix, windows
-        )
-        chunk = Chunk(0, len(labels), rows, owners=owners)
-        return EncodedInputs([chunk], self._label_ids(labels), len(truncated))
+        chunk, truncated = self._fit_rows(self._text_ids(pieces), room, self.prefix, self.suffix, windows)
+        return EncodedInputs([replace(chunk, stop=len(labels))], self._label_ids(labels), len(truncated))
 
     def _build_encoder_decoder(
         self, texts: Sequence[str], labels: Sequence[str], prompt: str | None, examples: str, windows: bool
@@ -237,15 +274,15 @@ class InputBuilder:
         """Encoder-decoder: ``text + examples`` to the encoder, the label prompt to the decoder."""
         example_ids = self._ids([examples])[0] if examples else []
         room = self.max_length - len(self.prefix) - len(self.suffix) - len(example_ids)
-        rows, owners, truncated = self._fit_rows(
-            self._text_ids(list(texts)), room, lambda ids: self.prefix + ids + example_ids + self.suffix, windows
+        text_chunk, truncated = self._fit_rows(
+            self._text_ids(list(texts)), room, self.prefix, example_ids + self.suffix, windows
         )
         cost = [len(ids) for ids in self._piece_ids([LABEL + lab for lab in labels], opens=False)]
         prompt_cost = len(self.prefix) + len(self.suffix) + 1 + (len(self._ids([prompt])[0]) if prompt else 0)
         chunks = []
         for start, stop in self._label_chunks(cost, prompt_cost, beside_text=False):
             decoder = self.tokenizer(self._label_prompt(labels[start:stop], False) + (prompt or ""))["input_ids"]
-            chunks.append(Chunk(start, stop, rows, decoder_ids=decoder, owners=owners))
+            chunks.append(replace(text_chunk, start=start, stop=stop, decoder_ids=decoder))
         return EncodedInputs(chunks, truncated=len(truncated))
 
     # ----------------------------------------------------------------- chunking

@@ -482,6 +482,59 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
             "verdict": [None] * len(rows),
         }
 
+    def explain(
+        self, X: Any, labels: Any = None, *, method: str = "integrated-gradients", n_steps: int = 32
+    ) -> list[Any]:
+        """Which words made each label's score: per-word attributions for each text.
+
+        The text is read as prediction reads it (cut or in windows, per ``long_text``), and each word's
+        attribution is its share of the label's ``decision_function`` score, whole words rather than
+        sub-word pieces. Integrated gradients start from a baseline where each of the text's tokens is
+        the padding token (the label prompt and special tokens kept): the text with its words taken out.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Texts to explain.
+        labels : None, "all", a class, or a list of classes, default=None
+            The labels to explain: the predicted ones (multi-label: those over the threshold, else the
+            most likely), every class, or the ones named.
+        method : {"integrated-gradients", "occlusion"}, default="integrated-gradients"
+            Integrated gradients (Captum, Gauss-Legendre nodes): attributions that add up to the score's
+            change from the baseline, ``n_steps`` passes per label. Occlusion: each word replaced by padding
+            in turn, the score's drop (one pass per word).
+        n_steps : int, default=32
+            Integration steps; each explanation's ``delta`` says how far from exact the sum came.
+
+        Returns
+        -------
+        list of Explanation
+            One per text (:class:`skgliclass.explain.Explanation`): ``words``, ``attributions``
+            ``(n_words, n_labels)``, ``top(label, k)``, ``to_html()``, ``plot()``.
+
+        Examples
+        --------
+        >>> from skgliclass import GLiClassZeroShot
+        >>> clf = GLiClassZeroShot(labels=["sport", "politics"]).fit()
+        >>> (explanation,) = clf.explain(["The striker scored twice in the final."])
+        >>> explanation.labels, len(explanation.words)
+        (['sport'], 7)
+        """
+        check_is_fitted(self)
+        try:
+            import captum  # noqa: F401
+        except ImportError:
+            raise ImportError("explain needs Captum: pip install 'skgliclass[explain]' (or captum).") from None
+        from skgliclass.explain import explain_estimator
+
+        return explain_estimator(self, check_texts(X), labels, method=method, n_steps=n_steps)
+
+    def _scoring(self) -> Any:
+        """The map from the model's logits to ``decision_function``, in torch (for :meth:`explain`)."""
+        from skgliclass.explain import Scoring
+
+        return Scoring(self.multilabel_, calibration=getattr(self, "calibration_", None))
+
     def _decide(self, proba: np.ndarray) -> np.ndarray:
         """``predict``'s rule applied to probabilities already computed."""
         if self.multilabel_:

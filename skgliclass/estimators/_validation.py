@@ -27,7 +27,6 @@ __all__ = [
 ]
 
 
-
 def check_texts(X: Any, name: str = "X") -> list[str]:
     """A list of ``str`` from a 1-D sequence, an ``(n, 1)`` array/DataFrame or a pandas Series."""
     if X is None:
@@ -165,6 +164,7 @@ def check_targets(y: Any, n_samples: int | None, multi_label: bool | str = "auto
     if kind != "labels" and not multilabel and (Y.sum(1) != 1).any():
         raise ValueError("multi_label=False, but some rows of y hold zero or several labels.")
     return Targets(Y=Y, classes=classes, multilabel=multilabel, kind=kind, names=names)
+
 
 def _from_indicator(y: np.ndarray, names: list[str] | None, from_lists: bool) -> tuple[np.ndarray, np.ndarray]:
     """An indicator ``y`` of 1, 0 and -1: the targets and the classes (its column names, else 0..C-1)."""

@@ -726,6 +726,16 @@ class GLiClassifier(GLiClassEstimator):
         vectors = embed(self._frozen_encoder, self.tokenizer_, texts, self.max_length_, self.device_, self.batch_size)
         return mix(logits, self.linear_head_.log_proba(vectors, self.multilabel_), self.head_weights_, self.multilabel_)
 
+    def _scoring(self) -> Any:
+        scoring = super()._scoring()
+        if self.linear_head_ is not None:
+            scoring.head, scoring.frozen, scoring.head_weights = (
+                self.linear_head_,
+                self._frozen_encoder,
+                self.head_weights_,
+            )
+        return scoring
+
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
         state.pop("_frozen_encoder", None)

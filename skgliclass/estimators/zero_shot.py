@@ -253,3 +253,8 @@ class GLiClassZeroShot(GLiClassEstimator):
     def _raw_logits(self, X: Any) -> np.ndarray:
         logits = super()._raw_logits(X)
         return logits if self.label_offsets_ is None else logits - self.label_offsets_
+
+    def _scoring(self) -> Any:
+        scoring = super()._scoring()
+        scoring.offsets = self.label_offsets_
+        return scoring

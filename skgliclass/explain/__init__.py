@@ -1,0 +1,113 @@
+"""Explanations: which words of a text made each label's score (Captum, on whole words)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from skgliclass.explain.attribution import DEFAULT_STEPS, METHODS, Scoring, attribute, read_text
+from skgliclass.explain.result import Explanation
+from skgliclass.progress import progress_bar
+
+__all__ = ["DEFAULT_STEPS", "METHODS", "Explanation", "Scoring", "explain_estimator"]
+
+
+def _requested(estimator: Any, proba: np.ndarray, labels: Any) -> list[list[int]]:
+    """Per text, the columns to explain: the predicted labels by default, ``"all"``, or the named ones."""
+    classes = list(estimator.classes_)
+    if labels is None:
+        if estimator.multilabel_:
+            chosen = proba >= estimator._thresholds()
+            return [np.flatnonzero(row).tolist() or [int(p.argmax())] for row, p in zip(chosen, proba, strict=True)]
+        return [[int(p.argmax())] for p in proba]
+    if isinstance(labels, str) and labels == "all":
+        return [list(range(len(classes)))] * len(proba)
+    names = [labels] if isinstance(labels, str) or np.isscalar(labels) else list(labels)
+    lookup = {str(c): j for j, c in enumerate(classes)} | {str(n): j for j, n in enumerate(estimator.label_names_)}
+    missing = [n for n in names if str(n) not in lookup]
+    if missing or not names:
+        raise ValueError(f"labels must be None, 'all' or classes among {[str(c) for c in classes]}; got {labels!r}.")
+    return [[lookup[str(n)] for n in names]] * len(proba)
+
+
+def explain_estimator(
+    estimator: Any,
+    texts: Sequence[str],
+    labels: Any = None,
+    method: str = "integrated-gradients",
+    n_steps: int = DEFAULT_STEPS,
+) -> list[Explanation]:
+    """See the estimators' ``explain``."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}.")
+    if not isinstance(n_steps, (int, np.integer)) or isinstance(n_steps, bool) or n_steps < 2:
+        raise ValueError(f"n_steps must be an int >= 2, got {n_steps!r}.")
+    proba = estimator.predict_proba(texts)
+    columns = _requested(estimator, proba, labels)
+    scoring: Scoring = estimator._scoring()
+    model = estimator.model_
+    builder = estimator._builder
+    label_texts = estimator._label_texts()
+    examples = estimator._in_context_examples()
+    windows = estimator.long_text == "chunk"
+    frozen_length = estimator.max_length_ if scoring.head is not None else None
+    if scoring.frozen is not None:
+        scoring.frozen.to(estimator.device_)
+    label_ids = None
+    if getattr(estimator, "label_vectors_", None) is None and model.config.architecture in (
+        "bi-encoder",
+        "bi-encoder-fused",
+    ):
+        label_ids = builder._label_ids(label_texts)
+    results = []
+    bar = progress_bar(len(texts), bool(estimator.verbose), "explain")
+    was_training = model.training
+    model.eval()
+    try:
+        for text, row, targets in zip(texts, proba, columns, strict=True):
+            reading = read_text(
+                builder,
+                text,
+                label_texts,
+                prompt=estimator.prompt,
+                examples=examples,
+                windows=windows,
+                frozen_length=frozen_length,
+            )
+            values, scores, delta = attribute(
+                model,
+                builder,
+                reading,
+                targets,
+                scoring,
+                n_labels=len(label_texts),
+                label_ids=label_ids,
+                fixed_vectors=getattr(estimator, "label_vectors_", None),
+                device=estimator.device_,
+                method=method,
+                n_steps=int(n_steps),
+                batch_size=estimator.batch_size,
+            )
+            results.append(
+                Explanation(
+                    text=text,
+                    words=reading.words,
+                    labels=[estimator.classes_[j] for j in targets],
+                    attributions=values.T.copy(),
+                    scores=scores.astype(np.float64),
+                    probabilities=row[targets].astype(np.float64),
+                    delta=np.asarray(delta, dtype=np.float64),
+                    method=method,
+                    truncated=len(reading.words) < len(text.split()),  # words past the cut were never read
+                )
+            )
+            bar.update(1)
+    finally:
+        model.train(was_training)
+        bar.close()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    return results

@@ -1,0 +1,350 @@
+"""Per-word attributions of an estimator's scores, with Captum over the text's input embeddings.
+
+The explained quantity is what ``decision_function`` returns for a label: the model's logit, less the
+adapted labels' offsets, mixed with the embedding head, mapped by the calibration. The text is read
+exactly as prediction reads it (the same rows, cut or windows, label chunks), and only the text's own
+token embeddings move: the label prompt, the prompt and the special tokens stay as they are. The
+baseline puts the padding token's embedding at every text position: the same frame with the words
+taken out, which the model reads as no text at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from skgliclass.batching import chunk_inputs, label_vectors
+from skgliclass.data.prompts import InputBuilder
+from skgliclass.embedding_head import LOG_FLOOR, LinearHead
+from skgliclass.modeling.model import GLiClassModel
+
+__all__ = ["METHODS", "Scoring", "attribute", "text_embeddings"]
+
+# Gauss-Legendre nodes reach the completeness of 50 Riemann steps with far fewer (see docs/explain.md).
+DEFAULT_STEPS = 32
+METHODS = {
+    "integrated-gradients": "Integrated gradients from the padding baseline (Captum's IntegratedGradients)",
+    "occlusion": "Each word replaced by padding in turn; the score's drop (Captum's FeatureAblation)",
+}
+
+
+@dataclass
+class Scoring:
+    """How an estimator turns the model's logits ``(B, C)`` into its decision scores, as torch operations.
+
+    Attributes
+    ----------
+    multilabel : bool
+    offsets : ndarray of shape (n_classes,) or None
+        Subtracted from the logits (a zero-shot fit's adapted labels).
+    head : LinearHead or None
+        A logistic regression on the frozen encoder's mean-pooled states, mixed in with ``head_weights``.
+    frozen : nn.Module or None
+        That frozen encoder.
+    head_weights : tuple of float
+    calibration : dict or None
+        The fitted map (``scale``, ``bias``).
+    """
+
+    multilabel: bool
+    offsets: np.ndarray | None = None
+    head: LinearHead | None = None
+    frozen: nn.Module | None = None
+    head_weights: tuple[float, float] = (1.0, 0.0)
+    calibration: dict | None = None
+
+    def __call__(self, logits: torch.Tensor, head_vectors: torch.Tensor | None) -> torch.Tensor:
+        """Decision scores ``(B, C)`` from logits ``(B, C)`` and, with a head, the frozen vectors ``(B, D)``."""
+        z = logits.double()
+        if self.offsets is not None:
+            z = z - torch.as_tensor(self.offsets, device=z.device)
+        if self.head is not None and head_vectors is not None:
+            a, b = self.head_weights
+            coef = torch.as_tensor(self.head.coef, device=z.device)
+            head = head_vectors.double() @ coef.T + torch.as_tensor(self.head.intercept, device=z.device)
+            if self.multilabel:
+                z = a * z + b * head
+            else:
+                head = torch.clamp(torch.log_softmax(head, dim=1), min=float(np.log(LOG_FLOOR)))
+                z = a * torch.log_softmax(z, dim=1) + b * head
+        if self.calibration is not None:
+            scale = torch.as_tensor(self.calibration["scale"], device=z.device)
+            z = z * scale + torch.as_tensor(self.calibration["bias"], device=z.device)
+        return z
+
+
+def text_embeddings(model: GLiClassModel) -> nn.Module:
+    """The embedding table that reads the text (the encoder's, for an encoder-decoder)."""
+    variant = model.model
+    backbone = getattr(variant, "encoder_model", None)
+    if backbone is None:
+        backbone = variant.encoder_decoder_model.get_encoder()
+    return backbone.get_input_embeddings()
+
+
+@contextlib.contextmanager
+def _substitute(module: nn.Module) -> Iterator[list]:
+    """While open, the next call of ``module`` returns the tensor put in the yielded list instead (one call
+    only: an encoder-decoder's shared table also embeds the decoder's ids, which stay as they are)."""
+    armed: list = []
+
+    def hook(_module: nn.Module, _inputs: Any, output: torch.Tensor) -> torch.Tensor:
+        return armed.pop().to(output.dtype) if armed else output
+
+    handle = module.register_forward_hook(hook)
+    try:
+        yield armed
+    finally:
+        handle.remove()
+
+
+@dataclass
+class _Row:
+    """One row the model reads for the text: its ids, and where the moving text tokens sit in it."""
+
+    chunk: int
+    ids: list[int]
+    positions: np.ndarray  # positions in the row
+    slots: np.ndarray  # the attributed token each position holds
+
+
+@dataclass
+class Reading:
+    """How the model reads one text: its rows per label chunk, and the words of the tokens that move."""
+
+    rows: list[_Row]
+    chunks: list[Any]
+    token_ids: list[int]  # the attributed tokens' ids, in text order
+    token_words: np.ndarray  # the word each attributed token belongs to
+    words: list[str]
+    frozen_ids: list[int] = field(default_factory=list)  # the embedding head's encoder input
+    frozen_positions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    frozen_words: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+
+
+_WORD = re.compile(r"\S+")
+
+
+def _word_of(spans: Sequence[tuple[int, int] | None], starts: np.ndarray) -> np.ndarray:
+    """The whitespace word (index into ``starts``) each character span begins in; -1 for None."""
+    return np.array([-1 if s is None else int(np.searchsorted(starts, s[0], side="right")) - 1 for s in spans])
+
+
+def read_text(
+    builder: InputBuilder,
+    text: str,
+    labels: Sequence[str],
+    *,
+    prompt: str | None,
+    examples: Sequence[dict] | None,
+    windows: bool,
+    frozen_length: int | None = None,
+) -> Reading:
+    """Build the rows of ``text`` as prediction does and find its words in them."""
+    found = list(_WORD.finditer(text))
+    starts = np.array([m.start() for m in found])
+    encoded = builder.build([text], labels, prompt=prompt, examples=examples, windows=windows)
+    offsets = builder.text_offsets([text], prompt)[0]
+    piece_words = _word_of(offsets, starts) if len(starts) else np.full(len(offsets), -1)
+    piece_ids: dict[int, int] = {}
+    rows = []
+    for c, chunk in enumerate(encoded.chunks):
+        for ids, (at, first, n) in zip(chunk.rows, chunk.spans, strict=True):
+            j = np.arange(first, first + n)
+            if first + n > len(offsets):
+                raise RuntimeError("the text's tokens could not be lined up with its characters.")
+            j = j[piece_words[j] >= 0]
+            piece_ids.update((int(k), ids[at + k - first]) for k in j)
+            rows.append(_Row(c, ids, at + j - first, j))
+    read = np.array(sorted(piece_ids), dtype=int)
+    slot_of = np.full(len(offsets), -1)
+    slot_of[read] = np.arange(len(read))
+    for row in rows:
+        row.slots = slot_of[row.slots]
+    used = np.unique(piece_words[read]) if len(read) else np.zeros(0, dtype=int)
+    renumber = np.full(max(len(found), 1), -1)
+    renumber[used] = np.arange(len(used))
+    reading = Reading(
+        rows=rows,
+        chunks=encoded.chunks,
+        token_ids=[piece_ids[int(k)] for k in read],
+        token_words=renumber[piece_words[read]],
+        words=[found[w].group() for w in used],
+    )
+    if frozen_length is not None:
+        tokenizer = builder.tokenizer
+        enc = tokenizer(
+            text,
+            truncation=True,
+            max_length=frozen_length,
+            return_offsets_mapping=True,
+            return_special_tokens_mask=True,
+        )
+        spans = [
+            None if special else span
+            for span, special in zip(enc["offset_mapping"], enc["special_tokens_mask"], strict=True)
+        ]
+        words = _word_of(spans, starts) if len(starts) else np.full(len(spans), -1)
+        keep = np.flatnonzero(words >= 0)
+        words = renumber[words[keep]]
+        reading.frozen_ids = list(enc["input_ids"])
+        reading.frozen_positions = keep[words >= 0]
+        reading.frozen_words = words[words >= 0]  # a word the model never read gets nothing here either
+    return reading
+
+
+class _Forward:
+    """Decision scores ``(B, C)`` of one text whose attributed token embeddings are given ``(B, T, D)``."""
+
+    def __init__(
+        self,
+        model: GLiClassModel,
+        reading: Reading,
+        scoring: Scoring,
+        n_labels: int,
+        pad_id: int,
+        device: torch.device,
+        vectors: torch.Tensor | None,
+    ) -> None:
+        self.model, self.reading, self.scoring, self.n_labels = model, reading, scoring, n_labels
+        self.device, self.vectors, self.pad_id = device, vectors, pad_id
+        self.table = text_embeddings(model)
+        self.groups = []
+        for c, chunk in enumerate(reading.chunks):
+            rows = [r for r in reading.rows if r.chunk == c]
+            mine = replace(chunk, rows=[r.ids for r in rows], owners=None, spans=None)
+            inputs = chunk_inputs(mine, range(len(rows)), pad_id, device, vectors)
+            with torch.no_grad():
+                fixed = self.table(inputs["input_ids"])  # (R, L, D)
+            where = [(i, torch.as_tensor(r.positions), torch.as_tensor(r.slots)) for i, r in enumerate(rows)]
+            self.groups.append((chunk, inputs, fixed, where))
+        if scoring.head is not None:
+            self.frozen_ids = torch.tensor([reading.frozen_ids], device=device)
+            with torch.no_grad():
+                self.frozen_fixed = scoring.frozen.get_input_embeddings()(self.frozen_ids)  # (1, L2, D)
+
+    def __call__(self, embeds: torch.Tensor, frozen_embeds: torch.Tensor | None = None) -> torch.Tensor:
+        batch = embeds.shape[0]
+        out = embeds.new_zeros((batch, self.n_labels), dtype=torch.float64)
+        for chunk, inputs, fixed, where in self.groups:
+            rows = fixed.unsqueeze(0).repeat(batch, 1, 1, 1)  # (B, R, L, D)
+            for i, positions, slots in where:
+                rows[:, i, positions] = embeds[:, slots].to(rows.dtype)
+            step = {k: _repeat(v, batch) if k in _BATCHED else v for k, v in inputs.items()}
+            with _substitute(self.table) as armed:
+                armed.append(rows.flatten(0, 1))
+                logits = self.model(**step).logits  # (B * R, Cc)
+            best = logits.view(batch, len(where), -1).amax(1)  # each label keeps its best window
+            out = out.index_copy(1, torch.arange(chunk.start, chunk.stop, device=out.device), best.double())
+        head_vectors = None
+        if self.scoring.head is not None:
+            head_vectors = self._frozen_vectors(frozen_embeds, batch)
+        return self.scoring(out, head_vectors)
+
+    def _frozen_vectors(self, embeds: torch.Tensor | None, batch: int) -> torch.Tensor:
+        """Mean-pooled, normalised frozen-encoder states, as the embedding head reads the text."""
+        rows = self.frozen_fixed.repeat(batch, 1, 1)
+        if embeds is not None and len(self.reading.frozen_positions):
+            rows[:, self.reading.frozen_positions] = embeds.to(rows.dtype)
+        mask = torch.ones(rows.shape[:2], dtype=torch.long, device=rows.device)
+        states = self.scoring.frozen(inputs_embeds=rows, attention_mask=mask).last_hidden_state.float()
+        return torch.nn.functional.normalize(states.mean(1), dim=-1)
+
+
+_BATCHED = ("input_ids", "attention_mask", "decoder_input_ids", "decoder_attention_mask")
+
+
+def _repeat(tensor: torch.Tensor, batch: int) -> torch.Tensor:
+    """``(R, ...)`` -> ``(batch * R, ...)``: the rows of every copy of the text, copy after copy."""
+    return tensor.unsqueeze(0).expand(batch, *tensor.shape).flatten(0, 1)
+
+
+def attribute(
+    model: GLiClassModel,
+    builder: InputBuilder,
+    reading: Reading,
+    targets: Sequence[int],
+    scoring: Scoring,
+    *,
+    n_labels: int,
+    label_ids: list[list[int]] | None,
+    fixed_vectors: np.ndarray | None,
+    device: torch.device,
+    method: str = "integrated-gradients",
+    n_steps: int = DEFAULT_STEPS,
+    batch_size: int = 16,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Word attributions ``(n_targets, n_words)`` of the decision scores of labels ``targets``, those scores,
+    and the completeness gap of each (integrated gradients: attributions' sum less the score's change from
+    the baseline; occlusion: NaN)."""
+    from captum.attr import FeatureAblation, IntegratedGradients
+
+    vectors = None
+    if fixed_vectors is not None:
+        vectors = torch.as_tensor(fixed_vectors, dtype=torch.float32, device=device)
+    elif label_ids is not None:
+        with torch.no_grad():
+            vectors = label_vectors(model, label_ids, builder.pad_id, device, batch_size).float()
+    forward = _Forward(model, reading, scoring, n_labels, builder.pad_id, device, vectors)
+    table = forward.table
+    n = len(targets)
+    with torch.no_grad():
+        ids = torch.tensor(reading.token_ids, dtype=torch.long, device=device)
+        inputs = [table(ids).unsqueeze(0).expand(n, -1, -1).contiguous()]
+        pad = table(torch.tensor([builder.pad_id], device=device))
+        baselines = [pad.expand_as(inputs[0]).contiguous()]
+        words = [torch.as_tensor(reading.token_words, device=device)]
+        if scoring.head is not None:
+            frozen_table = scoring.frozen.get_input_embeddings()
+            frozen = torch.tensor(reading.frozen_ids, device=device)[
+                torch.as_tensor(reading.frozen_positions, dtype=torch.long)
+            ]
+            inputs.append(frozen_table(frozen).unsqueeze(0).expand(n, -1, -1).contiguous())
+            frozen_pad = frozen_table(torch.tensor([builder.pad_id], device=device))
+            baselines.append(frozen_pad.expand_as(inputs[1]).contiguous())
+            words.append(torch.as_tensor(reading.frozen_words, device=device))
+        scores = forward(*[x[:1] for x in inputs])[0, list(targets)].cpu().numpy()
+    n_words = len(reading.words)
+    if n_words == 0:
+        return np.zeros((n, 0)), scores, np.zeros(n)
+    target = list(targets)
+    with torch.enable_grad():
+        if method == "integrated-gradients":
+            found, delta = IntegratedGradients(forward).attribute(
+                tuple(inputs),
+                baselines=tuple(baselines),
+                target=target,
+                n_steps=n_steps,
+                method="gausslegendre",
+                internal_batch_size=max(batch_size, 1),
+                return_convergence_delta=True,
+            )
+            per_token = [a.sum(-1).double() for a in found]  # (n, T) per input
+            gap = delta.detach().double().cpu().numpy()
+        elif method == "occlusion":
+            masks = tuple(w.view(1, -1, 1).expand(1, -1, x.shape[-1]) for w, x in zip(words, inputs, strict=True))
+            found = FeatureAblation(forward).attribute(
+                tuple(inputs),
+                baselines=tuple(baselines),
+                target=target,
+                feature_mask=masks,
+                perturbations_per_eval=max(batch_size, 1),
+            )
+            # every element of a word holds the word's whole effect: read one per word
+            per_word = torch.zeros((n, n_words), dtype=torch.float64, device=device)
+            for a, w in zip(found, words, strict=True):
+                per_word[:, w] = a[:, :, 0].double()
+            return per_word.detach().cpu().numpy(), scores, np.full(n, np.nan)
+        else:
+            raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}.")
+    per_word = torch.zeros((n, n_words), dtype=torch.float64, device=device)
+    for a, w in zip(per_token, words, strict=True):
+        per_word.index_add_(1, w, a.detach())
+    return per_word.cpu().numpy(), scores, gap
