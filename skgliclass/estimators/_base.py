@@ -483,7 +483,7 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         }
 
     def explain(
-        self, X: Any, labels: Any = None, *, method: str = "integrated-gradients", n_steps: int = 32
+        self, X: Any, labels: Any = None, *, method: str = "integrated-gradients", n_steps: int = 24
     ) -> list[Any]:
         """Which words made each label's score: per-word attributions for each text.
 
@@ -503,8 +503,9 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
             Integrated gradients (Captum, Gauss-Legendre nodes): attributions that add up to the score's
             change from the baseline, ``n_steps`` passes per label. Occlusion: each word replaced by padding
             in turn, the score's drop (one pass per word).
-        n_steps : int, default=32
-            Integration steps; each explanation's ``delta`` says how far from exact the sum came.
+        n_steps : int, default=24
+            Integration steps; each explanation's ``delta`` says how far from exact the sum came. The passes
+            run at the estimator's ``precision`` (``int8`` explains with the fp32 weights).
 
         Returns
         -------

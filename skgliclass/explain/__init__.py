@@ -90,6 +90,7 @@ def explain_estimator(
                 method=method,
                 n_steps=int(n_steps),
                 batch_size=estimator.batch_size,
+                precision=estimator.precision if estimator.precision in ("auto", "bf16", "fp16") else "fp32",
             )
             results.append(
                 Explanation(

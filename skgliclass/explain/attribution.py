@@ -23,12 +23,13 @@ from torch import nn
 from skgliclass.batching import chunk_inputs, label_vectors
 from skgliclass.data.prompts import InputBuilder
 from skgliclass.embedding_head import LOG_FLOOR, LinearHead
+from skgliclass.inference import autocast_context
 from skgliclass.modeling.model import GLiClassModel
 
 __all__ = ["METHODS", "Scoring", "attribute", "text_embeddings"]
 
-# Gauss-Legendre nodes reach the completeness of 50 Riemann steps with far fewer (see docs/explain.md).
-DEFAULT_STEPS = 32
+# Gauss-Legendre nodes: on BBC articles, 16 left gaps up to 6% of the score's change, 24 under 0.5%.
+DEFAULT_STEPS = 24
 METHODS = {
     "integrated-gradients": "Integrated gradients from the padding baseline (Captum's IntegratedGradients)",
     "occlusion": "Each word replaced by padding in turn; the score's drop (Captum's FeatureAblation)",
@@ -280,10 +281,12 @@ def attribute(
     method: str = "integrated-gradients",
     n_steps: int = DEFAULT_STEPS,
     batch_size: int = 16,
+    precision: str = "fp32",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Word attributions ``(n_targets, n_words)`` of the decision scores of labels ``targets``, those scores,
     and the completeness gap of each (integrated gradients: attributions' sum less the score's change from
-    the baseline; occlusion: NaN)."""
+    the baseline; occlusion: NaN). ``precision`` is an autocast (as in prediction; bf16 halves the cost where the
+    CPU has it, at a larger gap)."""
     from captum.attr import FeatureAblation, IntegratedGradients
 
     vectors = None
@@ -310,24 +313,25 @@ def attribute(
             frozen_pad = frozen_table(torch.tensor([builder.pad_id], device=device))
             baselines.append(frozen_pad.expand_as(inputs[1]).contiguous())
             words.append(torch.as_tensor(reading.frozen_words, device=device))
-        scores = forward(*[x[:1] for x in inputs])[0, list(targets)].cpu().numpy()
+        with autocast_context(device, precision):  # the text and the baseline in one pass
+            ends = forward(*[torch.cat([x[:1], b[:1]]) for x, b in zip(inputs, baselines, strict=True)])
+    target = list(targets)
+    scores = ends[0, target].cpu().numpy()
+    change = (ends[0, target] - ends[1, target]).cpu().numpy()
     n_words = len(reading.words)
     if n_words == 0:
-        return np.zeros((n, 0)), scores, np.zeros(n)
-    target = list(targets)
-    with torch.enable_grad():
+        return np.zeros((n, 0)), scores, -change
+    with torch.enable_grad(), autocast_context(device, precision):
         if method == "integrated-gradients":
-            found, delta = IntegratedGradients(forward).attribute(
+            found = IntegratedGradients(forward).attribute(
                 tuple(inputs),
                 baselines=tuple(baselines),
                 target=target,
                 n_steps=n_steps,
                 method="gausslegendre",
                 internal_batch_size=max(batch_size, 1),
-                return_convergence_delta=True,
             )
             per_token = [a.sum(-1).double() for a in found]  # (n, T) per input
-            gap = delta.detach().double().cpu().numpy()
         elif method == "occlusion":
             masks = tuple(w.view(1, -1, 1).expand(1, -1, x.shape[-1]) for w, x in zip(words, inputs, strict=True))
             found = FeatureAblation(forward).attribute(
@@ -347,4 +351,5 @@ def attribute(
     per_word = torch.zeros((n, n_words), dtype=torch.float64, device=device)
     for a, w in zip(per_token, words, strict=True):
         per_word.index_add_(1, w, a.detach())
-    return per_word.cpu().numpy(), scores, gap
+    values = per_word.cpu().numpy()
+    return values, scores, values.sum(1) - change
