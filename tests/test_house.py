@@ -26,7 +26,7 @@ LAYERS = [
     },
     {"modeling", "data"},
     {"batching", "quantize"},
-    {"inference", "adaptation", "embedding_head", "persistence", "training"},
+    {"inference", "adaptation", "embedding_head", "persistence", "training", "explain"},
     {"estimators", "_workers"},
     {""},  # the package's top level: the public names
     {"cli", "dask", "ray", "__main__"},

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import torch
 
 from skgliclass.explain.attribution import DEFAULT_STEPS, METHODS, Scoring, attribute, read_text
 from skgliclass.explain.result import Explanation
@@ -47,68 +46,67 @@ def explain_estimator(
         raise ValueError(f"n_steps must be an int >= 2, got {n_steps!r}.")
     proba = estimator.predict_proba(texts)
     columns = _requested(estimator, proba, labels)
-    scoring: Scoring = estimator._scoring()
+    settings = _settings(estimator, method, int(n_steps))
     model = estimator.model_
-    builder = estimator._builder
-    label_texts = estimator._label_texts()
-    examples = estimator._in_context_examples()
-    windows = estimator.long_text == "chunk"
-    frozen_length = estimator.max_length_ if scoring.head is not None else None
-    if scoring.frozen is not None:
-        scoring.frozen.to(estimator.device_)
-    label_ids = None
-    if getattr(estimator, "label_vectors_", None) is None and model.config.architecture in (
-        "bi-encoder",
-        "bi-encoder-fused",
-    ):
-        label_ids = builder._label_ids(label_texts)
     results = []
     bar = progress_bar(len(texts), bool(estimator.verbose), "explain")
     was_training = model.training
     model.eval()
     try:
         for text, row, targets in zip(texts, proba, columns, strict=True):
-            reading = read_text(
-                builder,
-                text,
-                label_texts,
-                prompt=estimator.prompt,
-                examples=examples,
-                windows=windows,
-                frozen_length=frozen_length,
-            )
-            values, scores, delta = attribute(
-                model,
-                builder,
-                reading,
-                targets,
-                scoring,
-                n_labels=len(label_texts),
-                label_ids=label_ids,
-                fixed_vectors=getattr(estimator, "label_vectors_", None),
-                device=estimator.device_,
-                method=method,
-                n_steps=int(n_steps),
-                batch_size=estimator.batch_size,
-                precision=estimator.precision if estimator.precision in ("auto", "bf16", "fp16") else "fp32",
-            )
-            results.append(
-                Explanation(
-                    text=text,
-                    words=reading.words,
-                    labels=[estimator.classes_[j] for j in targets],
-                    attributions=values.T.copy(),
-                    scores=scores.astype(np.float64),
-                    probabilities=row[targets].astype(np.float64),
-                    delta=np.asarray(delta, dtype=np.float64),
-                    method=method,
-                    truncated=len(reading.words) < len(text.split()),  # words past the cut were never read
-                )
-            )
+            results.append(_explain_one(estimator, text, row, targets, settings))
             bar.update(1)
     finally:
         model.train(was_training)
         bar.close()
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
     return results
+
+
+def _settings(estimator: Any, method: str, n_steps: int) -> dict[str, Any]:
+    """What every text's explanation shares: how the estimator reads and scores, and how to attribute."""
+    scoring: Scoring = estimator._scoring()
+    if scoring.frozen is not None:
+        scoring.frozen.to(estimator.device_)
+    label_texts = estimator._label_texts()
+    fixed = getattr(estimator, "label_vectors_", None)
+    two_encoders = estimator.model_.config.architecture in ("bi-encoder", "bi-encoder-fused")
+    precision = estimator.precision if estimator.precision in ("auto", "bf16", "fp16") else "fp32"
+    return {
+        "label_texts": label_texts,
+        "reading": {
+            "prompt": estimator.prompt,
+            "examples": estimator._in_context_examples(),
+            "windows": estimator.long_text == "chunk",
+            "frozen_length": estimator.max_length_ if scoring.head is not None else None,
+        },
+        "attribute": {
+            "n_labels": len(label_texts),
+            "label_ids": estimator._builder._label_ids(label_texts) if fixed is None and two_encoders else None,
+            "fixed_vectors": fixed,
+            "device": estimator.device_,
+            "method": method,
+            "n_steps": n_steps,
+            "batch_size": estimator.batch_size,
+            "precision": precision,
+        },
+        "scoring": scoring,
+    }
+
+
+def _explain_one(estimator: Any, text: str, row: np.ndarray, targets: list[int], settings: dict) -> Explanation:
+    builder = estimator._builder
+    reading = read_text(builder, text, settings["label_texts"], **settings["reading"])
+    values, scores, delta = attribute(
+        estimator.model_, builder, reading, targets, settings["scoring"], **settings["attribute"]
+    )
+    return Explanation(
+        text=text,
+        words=reading.words,
+        labels=[estimator.classes_[j] for j in targets],
+        attributions=values.T.copy(),
+        scores=scores.astype(np.float64),
+        probabilities=row[targets].astype(np.float64),
+        delta=np.asarray(delta, dtype=np.float64),
+        method=settings["attribute"]["method"],
+        truncated=len(reading.words) < len(text.split()),  # words past the cut were never read
+    )

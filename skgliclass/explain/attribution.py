@@ -267,6 +267,25 @@ def _repeat(tensor: torch.Tensor, batch: int) -> torch.Tensor:
     return tensor.unsqueeze(0).expand(batch, *tensor.shape).flatten(0, 1)
 
 
+def _ends(forward: _Forward, n: int, pad_id: int) -> tuple[list, list, list]:
+    """The text's moving token embeddings, ``n`` copies (one per label), the padding baseline, and each token's
+    word; a second set for the embedding head's frozen encoder where there is one."""
+    reading, scoring, device = forward.reading, forward.scoring, forward.device
+    tables = [(forward.table, reading.token_ids, reading.token_words)]
+    if scoring.head is not None:
+        frozen = [reading.frozen_ids[i] for i in reading.frozen_positions]
+        tables.append((scoring.frozen.get_input_embeddings(), frozen, reading.frozen_words))
+    inputs, baselines, words = [], [], []
+    with torch.no_grad():
+        for table, ids, owners in tables:
+            embedded = table(torch.tensor(ids, dtype=torch.long, device=device)).unsqueeze(0)
+            inputs.append(embedded.expand(n, -1, -1).contiguous())
+            pad = table(torch.tensor([pad_id], device=device))
+            baselines.append(pad.expand_as(inputs[-1]).contiguous())
+            words.append(torch.as_tensor(owners, dtype=torch.long, device=device))
+    return inputs, baselines, words
+
+
 def attribute(
     model: GLiClassModel,
     builder: InputBuilder,
@@ -287,8 +306,6 @@ def attribute(
     and the completeness gap of each (integrated gradients: attributions' sum less the score's change from
     the baseline; occlusion: NaN). ``precision`` is an autocast (as in prediction; bf16 halves the cost where the
     CPU has it, at a larger gap)."""
-    from captum.attr import FeatureAblation, IntegratedGradients
-
     vectors = None
     if fixed_vectors is not None:
         vectors = torch.as_tensor(fixed_vectors, dtype=torch.float32, device=device)
@@ -296,23 +313,9 @@ def attribute(
         with torch.no_grad():
             vectors = label_vectors(model, label_ids, builder.pad_id, device, batch_size).float()
     forward = _Forward(model, reading, scoring, n_labels, builder.pad_id, device, vectors)
-    table = forward.table
     n = len(targets)
+    inputs, baselines, words = _ends(forward, n, builder.pad_id)
     with torch.no_grad():
-        ids = torch.tensor(reading.token_ids, dtype=torch.long, device=device)
-        inputs = [table(ids).unsqueeze(0).expand(n, -1, -1).contiguous()]
-        pad = table(torch.tensor([builder.pad_id], device=device))
-        baselines = [pad.expand_as(inputs[0]).contiguous()]
-        words = [torch.as_tensor(reading.token_words, device=device)]
-        if scoring.head is not None:
-            frozen_table = scoring.frozen.get_input_embeddings()
-            frozen = torch.tensor(reading.frozen_ids, device=device)[
-                torch.as_tensor(reading.frozen_positions, dtype=torch.long)
-            ]
-            inputs.append(frozen_table(frozen).unsqueeze(0).expand(n, -1, -1).contiguous())
-            frozen_pad = frozen_table(torch.tensor([builder.pad_id], device=device))
-            baselines.append(frozen_pad.expand_as(inputs[1]).contiguous())
-            words.append(torch.as_tensor(reading.frozen_words, device=device))
         with autocast_context(device, precision):  # the text and the baseline in one pass
             ends = forward(*[torch.cat([x[:1], b[:1]]) for x, b in zip(inputs, baselines, strict=True)])
     target = list(targets)
@@ -321,35 +324,52 @@ def attribute(
     n_words = len(reading.words)
     if n_words == 0:
         return np.zeros((n, 0)), scores, -change
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}.")
     with torch.enable_grad(), autocast_context(device, precision):
-        if method == "integrated-gradients":
-            found = IntegratedGradients(forward).attribute(
-                tuple(inputs),
-                baselines=tuple(baselines),
-                target=target,
-                n_steps=n_steps,
-                method="gausslegendre",
-                internal_batch_size=max(batch_size, 1),
-            )
-            per_token = [a.sum(-1).double() for a in found]  # (n, T) per input
-        elif method == "occlusion":
-            masks = tuple(w.view(1, -1, 1).expand(1, -1, x.shape[-1]) for w, x in zip(words, inputs, strict=True))
-            found = FeatureAblation(forward).attribute(
-                tuple(inputs),
-                baselines=tuple(baselines),
-                target=target,
-                feature_mask=masks,
-                perturbations_per_eval=max(batch_size, 1),
-            )
-            # every element of a word holds the word's whole effect: read one per word
-            per_word = torch.zeros((n, n_words), dtype=torch.float64, device=device)
-            for a, w in zip(found, words, strict=True):
-                per_word[:, w] = a[:, :, 0].double()
-            return per_word.detach().cpu().numpy(), scores, np.full(n, np.nan)
-        else:
-            raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}.")
-    per_word = torch.zeros((n, n_words), dtype=torch.float64, device=device)
-    for a, w in zip(per_token, words, strict=True):
-        per_word.index_add_(1, w, a.detach())
-    values = per_word.cpu().numpy()
+        if method == "occlusion":
+            return _occlusion(forward, inputs, baselines, words, target, batch_size), scores, np.full(n, np.nan)
+        values = _integrated(forward, inputs, baselines, words, target, n_steps, batch_size)
     return values, scores, values.sum(1) - change
+
+
+def _integrated(
+    forward: _Forward, inputs: list, baselines: list, words: list, target: list[int], n_steps: int, batch_size: int
+) -> np.ndarray:
+    """Integrated gradients per word ``(n_targets, n_words)``: each token's attribution summed over its
+    embedding and over the tokens of its word."""
+    from captum.attr import IntegratedGradients
+
+    found = IntegratedGradients(forward).attribute(
+        tuple(inputs),
+        baselines=tuple(baselines),
+        target=target,
+        n_steps=n_steps,
+        method="gausslegendre",
+        internal_batch_size=max(batch_size, 1),
+    )
+    per_word = torch.zeros((len(target), len(forward.reading.words)), dtype=torch.float64, device=forward.device)
+    for a, w in zip(found, words, strict=True):
+        per_word.index_add_(1, w, a.detach().sum(-1).double())
+    return per_word.cpu().numpy()
+
+
+def _occlusion(
+    forward: _Forward, inputs: list, baselines: list, words: list, target: list[int], batch_size: int
+) -> np.ndarray:
+    """Each word's score drop when its tokens (in every encoder that reads them) turn into padding."""
+    from captum.attr import FeatureAblation
+
+    masks = tuple(w.view(1, -1, 1).expand(1, -1, x.shape[-1]) for w, x in zip(words, inputs, strict=True))
+    found = FeatureAblation(forward).attribute(
+        tuple(inputs),
+        baselines=tuple(baselines),
+        target=target,
+        feature_mask=masks,
+        perturbations_per_eval=max(batch_size, 1),
+    )
+    # every element of a word holds the word's whole effect: read one per word
+    per_word = torch.zeros((len(target), len(forward.reading.words)), dtype=torch.float64, device=forward.device)
+    for a, w in zip(found, words, strict=True):
+        per_word[:, w] = a.detach()[:, :, 0].double()
+    return per_word.cpu().numpy()
