@@ -29,7 +29,7 @@ VARIANTS = [
 ]
 
 
-def _baseline_scores(clf, text: str) -> np.ndarray:
+def _baseline_scores(clf, text: str, output: str = "score") -> np.ndarray:
     """``decision_function`` of ``text`` with every token of the text itself turned into padding, computed
     from the builder's rows directly (the integrated-gradients baseline)."""
     builder, model = clf._builder, clf.model_
@@ -53,7 +53,9 @@ def _baseline_scores(clf, text: str) -> np.ndarray:
         with torch.no_grad():
             logits = model(**chunk_inputs(chunk, range(len(rows)), builder.pad_id, clf.device_, vectors)).logits
         out[chunk.start : chunk.stop] = np.maximum(out[chunk.start : chunk.stop], logits.numpy().max(0))
-    return clf._scoring()(torch.as_tensor(out[None]), None)[0].numpy()
+    scoring = clf._scoring()
+    scoring.output = output
+    return scoring(torch.as_tensor(out[None]), None)[0].numpy()
 
 
 def _adds_up(e: Explanation, change: np.ndarray) -> None:
@@ -66,19 +68,31 @@ def _adds_up(e: Explanation, change: np.ndarray) -> None:
 @pytest.mark.parametrize("case", VARIANTS, ids=lambda c: "-".join(map(str, c.values())))
 def test_integrated_gradients_add_up_on_every_architecture(case, reference_checkpoint):
     clf = GLiClassZeroShot(model=str(reference_checkpoint(**case)), labels=LABELS, max_length=64).fit()
-    explained = clf.explain(TEXTS, labels="all", n_steps=64)
+    explained = clf.explain(TEXTS, labels="all", n_steps=64, output="score")
     decision = clf.decision_function(TEXTS)
     for text, e, row in zip(TEXTS, explained, decision, strict=True):
-        assert e.words == text.split() and not e.truncated
+        assert e.words == text.split() and not e.truncated and e.output == "score"
         assert e.attributions.shape == (len(e.words), len(LABELS))
         np.testing.assert_allclose(e.scores, row, atol=1e-4)
         _adds_up(e, e.scores - _baseline_scores(clf, text))
         assert np.abs(e.attributions).max() > 0  # the words do move the scores
 
 
+@pytest.mark.parametrize("multi_label", [False, True])
+def test_the_default_explains_the_log_probability(multi_label, reference_checkpoint):
+    folder = str(reference_checkpoint(architecture="uni-encoder"))
+    clf = GLiClassZeroShot(model=folder, labels=LABELS, multi_label=multi_label, max_length=64).fit()
+    explained = clf.explain(TEXTS[:2], labels=["sport", "business"], n_steps=64)
+    proba = clf.predict_proba(TEXTS[:2])[:, [0, 3]]
+    for text, e, p in zip(TEXTS[:2], explained, proba, strict=True):
+        assert e.output == "log-proba"
+        np.testing.assert_allclose(e.scores, np.log(p), atol=1e-4)
+        _adds_up(e, e.scores - _baseline_scores(clf, text, "log-proba")[[0, 3]])
+
+
 def test_occlusion_is_the_score_drop_of_each_word(reference_checkpoint):
     clf = GLiClassZeroShot(model=str(reference_checkpoint(architecture="uni-encoder")), labels=LABELS).fit()
-    (e,) = clf.explain(TEXTS[:1], labels=["politics", "sport"], method="occlusion")
+    (e,) = clf.explain(TEXTS[:1], labels=["politics", "sport"], method="occlusion", output="score")
     assert e.labels == ["politics", "sport"] and np.isnan(e.delta).all()
     # one word turned into padding by hand: its attribution is the score it took away
     builder = clf._builder
@@ -106,7 +120,7 @@ def test_long_texts_are_explained_as_they_are_read(reference_checkpoint):
         (e,) = cut.explain([text])
     assert e.truncated and 0 < len(e.words) < len(text.split()) and e.words == text.split()[: len(e.words)]
     windows = GLiClassZeroShot(model=folder, labels=LABELS, max_length=24, long_text="chunk").fit()
-    (e,) = windows.explain([text], labels="all", n_steps=48)
+    (e,) = windows.explain([text], labels="all", n_steps=48, output="score")
     assert not e.truncated and e.words == text.split()
     _adds_up(e, e.scores - _baseline_scores(windows, text))
 
@@ -118,7 +132,7 @@ def test_labels_in_several_passes(reference_checkpoint):
         max_length=64,
     ).fit()
     assert len(clf._builder.build(TEXTS[:1], clf._label_texts()).chunks) > 1
-    (e,) = clf.explain(TEXTS[1:2], labels="all", n_steps=48)
+    (e,) = clf.explain(TEXTS[1:2], labels="all", n_steps=48, output="score")
     _adds_up(e, e.scores - _baseline_scores(clf, TEXTS[1]))
 
 
@@ -130,9 +144,11 @@ def test_classifier_with_head_and_calibration(tiny_encoder_dir):
     for e, row, p, predicted in zip(explained, decision, proba, clf.predict(X[:3]), strict=True):
         assert e.labels == [predicted]
         j = list(clf.classes_).index(predicted)
-        np.testing.assert_allclose(e.scores, row[j], atol=1e-4)
+        np.testing.assert_allclose(e.scores, np.log(p[j]), atol=1e-4)
         np.testing.assert_allclose(e.probabilities, p[j], atol=1e-6)
         assert abs(e.delta[0]) <= 0.05 * max(abs(e.attributions.sum() - e.delta[0]), 1e-2)
+        (as_score,) = clf.explain([e.text], labels=e.labels, n_steps=48, output="score")
+        np.testing.assert_allclose(as_score.scores, row[j], atol=1e-4)
     np.testing.assert_allclose(softmax(decision, axis=1), proba, atol=1e-9)
 
 
@@ -171,6 +187,8 @@ def test_bad_requests_fail_clearly(reference_checkpoint):
     clf = GLiClassZeroShot(model=str(reference_checkpoint(architecture="bi-encoder")), labels=LABELS).fit()
     with pytest.raises(ValueError, match="labels must be"):
         clf.explain(TEXTS[:1], labels=["weather"])
+    with pytest.raises(ValueError, match="output must be"):
+        clf.explain(TEXTS[:1], output="logit")
     with pytest.raises(ValueError, match="method must be"):
         clf.explain(TEXTS[:1], method="shap")
     with pytest.raises(ValueError, match="n_steps"):

@@ -21,7 +21,6 @@ from skgliclass.config import GLiClassConfig
 __all__ = ["Chunk", "EncodedInputs", "InputBuilder", "format_examples"]
 
 
-
 def format_examples(examples: Sequence[dict] | None) -> str:
     """In-context examples as the reference writes them: ``<<EXAMPLE>>text \\nLabels:\\n a, b`` ... ``<<SEP>>``."""
     if not examples:

@@ -483,7 +483,13 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         }
 
     def explain(
-        self, X: Any, labels: Any = None, *, method: str = "integrated-gradients", n_steps: int = 24
+        self,
+        X: Any,
+        labels: Any = None,
+        *,
+        method: str = "integrated-gradients",
+        n_steps: int = 24,
+        output: str = "log-proba",
     ) -> list[Any]:
         """Which words made each label's score: per-word attributions for each text.
 
@@ -528,7 +534,7 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
             raise ImportError("explain needs Captum: pip install 'skgliclass[explain]' (or captum).") from None
         from skgliclass.explain import explain_estimator
 
-        return explain_estimator(self, check_texts(X), labels, method=method, n_steps=n_steps)
+        return explain_estimator(self, check_texts(X), labels, method=method, n_steps=n_steps, output=output)
 
     def _scoring(self) -> Any:
         """The map from the model's logits to ``decision_function``, in torch (for :meth:`explain`)."""

@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from skgliclass.explain.attribution import DEFAULT_STEPS, METHODS, Scoring, attribute, read_text
+from skgliclass.explain.attribution import DEFAULT_STEPS, METHODS, OUTPUTS, Scoring, attribute, read_text
 from skgliclass.explain.result import Explanation
 from skgliclass.progress import progress_bar
 
-__all__ = ["DEFAULT_STEPS", "METHODS", "Explanation", "Scoring", "explain_estimator"]
+__all__ = ["DEFAULT_STEPS", "METHODS", "OUTPUTS", "Explanation", "Scoring", "explain_estimator"]
 
 
 def _requested(estimator: Any, proba: np.ndarray, labels: Any) -> list[list[int]]:
@@ -38,15 +38,18 @@ def explain_estimator(
     labels: Any = None,
     method: str = "integrated-gradients",
     n_steps: int = DEFAULT_STEPS,
+    output: str = "log-proba",
 ) -> list[Explanation]:
     """See the estimators' ``explain``."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}.")
+    if output not in OUTPUTS:
+        raise ValueError(f"output must be one of {list(OUTPUTS)}, got {output!r}.")
     if not isinstance(n_steps, (int, np.integer)) or isinstance(n_steps, bool) or n_steps < 2:
         raise ValueError(f"n_steps must be an int >= 2, got {n_steps!r}.")
     proba = estimator.predict_proba(texts)
     columns = _requested(estimator, proba, labels)
-    settings = _settings(estimator, method, int(n_steps))
+    settings = _settings(estimator, method, int(n_steps), output)
     model = estimator.model_
     results = []
     bar = progress_bar(len(texts), bool(estimator.verbose), "explain")
@@ -62,9 +65,10 @@ def explain_estimator(
     return results
 
 
-def _settings(estimator: Any, method: str, n_steps: int) -> dict[str, Any]:
+def _settings(estimator: Any, method: str, n_steps: int, output: str) -> dict[str, Any]:
     """What every text's explanation shares: how the estimator reads and scores, and how to attribute."""
     scoring: Scoring = estimator._scoring()
+    scoring.output = output
     if scoring.frozen is not None:
         scoring.frozen.to(estimator.device_)
     label_texts = estimator._label_texts()
@@ -108,5 +112,6 @@ def _explain_one(estimator: Any, text: str, row: np.ndarray, targets: list[int],
         probabilities=row[targets].astype(np.float64),
         delta=np.asarray(delta, dtype=np.float64),
         method=settings["attribute"]["method"],
+        output=settings["scoring"].output,
         truncated=len(reading.words) < len(text.split()),  # words past the cut were never read
     )

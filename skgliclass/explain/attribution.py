@@ -26,7 +26,7 @@ from skgliclass.embedding_head import LOG_FLOOR, LinearHead
 from skgliclass.inference import autocast_context
 from skgliclass.modeling.model import GLiClassModel
 
-__all__ = ["METHODS", "Scoring", "attribute", "text_embeddings"]
+__all__ = ["METHODS", "OUTPUTS", "Scoring", "attribute", "text_embeddings"]
 
 # Gauss-Legendre nodes: on BBC articles, 16 left gaps up to 6% of the score's change, 24 under 0.5%.
 DEFAULT_STEPS = 24
@@ -34,6 +34,10 @@ METHODS = {
     "integrated-gradients": "Integrated gradients from the padding baseline (Captum's IntegratedGradients)",
     "occlusion": "Each word replaced by padding in turn; the score's drop (Captum's FeatureAblation)",
 }
+
+# What a label's attributions add up to: the change of the log of its probability (other labels' pull
+# included, so a word that lifts every label alike gets nothing), or of its decision_function score.
+OUTPUTS = ("log-proba", "score")
 
 
 @dataclass
@@ -52,6 +56,8 @@ class Scoring:
     head_weights : tuple of float
     calibration : dict or None
         The fitted map (``scale``, ``bias``).
+    output : {"log-proba", "score"}
+        What comes out: the log of ``predict_proba`` (softmax or sigmoid of the scores), or the scores.
     """
 
     multilabel: bool
@@ -60,6 +66,7 @@ class Scoring:
     frozen: nn.Module | None = None
     head_weights: tuple[float, float] = (1.0, 0.0)
     calibration: dict | None = None
+    output: str = "score"
 
     def __call__(self, logits: torch.Tensor, head_vectors: torch.Tensor | None) -> torch.Tensor:
         """Decision scores ``(B, C)`` from logits ``(B, C)`` and, with a head, the frozen vectors ``(B, D)``."""
@@ -78,6 +85,8 @@ class Scoring:
         if self.calibration is not None:
             scale = torch.as_tensor(self.calibration["scale"], device=z.device)
             z = z * scale + torch.as_tensor(self.calibration["bias"], device=z.device)
+        if self.output == "log-proba":
+            return torch.nn.functional.logsigmoid(z) if self.multilabel else torch.log_softmax(z, dim=1)
         return z
 
 
