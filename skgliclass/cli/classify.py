@@ -45,7 +45,7 @@ def add_parser(commands: Any) -> None:
         "--explain",
         type=int,
         metavar="K",
-        help="add the K words that raised each chosen label's score most (integrated gradients; JSON lines only)",
+        help="add the K words that raised each chosen label's probability most (integrated gradients; JSON lines only)",
     )
     parser.add_argument("--batch-size", type=int, default=16, help="texts per forward pass")
     parser.add_argument("--max-length", type=int, help="longest input in tokens")

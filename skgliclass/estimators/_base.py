@@ -491,12 +491,12 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         n_steps: int = 24,
         output: str = "log-proba",
     ) -> list[Any]:
-        """Which words made each label's score: per-word attributions for each text.
+        """Which words made each label: per-word attributions for each text.
 
-        The text is read as prediction reads it (cut or in windows, per ``long_text``), and each word's
-        attribution is its share of the label's ``decision_function`` score, whole words rather than
-        sub-word pieces. Integrated gradients start from a baseline where each of the text's tokens is
-        the padding token (the label prompt and special tokens kept): the text with its words taken out.
+        The text is read as prediction reads it (cut or in windows, per ``long_text``), and each word gets
+        its share of the label's log-probability (or ``decision_function`` score), whole words rather than
+        sub-word pieces. Integrated gradients start from a baseline where each of the text's tokens is the
+        padding token (the label prompt and special tokens kept): the text with its words taken out.
 
         Parameters
         ----------
@@ -506,12 +506,16 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
             The labels to explain: the predicted ones (multi-label: those over the threshold, else the
             most likely), every class, or the ones named.
         method : {"integrated-gradients", "occlusion"}, default="integrated-gradients"
-            Integrated gradients (Captum, Gauss-Legendre nodes): attributions that add up to the score's
+            Integrated gradients (Captum, Gauss-Legendre nodes): attributions that add up to the output's
             change from the baseline, ``n_steps`` passes per label. Occlusion: each word replaced by padding
-            in turn, the score's drop (one pass per word).
+            in turn, the output's drop (one pass per word).
         n_steps : int, default=24
             Integration steps; each explanation's ``delta`` says how far from exact the sum came. The passes
             run at the estimator's ``precision`` (``int8`` explains with the fp32 weights).
+        output : {"log-proba", "score"}, default="log-proba"
+            What the attributions add up to: the log of the label's ``predict_proba`` (the other labels'
+            pull included, so a word that lifts every label alike counts for none), or its
+            ``decision_function`` score.
 
         Returns
         -------

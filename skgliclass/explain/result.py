@@ -10,7 +10,7 @@ import numpy as np
 
 __all__ = ["Explanation"]
 
-_POSITIVE, _NEGATIVE = "0, 128, 0", "200, 0, 0"  # green raises a label's score, red lowers it
+_POSITIVE, _NEGATIVE = "0, 128, 0", "200, 0, 0"  # green raises a label's probability, red lowers it
 
 
 @dataclass
@@ -25,15 +25,17 @@ class Explanation:
     labels : list of str
         The explained labels.
     attributions : ndarray of shape (n_words, n_labels)
-        How much each word moved each label's score (``decision_function``) from the baseline's.
+        How much each word moved each label's output (see ``output``) from the baseline's.
     scores : ndarray of shape (n_labels,)
-        The labels' scores for the text.
+        The labels' outputs for the text: log-probabilities, or ``decision_function`` scores.
     probabilities : ndarray of shape (n_labels,)
         The labels' probabilities (``predict_proba``).
     delta : ndarray of shape (n_labels,)
         Integrated gradients: the attributions' sum less the score's change from the baseline (0 when exact);
         NaN for methods without that property.
     method : str
+    output : {"log-proba", "score"}
+        What the attributions add up to.
     truncated : bool
         Whether the model read only the start of the text (``long_text="truncate"``).
 
@@ -89,7 +91,7 @@ class Explanation:
         return [(self.words[i], float(column[i])) for i in order]
 
     def to_html(self, label: Any = None) -> str:
-        """The text with each word shaded by its attribution (green raises the label's score, red lowers it),
+        """The text with each word shaded by its attribution (green raises the label's probability, red lowers it),
         one paragraph per label.
 
         Parameters
@@ -114,10 +116,7 @@ class Explanation:
                     f'<span title="{value:+.3f}" style="background: rgba({color}, {alpha:.2f}); '
                     f'padding: 0 1px">{html.escape(word)}</span>'
                 )
-            head = (
-                f"<b>{html.escape(str(self.labels[j]))}</b> (probability {self.probabilities[j]:.2f}, "
-                f"score {self.scores[j]:+.2f})"
-            )
+            head = f"<b>{html.escape(str(self.labels[j]))}</b> (probability {self.probabilities[j]:.2f})"
             cut = " <i>(the text was cut here)</i>" if self.truncated else ""
             parts.append(f"<p>{head}<br>{' '.join(spans)}{cut}</p>")
         return f'<div class="skgliclass-explanation">{"".join(parts)}</div>'
@@ -149,7 +148,7 @@ class Explanation:
         values = [v for _, v in pairs]
         ax.barh([w for w, _ in pairs], values, color=["tab:green" if v >= 0 else "tab:red" for v in values])
         ax.axvline(0, color="grey", lw=0.8)
-        ax.set_title(f"{name}: words that moved its score", fontsize=9)
+        ax.set_title(f"{name}: the words that moved it most", fontsize=9)
         ax.set_xlabel("attribution")
         return ax
 
