@@ -140,7 +140,11 @@ def main() -> None:
         print(json.dumps(row), flush=True)
         rows.append(row)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "explain.json").write_text(json.dumps(rows, indent=1) + "\n")
+    path = args.out / "explain.json"
+    ran = {r["estimator"] for r in rows}
+    earlier = [r for r in json.loads(path.read_text()) if r["estimator"] not in ran] if path.exists() else []
+    rows = sorted(earlier + rows, key=lambda r: r["estimator"], reverse=True)  # zero-shot first
+    path.write_text(json.dumps(rows, indent=1) + "\n")
     (args.out / "explain.md").write_text(table(rows) + "\n")
     print(table(rows))
 

@@ -30,6 +30,10 @@ __all__ = ["METHODS", "OUTPUTS", "Scoring", "attribute", "text_embeddings"]
 
 # Gauss-Legendre nodes: on BBC articles, 16 left gaps up to 6% of the score's change, 24 under 0.5%.
 DEFAULT_STEPS = 24
+# Fine-tuned models are sharper: on BBC a quarter of GLiClassifier's explanations missed the sum by over 5% at 24
+# nodes. Such an explanation is redone with twice the nodes, at most twice (96 nodes from 24).
+GAP_TOLERANCE = 0.05
+REFINE = 2
 METHODS = {
     "integrated-gradients": "Integrated gradients from the padding baseline (Captum's IntegratedGradients)",
     "occlusion": "Each word replaced by padding in turn; the score's drop (Captum's FeatureAblation)",
@@ -339,6 +343,12 @@ def attribute(
         if method == "occlusion":
             return _occlusion(forward, inputs, baselines, words, target, batch_size), scores, np.full(n, np.nan)
         values = _integrated(forward, inputs, baselines, words, target, n_steps, batch_size)
+        for _ in range(REFINE):  # a sharp model's path needs more nodes: double them while the sum is off
+            gap = values.sum(1) - change
+            if (np.abs(gap) <= GAP_TOLERANCE * np.abs(change) + 1e-3).all():
+                break
+            n_steps *= 2
+            values = _integrated(forward, inputs, baselines, words, target, n_steps, batch_size)
     return values, scores, values.sum(1) - change
 
 
