@@ -158,9 +158,9 @@ def table(rows: list[dict]) -> str:
     ]
     for r in rows:
         lines.append(
-            f"| {r['estimator']} | {r['n']} | {r['n_steps']} | {r['top_beats_random']:.0%} | "
-            f"{r['top_beats_bottom']:.0%} | {r['drop_top']:+.3f} / {r['drop_random']:+.3f} / {r['drop_bottom']:+.3f} | "
-            f"{r['gap_mean']:.2%} / {r['gap_max']:.2%} | {r['within_5pct']:.0%} | {r['seconds_16']:.0f} s | "
+            f"| {r['estimator']} | {r['n']} | {r['n_steps']} | {r['top_beats_random']:.1%} | "
+            f"{r['top_beats_bottom']:.1%} | {r['drop_top']:+.3f} / {r['drop_random']:+.3f} / {r['drop_bottom']:+.3f} | "
+            f"{r['gap_mean']:.2%} / {r['gap_max']:.2%} | {r['within_5pct']:.1%} | {r['seconds_16']:.0f} s | "
             f"{r['seconds_16_all_labels']:.0f} s |"
         )
     shap_rows = [r for r in rows if r.get("shap")]

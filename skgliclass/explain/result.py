@@ -15,9 +15,9 @@ _POSITIVE, _NEGATIVE = "0, 128, 0", "200, 0, 0"  # green raises a label's probab
 
 @dataclass
 class Explanation:
-    """Per-word attributions of one text to some labels.
+    """Per-word attributions of one text to some labels (what ``explain`` returns, one per text).
 
-    Attributes
+    Parameters
     ----------
     text : str
     words : list of str
@@ -82,6 +82,11 @@ class Explanation:
         -------
         list of (str, float)
             Words and their attributions, largest first.
+
+        Examples
+        --------
+        >>> explanation.top("sport", 2)  # doctest: +SKIP
+        [('striker', 0.61), ('scored', 0.42)]
         """
         if sign not in ("positive", "negative", "absolute"):
             raise ValueError(f"sign must be 'positive', 'negative' or 'absolute', got {sign!r}.")
@@ -102,6 +107,11 @@ class Explanation:
         Returns
         -------
         str
+
+        Examples
+        --------
+        >>> from pathlib import Path
+        >>> Path("explanation.html").write_text(explanation.to_html())  # doctest: +SKIP
         """
         columns = range(len(self.labels)) if label is None else [self._column(label)]
         parts = []
@@ -138,6 +148,10 @@ class Explanation:
         Returns
         -------
         matplotlib Axes
+
+        Examples
+        --------
+        >>> explanation.plot("sport", k=8).figure.savefig("sport.png")  # doctest: +SKIP
         """
         import matplotlib.pyplot as plt
 
