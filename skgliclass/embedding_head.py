@@ -39,6 +39,7 @@ __all__ = [
     "frozen_encoder",
     "mix",
     "restore_encoder",
+    "sentence_vectors",
     "stack_weights",
     "two_folds",
 ]
@@ -74,10 +75,17 @@ def embed(
     out = np.zeros((len(ids), encoder.config.hidden_size), dtype=np.float32)
     for batch in length_batches([len(i) for i in ids], batch_size):
         rows, mask = pad_batch([ids[i] for i in batch], tokenizer.pad_token_id or 0, device)  # (B, L) each
-        states = encoder(input_ids=rows, attention_mask=mask).last_hidden_state.float()  # (B, L, D)
-        pooled = (states * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True)  # (B, D)
-        out[batch] = torch.nn.functional.normalize(pooled, dim=-1).cpu().numpy()
+        out[batch] = (
+            sentence_vectors(encoder(input_ids=rows, attention_mask=mask).last_hidden_state, mask).cpu().numpy()
+        )
     return out
+
+
+def sentence_vectors(states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Hidden states ``(B, L, D)`` mean-pooled over ``mask`` ``(B, L)`` and L2-normalised: ``(B, D)`` float32."""
+    states = states.float()
+    pooled = (states * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True)
+    return torch.nn.functional.normalize(pooled, dim=-1)
 
 
 class LinearHead:

@@ -129,25 +129,26 @@ class InputBuilder:
             return self._ids(strings)
         return [ids[1:] for ids in self._ids([SEP + s for s in strings])]
 
-    def _pieces(self, texts: Sequence[str], prompt: str | None) -> tuple[list[str], int]:
+    def _pieces(self, texts: Sequence[str], prompt: str | None) -> tuple[list[str], int, bool]:
         """The strings tokenised per text (a text with the prompt or its lead glued on, where the layout puts
-        them in the text's piece) and where the text starts in each."""
+        them in the text's piece), where the text starts in each, and whether the piece opens the input (else
+        it follows a marker)."""
         arch, first = self.config.architecture, self.config.prompt_first
+        opens = arch in ("bi-encoder", "encoder-decoder") or not first
         if arch == "bi-encoder" and prompt:
-            return [f"{prompt} {t}" for t in texts], len(prompt) + 1
+            return [f"{prompt} {t}" for t in texts], len(prompt) + 1, opens
         if arch == "uni-encoder" and first and prompt:
-            return [prompt + t for t in texts], len(prompt)
+            return [prompt + t for t in texts], len(prompt), opens
         if arch == "bi-encoder-fused" and not first and prompt:
-            return [f"{t}{prompt} " for t in texts], 0
-        return list(texts), 0
+            return [f"{t}{prompt} " for t in texts], 0, opens
+        return list(texts), 0, opens
 
     def text_offsets(self, texts: Sequence[str], prompt: str | None = None) -> list[list[tuple[int, int] | None]]:
         """Per text, the characters of the text each id of its piece covers (None: an id of the prompt).
 
         The ids are those :meth:`build` reads for the text (before any cut), so ``Chunk.spans`` index them.
         """
-        pieces, shift = self._pieces(texts, prompt)
-        opens = self.config.architecture in ("bi-encoder", "encoder-decoder") or not self.config.prompt_first
+        pieces, shift, opens = self._pieces(texts, prompt)
         out = []
         for text, piece in zip(texts, pieces, strict=True):
             odd = any(special in piece for special in self._specials)
@@ -203,10 +204,9 @@ class InputBuilder:
         rows, owners, spans, long = [], [], [], []
         room = max(room, 1)
         for i, ids in enumerate(text_ids):
-            starts = [0]
             if len(ids) > room:
                 long.append(i)
-                starts = list(range(0, len(ids), room)) if windows else [0]
+            starts = range(0, len(ids), room) if windows and len(ids) > room else [0]
             for s in starts:
                 piece = ids[s : s + room]
                 rows.append(before + piece + after)
@@ -235,12 +235,12 @@ class InputBuilder:
         """
         first = self.config.prompt_first
         lead = f"{prompt} " if (fused and prompt) else ""
-        pieces, _ = self._pieces(texts, prompt)
+        pieces, _, opens = self._pieces(texts, prompt)
         if fused:
             cost = [1] * len(labels)
         else:
             cost = [len(ids) for ids in self._piece_ids([LABEL + lab for lab in labels], opens=False)]
-        text_ids = self._text_ids(pieces, opens=not first)
+        text_ids = self._text_ids(pieces, opens=opens)
         example_ids = self._ids([examples])[0] if examples else []
         around = (lead if fused else prompt) if prompt else ""
         around_ids = self._ids([around])[0] if around else []
@@ -262,7 +262,7 @@ class InputBuilder:
         self, texts: Sequence[str], labels: Sequence[str], prompt: str | None, windows: bool
     ) -> EncodedInputs:
         """Bi-encoder: each text alone (``prompt + " " + text``); labels tokenised separately."""
-        pieces, _ = self._pieces(texts, prompt)
+        pieces, _, _ = self._pieces(texts, prompt)
         room = self.max_length - len(self.prefix) - len(self.suffix)
         chunk, truncated = self._fit_rows(self._text_ids(pieces), room, self.prefix, self.suffix, windows)
         return EncodedInputs([replace(chunk, stop=len(labels))], self._label_ids(labels), len(truncated))

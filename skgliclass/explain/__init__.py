@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import torch
 
+from skgliclass.batching import label_vectors
 from skgliclass.explain.attribution import DEFAULT_STEPS, METHODS, OUTPUTS, Scoring, attribute, read_text
 from skgliclass.explain.result import Explanation
 from skgliclass.progress import progress_bar
@@ -19,7 +21,7 @@ def _requested(estimator: Any, proba: np.ndarray, labels: Any) -> list[list[int]
     classes = list(estimator.classes_)
     if labels is None:
         if estimator.multilabel_:
-            chosen = proba >= estimator._thresholds()
+            chosen = estimator._decide(proba)  # predict's own rule
             return [np.flatnonzero(row).tolist() or [int(p.argmax())] for row, p in zip(chosen, proba, strict=True)]
         return [[int(p.argmax())] for p in proba]
     if isinstance(labels, str) and labels == "all":
@@ -72,8 +74,6 @@ def _settings(estimator: Any, method: str, n_steps: int, output: str) -> dict[st
     if scoring.frozen is not None:
         scoring.frozen.to(estimator.device_)
     label_texts = estimator._label_texts()
-    fixed = getattr(estimator, "label_vectors_", None)
-    two_encoders = estimator.model_.config.architecture in ("bi-encoder", "bi-encoder-fused")
     precision = estimator.precision if estimator.precision in ("auto", "bf16", "fp16") else "fp32"
     return {
         "label_texts": label_texts,
@@ -85,8 +85,7 @@ def _settings(estimator: Any, method: str, n_steps: int, output: str) -> dict[st
         },
         "attribute": {
             "n_labels": len(label_texts),
-            "label_ids": estimator._builder._label_ids(label_texts) if fixed is None and two_encoders else None,
-            "fixed_vectors": fixed,
+            "vectors": _label_vectors(estimator, label_texts),
             "device": estimator.device_,
             "method": method,
             "n_steps": n_steps,
@@ -95,6 +94,19 @@ def _settings(estimator: Any, method: str, n_steps: int, output: str) -> dict[st
         },
         "scoring": scoring,
     }
+
+
+def _label_vectors(estimator: Any, label_texts: list[str]) -> torch.Tensor | None:
+    """The bi-encoders' label vectors, encoded once for every text (the adapted ones where fit set them)."""
+    fixed = getattr(estimator, "label_vectors_", None)
+    if fixed is not None:
+        return torch.as_tensor(fixed, dtype=torch.float32, device=estimator.device_)
+    if estimator.model_.config.architecture not in ("bi-encoder", "bi-encoder-fused"):
+        return None
+    builder = estimator._builder
+    with torch.no_grad():
+        ids = builder._label_ids(label_texts)
+        return label_vectors(estimator.model_, ids, builder.pad_id, estimator.device_, estimator.batch_size).float()
 
 
 def _explain_one(estimator: Any, text: str, row: np.ndarray, targets: list[int], settings: dict) -> Explanation:

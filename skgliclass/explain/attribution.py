@@ -20,9 +20,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from skgliclass.batching import chunk_inputs, label_vectors
+from skgliclass.batching import chunk_inputs
 from skgliclass.data.prompts import InputBuilder
-from skgliclass.embedding_head import LOG_FLOOR, LinearHead
+from skgliclass.embedding_head import LOG_FLOOR, LinearHead, sentence_vectors
 from skgliclass.inference import autocast_context
 from skgliclass.modeling.model import GLiClassModel
 
@@ -227,8 +227,7 @@ class _Forward:
         device: torch.device,
         vectors: torch.Tensor | None,
     ) -> None:
-        self.model, self.reading, self.scoring, self.n_labels = model, reading, scoring, n_labels
-        self.device, self.vectors, self.pad_id = device, vectors, pad_id
+        self.model, self.reading, self.scoring, self.n_labels, self.device = model, reading, scoring, n_labels, device
         self.table = text_embeddings(model)
         self.groups = []
         for c, chunk in enumerate(reading.chunks):
@@ -268,8 +267,7 @@ class _Forward:
         if embeds is not None and len(self.reading.frozen_positions):
             rows[:, self.reading.frozen_positions] = embeds.to(rows.dtype)
         mask = torch.ones(rows.shape[:2], dtype=torch.long, device=rows.device)
-        states = self.scoring.frozen(inputs_embeds=rows, attention_mask=mask).last_hidden_state.float()
-        return torch.nn.functional.normalize(states.mean(1), dim=-1)
+        return sentence_vectors(self.scoring.frozen(inputs_embeds=rows, attention_mask=mask).last_hidden_state, mask)
 
 
 _BATCHED = ("input_ids", "attention_mask", "decoder_input_ids", "decoder_attention_mask")
@@ -307,8 +305,7 @@ def attribute(
     scoring: Scoring,
     *,
     n_labels: int,
-    label_ids: list[list[int]] | None,
-    fixed_vectors: np.ndarray | None,
+    vectors: torch.Tensor | None,
     device: torch.device,
     method: str = "integrated-gradients",
     n_steps: int = DEFAULT_STEPS,
@@ -319,12 +316,6 @@ def attribute(
     and the completeness gap of each (integrated gradients: attributions' sum less the score's change from
     the baseline; occlusion: NaN). ``precision`` is an autocast (as in prediction; bf16 halves the cost where the
     CPU has it, at a larger gap)."""
-    vectors = None
-    if fixed_vectors is not None:
-        vectors = torch.as_tensor(fixed_vectors, dtype=torch.float32, device=device)
-    elif label_ids is not None:
-        with torch.no_grad():
-            vectors = label_vectors(model, label_ids, builder.pad_id, device, batch_size).float()
     forward = _Forward(model, reading, scoring, n_labels, builder.pad_id, device, vectors)
     n = len(targets)
     inputs, baselines, words = _ends(forward, n, builder.pad_id)
