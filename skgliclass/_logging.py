@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 from collections.abc import Iterator
-
-from transformers.utils import logging as hf_logging
 
 __all__ = ["quiet_transformers"]
 
@@ -14,7 +13,7 @@ __all__ = ["quiet_transformers"]
 # Shared by every thread: the first to enter silences, the last to leave restores.
 _lock = threading.Lock()
 _depth = 0
-_saved: tuple[int, bool] = (hf_logging.WARNING, True)
+_saved: tuple[int, bool] = (30, True)  # transformers' WARNING level, bars on
 
 
 @contextlib.contextmanager
@@ -25,6 +24,11 @@ def quiet_transformers() -> Iterator[None]:
     restored by the last to close, so overlapping blocks never restore a silenced state.
     """
     global _depth, _saved
+    if "transformers" not in sys.modules:  # nothing to silence (the torch-free runtime never loads it)
+        yield
+        return
+    from transformers.utils import logging as hf_logging
+
     with _lock:
         if _depth == 0:
             _saved = (hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled())

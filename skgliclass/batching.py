@@ -3,33 +3,22 @@ of labels, and label vectors encoded in batches. Shared by prediction, training,
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import torch
 
+from skgliclass.data.batches import length_batches, pad_rows
 from skgliclass.data.prompts import Chunk
 from skgliclass.modeling.model import GLiClassModel
 
 __all__ = ["chunk_inputs", "label_vectors", "length_batches", "pad_batch"]
 
 
-def length_batches(lengths: Sequence[int], batch_size: int) -> Iterator[np.ndarray]:
-    """Indices in batches of similar length (longest first), so padding is small."""
-    order = np.argsort(-np.asarray(lengths), kind="stable")
-    for start in range(0, len(order), batch_size):
-        yield order[start : start + batch_size]
-
-
 def pad_batch(rows: Sequence[list[int]], pad_id: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """Right-pad id lists to the longest: ``(ids, mask)``, both ``(B, L)`` long tensors on ``device``."""
-    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
-    mask = np.arange(lengths.max(initial=0)) < lengths[:, None]
-    ids = np.full(mask.shape, pad_id, dtype=np.int64)
-    ids[mask] = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=int(lengths.sum()))
-    return torch.from_numpy(ids).to(device), torch.from_numpy(mask.astype(np.int64)).to(device)
+    ids, mask = pad_rows(rows, pad_id)
+    return torch.from_numpy(ids).to(device), torch.from_numpy(mask).to(device)
 
 
 def chunk_inputs(

@@ -14,6 +14,7 @@ from scipy.optimize import minimize, minimize_scalar
 from scipy.special import log_expit, log_softmax
 
 from skgliclass.choices import CALIBRATIONS
+from skgliclass.scores import apply_calibration
 
 __all__ = [
     "CALIBRATIONS",
@@ -117,31 +118,6 @@ def fit_calibration(logits: np.ndarray, Y: np.ndarray, multilabel: bool, kind: s
     if kind == "per-label":
         scales, biases = _per_label(logits, Y, multilabel, (scale, bias))
     return {"kind": kind, "scale": scales, "bias": biases}
-
-
-def apply_calibration(logits: np.ndarray, calibration: dict | None) -> np.ndarray:
-    """``scale * logits + bias`` per class, or ``logits`` unchanged when ``calibration`` is None.
-
-    Parameters
-    ----------
-    logits : ndarray of shape (n_samples, n_classes)
-        The model's scores.
-    calibration : dict or None
-        A map from :func:`fit_calibration` (an estimator's ``calibration_``).
-
-    Returns
-    -------
-    ndarray of shape (n_samples, n_classes)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> apply_calibration(np.array([[2.0, -1.0]]), {"scale": np.array([0.5, 0.5]), "bias": np.zeros(2)})
-    array([[ 1. , -0.5]])
-    """
-    if calibration is None:
-        return logits
-    return logits * calibration["scale"] + calibration["bias"]
 
 
 def expected_calibration_error(proba: np.ndarray, correct: np.ndarray, n_bins: int = 15) -> float:

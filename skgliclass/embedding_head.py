@@ -30,6 +30,7 @@ from transformers.initialization import no_init_weights
 from skgliclass._logging import quiet_transformers
 from skgliclass.batching import length_batches, pad_batch
 from skgliclass.modeling.model import GLiClassModel
+from skgliclass.scores import LOG_FLOOR, linear_log_proba, mix
 
 __all__ = [
     "LinearHead",
@@ -43,8 +44,6 @@ __all__ = [
     "stack_weights",
     "two_folds",
 ]
-
-LOG_FLOOR = 1e-6  # a head's probability never counts as certain: one wrong zero would veto the other head
 
 
 def frozen_encoder(model: GLiClassModel) -> nn.Module:
@@ -97,10 +96,7 @@ class LinearHead:
 
     def log_proba(self, vectors: np.ndarray, multilabel: bool) -> np.ndarray:
         """Log-probabilities ``(n, C)``: softmax rows (single-label) or each label's log-odds (multi-label)."""
-        scores = vectors.astype(np.float64) @ self.coef.T + self.intercept
-        if multilabel:
-            return scores
-        return log_softmax(scores, axis=1)
+        return linear_log_proba(self.coef, self.intercept, vectors, multilabel)
 
 
 def fit_linear_head(vectors: np.ndarray, targets: np.ndarray, multilabel: bool) -> LinearHead:
@@ -132,18 +128,6 @@ def fit_linear_head(vectors: np.ndarray, targets: np.ndarray, multilabel: bool) 
         lr = LogisticRegression(max_iter=2000).fit(vectors[known], column)
         coef[j], intercept[j] = lr.coef_[0], lr.intercept_[0]
     return LinearHead(coef, intercept)
-
-
-def mix(model_logits: np.ndarray, head: np.ndarray, weights: tuple[float, float], multilabel: bool) -> np.ndarray:
-    """``a`` times the model's log-probabilities plus ``b`` times the head's, for ``weights = (a, b)``.
-
-    Single-label: the weighted sum of log-probabilities (a weighted geometric mean of the two
-    distributions, renormalised by the softmax that follows). Multi-label: of each label's log-odds.
-    """
-    a, b = weights
-    if multilabel:
-        return a * model_logits + b * head
-    return a * log_softmax(model_logits, axis=1) + b * np.maximum(head, np.log(LOG_FLOOR))
 
 
 def two_folds(y: np.ndarray, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:

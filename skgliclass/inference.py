@@ -8,8 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from skgliclass.batching import chunk_inputs, label_vectors, length_batches
-from skgliclass.data.prompts import EncodedInputs, InputBuilder
+from skgliclass.batching import chunk_inputs, label_vectors
+from skgliclass.data.batches import batch_count, score_chunks
+from skgliclass.data.prompts import Chunk, EncodedInputs, InputBuilder
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.progress import progress_bar
 
@@ -88,9 +89,7 @@ def predict_logits(
     model.eval()
     encoded = builder.build(texts, labels, prompt=prompt, examples=examples, windows=windows)
     pad_id = builder.pad_id
-    out = np.zeros((len(texts), len(labels)), dtype=np.float32)
-    total = sum(-(-len(c.rows) // batch_size) for c in encoded.chunks)
-    bar = progress_bar(total, progress, "predict")
+    bar = progress_bar(batch_count(encoded, batch_size), progress, "predict")
     with autocast_context(device, precision):
         vectors = None
         if encoded.label_ids is not None and fixed_vectors is not None:
@@ -103,17 +102,10 @@ def predict_logits(
                 vectors = label_vectors(model, encoded.label_ids, pad_id, device, batch_size).float()
                 if label_cache is not None:
                     label_cache[key] = vectors
-        for chunk in encoded.chunks:
-            rows = np.zeros((len(chunk.rows), chunk.stop - chunk.start), dtype=np.float32)
-            for index in length_batches([len(r) for r in chunk.rows], batch_size):
-                inputs = chunk_inputs(chunk, index, pad_id, device, vectors)
-                rows[index] = model(**inputs).logits.float().cpu().numpy()
-                bar.update(1)
-            if chunk.owners is None:
-                out[:, chunk.start : chunk.stop] = rows
-            else:  # windows of long texts: each label keeps its best window's score
-                best = np.full((len(texts), rows.shape[1]), -np.inf, dtype=np.float32)
-                np.maximum.at(best, np.asarray(chunk.owners), rows)
-                out[:, chunk.start : chunk.stop] = best
+
+        def run(chunk: Chunk, index: np.ndarray) -> np.ndarray:
+            return model(**chunk_inputs(chunk, index, pad_id, device, vectors)).logits.float().cpu().numpy()
+
+        out = score_chunks(encoded, len(texts), len(labels), batch_size, run, lambda: bar.update(1))
     bar.close()
     return out, encoded

@@ -23,13 +23,15 @@ LAYERS = [
         "config",
         "datasets",
         "losses",
+        "scores",
+        "texts",
     },
     {"modeling", "data"},
     {"batching", "quantize"},
-    {"inference", "adaptation", "embedding_head", "persistence", "training", "explain"},
+    {"inference", "adaptation", "embedding_head", "persistence", "training", "explain", "onnx"},
     {"estimators", "_workers"},
     {""},  # the package's top level: the public names
-    {"cli", "dask", "ray", "__main__"},
+    {"cli", "dask", "ray", "serve", "__main__"},
 ]
 MAX_LINES = 60
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-
-from transformers import PreTrainedTokenizerBase
+from typing import TYPE_CHECKING
 
 from skgliclass._logging import quiet_transformers
 from skgliclass.choices import EXAMPLE, LABEL, SEP
 from skgliclass.config import GLiClassConfig
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 __all__ = ["Chunk", "EncodedInputs", "InputBuilder", "format_examples"]
 

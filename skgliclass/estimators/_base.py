@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from skgliclass._cache import cached
-from skgliclass.calibration import apply_calibration, fit_calibration, fit_thresholds
+from skgliclass.calibration import fit_calibration, fit_thresholds
 from skgliclass.choices import CALIBRATIONS, LONG_TEXT, PRECISIONS
 from skgliclass.config import check_choice
 from skgliclass.data.prompts import InputBuilder
@@ -38,6 +37,7 @@ from skgliclass.modeling.model import GLiClassModel
 from skgliclass.persistence import is_gliclass_checkpoint, load_pretrained, resolve_folder, save_pretrained
 from skgliclass.progress import progress_bar
 from skgliclass.quantize import quantized_copy
+from skgliclass.scores import apply_calibration, expit, probabilities
 
 __all__ = ["DEFAULT_MODEL_ID", "GLiClassEstimator", "default_model_path", "load_model"]
 
@@ -354,11 +354,7 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         >>> proba.shape, proba.sum(axis=1).round(6).tolist()
         ((2, 2), [1.0, 1.0])
         """
-        logits = self._logits(X)
-        if self.multilabel_:
-            eps = np.finfo(np.float64).eps
-            return np.clip(expit(logits), eps, 1 - eps)
-        return softmax(logits, axis=1)
+        return probabilities(self._logits(X), self.multilabel_)
 
     def predict_proba_iter(self, X: Iterable[str], chunk_size: int = 1024) -> Iterator[np.ndarray]:
         """Probabilities for a stream of texts, one ``(chunk, n_classes)`` array at a time.

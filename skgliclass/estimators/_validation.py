@@ -15,6 +15,7 @@ from sklearn.preprocessing import MultiLabelBinarizer
 
 from skgliclass.choices import MARKERS
 from skgliclass.config import check_choice
+from skgliclass.texts import check_texts, is_missing
 
 __all__ = [
     "Targets",
@@ -25,53 +26,6 @@ __all__ = [
     "check_targets",
     "check_texts",
 ]
-
-
-def check_texts(X: Any, name: str = "X") -> list[str]:
-    """A list of ``str`` from a 1-D sequence, an ``(n, 1)`` array/DataFrame or a pandas Series."""
-    if X is None:
-        raise ValueError(f"{name} is None; pass a list of texts.")
-    if isinstance(X, (str, bytes)):
-        raise TypeError(f"{name} must be a sequence of texts, not a single {type(X).__name__}; wrap it: [{name}].")
-    if hasattr(X, "iloc") and getattr(X, "ndim", 1) == 2:  # pandas DataFrame
-        if X.shape[1] != 1:
-            raise ValueError(f"{name} has {X.shape[1]} columns; pass the one text column, e.g. df['text'].")
-        X = X.iloc[:, 0]
-    if hasattr(X, "to_numpy"):
-        X = X.to_numpy()
-    if isinstance(X, np.ndarray):
-        if X.ndim == 2 and X.shape[1] == 1:
-            X = X[:, 0]
-        elif X.ndim != 1:
-            raise ValueError(f"{name} must be 1-D (one text per row); got an array of shape {X.shape}.")
-    elif not isinstance(X, Sequence):
-        X = list(X)
-    texts = list(X)
-    if not texts:
-        raise ValueError(f"{name} is empty; pass at least one text.")
-    for i, text in enumerate(texts):
-        if isinstance(text, np.str_):
-            texts[i] = str(text)
-        elif not isinstance(text, str):
-            kind = type(text).__name__
-            raise TypeError(f"{name}[{i}] is {kind} ({text!r:.40}); every element must be a str. {_fix(text)}")
-    return texts
-
-
-def _is_missing(value: Any) -> bool:
-    """None, a float NaN (any float type), or pandas' NA / NaT."""
-    if value is None or type(value).__name__ in ("NAType", "NaTType"):
-        return True
-    return isinstance(value, (float, np.floating)) and bool(np.isnan(value))
-
-
-def _fix(value: Any) -> str:
-    """How to turn a non-text into text, by what it is."""
-    if _is_missing(value):
-        return "Fill missing texts first, e.g. df['text'].fillna('')."
-    if isinstance(value, (bytes, bytearray)):
-        return "Decode bytes first, e.g. value.decode('utf-8', errors='replace')."
-    return "Convert the column to text first, e.g. [str(v) for v in X]."
 
 
 def check_labels(labels: Any, name: str = "labels") -> list[str]:
@@ -109,14 +63,14 @@ def _is_rectangular_numbers(y: Any) -> bool:
         return False
     width = len(y[0])
     return width > 0 and all(
-        len(row) == width and all(isinstance(v, numbers.Number) and not _is_missing(v) for v in row) for row in y
+        len(row) == width and all(isinstance(v, numbers.Number) and not is_missing(v) for v in row) for row in y
     )
 
 
 def _check_values(values: Sequence[Any], where: str) -> None:
     """No missing values, and not strings mixed with numbers (their order and equality are ambiguous)."""
     for i, value in enumerate(values):
-        if _is_missing(value):
+        if is_missing(value):
             raise ValueError(f"{where}[{i}] is missing ({value!r}); drop those rows or fill them before fit.")
     kinds = {isinstance(v, str) for v in values}
     if len(kinds) == 2:
