@@ -25,6 +25,7 @@ LAYERS = [
         "losses",
         "scores",
         "texts",
+        "card",
     },
     {"modeling", "data"},
     {"batching", "quantize"},

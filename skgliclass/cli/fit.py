@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from skgliclass.card import write_card
 from skgliclass.choices import CALIBRATIONS, METHODS
 from skgliclass.cli._common import ESTIMATOR_FILE, UsageError, read_meta, split_labels, write_meta
 from skgliclass.cli._log import read_log
@@ -175,5 +176,7 @@ def run(args: argparse.Namespace) -> int:
     if feedback:
         saved["feedback_verdicts"] = len(feedback["verdict"])
     write_meta(Path(out), saved)
+    training = {"training_texts": saved["train_texts"], "feedback_verdicts": saved.get("feedback_verdicts")}
+    write_card(out, clf, training={k: v for k, v in training.items() if v is not None})
     print(f"saved to {out} ({saved['train_texts']} texts, {len(clf.classes_)} labels, method {clf.method_})")
     return 0

@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skgliclass._cache import cached
 from skgliclass.calibration import fit_calibration, fit_thresholds
+from skgliclass.card import write_card
 from skgliclass.choices import CALIBRATIONS, LONG_TEXT, PRECISIONS
 from skgliclass.config import check_choice
 from skgliclass.data.prompts import InputBuilder
@@ -597,7 +598,7 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         """Write the fitted model as a checkpoint folder in the reference ``gliclass`` format.
 
         The folder loads with ``model=directory`` here and with ``GLiClassModel.from_pretrained`` in
-        ``gliclass``; it holds the model, not the estimator's parameters or classes.
+        ``gliclass``; it holds the model (and a model card, README.md), not the estimator's parameters or classes.
 
         Parameters
         ----------
@@ -628,4 +629,6 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
                     UserWarning,
                     stacklevel=2,
                 )
-        return save_pretrained(self.model_, self.tokenizer_, directory)
+        folder = save_pretrained(self.model_, self.tokenizer_, directory)
+        write_card(folder, self)
+        return folder

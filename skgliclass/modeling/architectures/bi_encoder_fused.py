@@ -21,17 +21,19 @@ class BiEncoderFused(BiEncoder):
         marker = input_ids == self.config.class_token_index  # (B, L)
         counts = marker.sum(-1)
         num_labels = label_vectors.shape[0]
-        if bool((counts != num_labels).any()):
+        if not torch.compiler.is_exporting() and bool((counts != num_labels).any()):  # a graph holds no checks
             raise ValueError(f"every row must hold {num_labels} label markers, found {counts.tolist()}.")
         embeds = self.encoder_model.get_input_embeddings()(input_ids)  # (B, L, D)
-        rows, cols = marker.nonzero(as_tuple=True)  # row-major: the k-th marker of a row gets label k
-        slots = torch.arange(num_labels, device=input_ids.device).repeat(input_ids.shape[0])
-        embeds = embeds.index_put((rows, cols), label_vectors[slots].to(embeds.dtype))
+        # Dense, not nonzero(): the k-th marker of a row gets label k, with shapes that do not depend on the ids.
+        slot = (marker.long().cumsum(-1) - 1).clamp(0, num_labels - 1)  # (B, L)
+        embeds = torch.where(marker.unsqueeze(-1), label_vectors[slot].to(embeds.dtype), embeds)
         outputs = self.encoder_model(
             inputs_embeds=embeds, attention_mask=attention_mask, output_hidden_states=self.wants_hidden_states
         )
         states = self.select_states(outputs.last_hidden_state, outputs.hidden_states, attention_mask)  # (B, L, D)
-        labels = states[rows, cols].view(input_ids.shape[0], num_labels, -1)  # (B, C, D)
+        k = torch.arange(num_labels, device=input_ids.device).view(1, -1, 1)
+        select = (marker.unsqueeze(1) & (slot.unsqueeze(1) == k)).to(states.dtype)  # (B, C, L) one-hot
+        labels = torch.einsum("bcl,bld->bcd", select, states)  # (B, C, D)
         text = self.text_vector(states, attention_mask)
         logits = self.scorer(text, labels) * self.logit_scale
         class_mask = torch.ones(logits.shape, dtype=torch.long, device=logits.device)

@@ -1,0 +1,188 @@
+"""``ONNXClassifier``: an exported estimator run by onnxruntime and tokenizers alone (no torch, no transformers).
+
+The texts go through the same input builder, batches and chunk loop as in the estimators
+(``skgliclass.data``), and the logits through the same numpy maps (``skgliclass.scores``), so an export
+predicts what the estimator predicted, within float rounding.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import warnings
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+from skgliclass.config import GLiClassConfig
+from skgliclass.data.batches import length_batches, pad_rows, score_chunks
+from skgliclass.data.prompts import Chunk, InputBuilder
+from skgliclass.exceptions import TruncationWarning
+from skgliclass.onnx.tokenizer import RuntimeTokenizer
+from skgliclass.scores import apply_calibration, linear_log_proba, mix, probabilities
+from skgliclass.texts import check_texts
+
+__all__ = ["ARRAYS_FILE", "FORMAT", "FROZEN_FILE", "MANIFEST_FILE", "MODEL_FILE", "ONNXClassifier"]
+
+MANIFEST_FILE = "skgliclass-onnx.json"  # what prediction needs besides the graph; its presence marks the folder
+MODEL_FILE = "model.onnx"
+FROZEN_FILE = "frozen.onnx"  # the embedding head's frozen encoder, when the estimator mixes one in
+ARRAYS_FILE = "arrays.npz"
+FORMAT = 1
+
+
+class ONNXClassifier:
+    """Predict with a folder written by :func:`skgliclass.onnx.export`, on onnxruntime.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        The exported folder.
+    batch_size : int or None, default=None
+        Texts per forward pass; None: the estimator's.
+    providers : list of str or None, default=None
+        onnxruntime execution providers; None: the CPU.
+    threads : int or None, default=None
+        onnxruntime's intra-op threads; None: its default (all cores).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The classes, in the estimator's order.
+    multilabel_ : bool
+        Whether each label is a separate yes/no decision.
+    manifest_ : dict
+        The export's settings (prompt, max_length, thresholds, ...).
+
+    Examples
+    --------
+    >>> from skgliclass.onnx import ONNXClassifier
+    >>> clf = ONNXClassifier("exported-model")  # doctest: +SKIP
+    >>> clf.predict(["The striker scored twice."])  # doctest: +SKIP
+    array(['sport'], dtype=object)
+    """
+
+    def __init__(
+        self,
+        folder: str | Path,
+        batch_size: int | None = None,
+        providers: list[str] | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self.folder = Path(folder)
+        path = self.folder / MANIFEST_FILE
+        if not path.is_file():
+            raise FileNotFoundError(f"{self.folder} is not an exported model: it has no {MANIFEST_FILE}.")
+        self.manifest_ = json.loads(path.read_text(encoding="utf-8"))
+        if self.manifest_.get("format") != FORMAT:
+            raise ValueError(f"{path} is export format {self.manifest_.get('format')}; this version reads {FORMAT}.")
+        m = self.manifest_
+        classes = m["classes"]
+        self.classes_ = np.asarray(classes, dtype=object if any(isinstance(c, str) for c in classes) else None)
+        self.multilabel_ = bool(m["multi_label"])
+        self.batch_size = int(batch_size or m["batch_size"])
+        with np.load(self.folder / ARRAYS_FILE, allow_pickle=False) as arrays:
+            self._arrays = {key: arrays[key] for key in arrays.files}
+        tokenizer = RuntimeTokenizer(self.folder / "tokenizer.json", m["pad_token_id"], m["special_tokens"])
+        config = GLiClassConfig.from_json_file(self.folder / "config.json")
+        self._builder = InputBuilder(tokenizer, config, m["max_length"])
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = int(threads)
+        providers = providers or ["CPUExecutionProvider"]
+        self._session = ort.InferenceSession(str(self.folder / MODEL_FILE), options, providers=providers)
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._frozen = None
+        if m.get("embedding_head"):
+            self._frozen = ort.InferenceSession(str(self.folder / FROZEN_FILE), options, providers=providers)
+
+    def __repr__(self) -> str:
+        return f"ONNXClassifier({str(self.folder)!r})"
+
+    # ------------------------------------------------------------ scoring
+    def _run(self, chunk: Chunk, index: np.ndarray) -> np.ndarray:
+        ids, mask = pad_rows([chunk.rows[i] for i in index], self._builder.pad_id)
+        feeds: dict[str, np.ndarray] = {"input_ids": ids, "attention_mask": mask}
+        if "label_vectors" in self._inputs:
+            feeds["label_vectors"] = self._arrays["label_vectors"][chunk.start : chunk.stop]
+        if "label_slots" in self._inputs:  # its length is the number of labels this pass scores
+            feeds["label_slots"] = np.zeros(chunk.stop - chunk.start, dtype=np.float32)
+        if chunk.decoder_ids is not None:
+            feeds["decoder_input_ids"] = np.tile(np.asarray(chunk.decoder_ids, dtype=np.int64), (len(index), 1))
+            feeds["decoder_attention_mask"] = np.ones_like(feeds["decoder_input_ids"])
+        return self._session.run(["logits"], feeds)[0]
+
+    def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
+        """The embedding head's inputs: the frozen encoder's mean-pooled, normalised vectors (texts cut as at fit)."""
+        builder = self._builder
+        room = self.manifest_["embedding_head"]["max_length"] - len(builder.prefix) - len(builder.suffix)
+        plain = builder.tokenizer(texts, add_special_tokens=False)["input_ids"]
+        rows = [builder.prefix + ids[:room] + builder.suffix for ids in plain]
+        out = np.zeros((len(rows), self.manifest_["embedding_head"]["dim"]), dtype=np.float32)
+        for index in length_batches([len(r) for r in rows], self.batch_size):
+            ids, mask = pad_rows([rows[i] for i in index], builder.pad_id)
+            out[index] = self._frozen.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        return out
+
+    def _logits(self, X: Any) -> np.ndarray:
+        m = self.manifest_
+        texts = check_texts(X)
+        encoded = self._builder.build(
+            texts, m["label_texts"], prompt=m["prompt"], examples=m["examples"], windows=m["long_text"] == "chunk"
+        )
+        if encoded.truncated and m["long_text"] == "truncate":
+            message = (
+                f"{encoded.truncated} of {len(texts)} texts were longer than max_length={m['max_length']} "
+                "tokens (with the labels) and were cut at the end; export with long_text='chunk' to read them whole."
+            )
+            warnings.warn(TruncationWarning(message, encoded.truncated, len(texts)), stacklevel=3)
+        logits = score_chunks(encoded, len(texts), len(self.classes_), self.batch_size, self._run).astype(np.float64)
+        if "label_offsets" in self._arrays:
+            logits = logits - self._arrays["label_offsets"]
+        if self._frozen is not None:
+            head = linear_log_proba(
+                self._arrays["head_coef"],
+                self._arrays["head_intercept"],
+                self._sentence_vectors(texts),
+                self.multilabel_,
+            )
+            logits = mix(logits, head, tuple(m["embedding_head"]["weights"]), self.multilabel_)
+        calibration = None
+        if "calibration_scale" in self._arrays:
+            calibration = {"scale": self._arrays["calibration_scale"], "bias": self._arrays["calibration_bias"]}
+        return apply_calibration(logits, calibration)
+
+    # ------------------------------------------------------------ the estimator's methods
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Scores ``(n_samples, n_classes)``, ``(n_samples,)`` for binary single-label: as the estimator's."""
+        logits = self._logits(X)
+        if not self.multilabel_ and logits.shape[1] == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Probabilities ``(n_samples, n_classes)`` in ``classes_`` order, float64."""
+        return probabilities(self._logits(X), self.multilabel_)
+
+    def predict_proba_iter(self, X: Iterable[str], chunk_size: int = 1024) -> Iterator[np.ndarray]:
+        """Probabilities for a stream of texts, ``chunk_size`` texts at a time (memory stays bounded)."""
+        if isinstance(X, (str, bytes)):
+            raise TypeError("X must be an iterable of texts, not a single str; wrap it: [X].")
+        if not isinstance(chunk_size, int) or chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}.")
+        stream = iter(X)
+        while chunk := list(itertools.islice(stream, chunk_size)):
+            yield self.predict_proba(chunk)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class labels ``(n_samples,)``, or a 0/1 indicator ``(n_samples, n_classes)`` for multi-label."""
+        return self._decide(self.predict_proba(X))
+
+    def _decide(self, proba: np.ndarray) -> np.ndarray:
+        """``predict``'s rule applied to probabilities already computed."""
+        if self.multilabel_:
+            return (proba >= self._arrays["thresholds"]).astype(np.int64)
+        return self.classes_[proba.argmax(axis=1)]
