@@ -1,4 +1,4 @@
-"""The ``skgliclass`` command line: ``classify``, ``fit``, ``review`` and ``demo``.
+"""The ``skgliclass`` command line: ``classify``, ``fit``, ``review``, ``export``, ``serve`` and ``demo``.
 
 Exit codes: 0 success, 2 usage errors (bad flags, missing files, bad CSV columns, empty
 labels), 1 failures while loading a model, training or predicting.
@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from skgliclass.cli import classify, demo, fit, review
+from skgliclass.cli import classify, demo, export, fit, review, serve
 from skgliclass.cli._common import UsageError
 
 __all__ = ["main"]
@@ -20,7 +20,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``skgliclass`` and ``python -m skgliclass``."""
     parser = argparse.ArgumentParser(prog="skgliclass", description="GLiClass text classification.")
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in (classify, fit, review, demo):
+    for module in (classify, fit, review, export, serve, demo):
         module.add_parser(commands)
     args = parser.parse_args(argv)
     try:
