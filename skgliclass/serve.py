@@ -141,6 +141,7 @@ class _Batcher:
         self._carry: _Job | None = None  # taken from the queue but past the batch's size: it opens the next batch
         self._worker: asyncio.Task[None] | None = None
         self._thread: ThreadPoolExecutor | None = None
+        self._unsettled: set[asyncio.Future[Any]] = set()  # every request not answered yet, queued or in a batch
 
     @property
     def running(self) -> bool:
@@ -163,16 +164,14 @@ class _Batcher:
             await self._stop()
 
     async def _stop(self) -> None:
-        assert self._worker is not None and self._thread is not None and self._queue is not None
+        assert self._worker is not None and self._thread is not None
         self._worker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._worker
-        waiting = [self._carry] if self._carry is not None else []
-        while not self._queue.empty():
-            waiting.append(self._queue.get_nowait())
-        for job in waiting:
-            _settle(job, error=_Closed("the server is shutting down."))
-        self._carry = None
+        for future in list(self._unsettled):
+            if not future.done():
+                future.set_exception(_Closed("the server is shutting down."))
+        self._queue, self._carry = None, None
         self._thread.shutdown(wait=False)  # a batch still in the thread finishes there; nobody waits for it
 
     async def submit(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -180,6 +179,8 @@ class _Batcher:
         if not self.running or self._queue is None:
             raise _Closed("the batching worker is not running (the app's lifespan has not started it).")
         job = _Job(texts, asyncio.get_running_loop().create_future())
+        self._unsettled.add(job.future)
+        job.future.add_done_callback(self._unsettled.discard)
         self._queue.put_nowait(job)
         return await job.future
 
@@ -216,11 +217,12 @@ class _Batcher:
             return None
         # asyncio.wait, not wait_for: a get cancelled at the deadline has not taken a job, so none is lost.
         getter = asyncio.ensure_future(self._queue.get())
-        done, _ = await asyncio.wait({getter}, timeout=timeout)
-        if getter in done:
-            return getter.result()
-        getter.cancel()
-        return None
+        try:
+            done, _ = await asyncio.wait({getter}, timeout=timeout)
+        finally:
+            if not getter.done():  # the deadline passed, or the worker is stopping
+                getter.cancel()
+        return getter.result() if getter in done else None
 
     async def _predict(self, jobs: list[_Job]) -> None:
         """Predict the jobs' texts in one call and settle each job with its rows."""

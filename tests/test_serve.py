@@ -245,6 +245,24 @@ def test_a_failing_request_fails_alone_in_its_batch():
     assert [fine[c] for c in LABELS] == pytest.approx(fake.proba(["fine 2"])[0], abs=1e-12)
 
 
+async def _stopped_mid_batch(fake: FakePredictor) -> httpx.Response:
+    """Post one request, then end the app's lifespan while the model is still on it."""
+    app = create_app(fake)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://serve") as client:
+        async with app.router.lifespan_context(app):
+            pending = asyncio.create_task(client.post("/predict", json={"texts": ["late"]}))
+            for _ in range(1000):
+                if fake.active:  # the model has the request
+                    break
+                await asyncio.sleep(0.005)
+        return await asyncio.wait_for(pending, timeout=5)
+
+
+def test_requests_in_flight_at_shutdown_answer_503():
+    response = asyncio.run(_stopped_mid_batch(FakePredictor(delay=0.3)))
+    assert response.status_code == 503 and response.json()["detail"] == "the server is shutting down."
+
+
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="batch_size must be a number >= 1"):
         create_app(FakePredictor(), batch_size=0)
