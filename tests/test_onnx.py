@@ -55,15 +55,27 @@ def test_every_architecture_predicts_alike(case, reference_checkpoint, tmp_path)
 
 def test_long_texts_and_label_chunks(reference_checkpoint, tmp_path):
     folder = str(reference_checkpoint(architecture="uni-encoder"))
-    labels = [f"label number {i} of many" for i in range(14)]  # too many for one pass of 48 tokens
+    labels = [f"label {i}" + " of many words" * (i % 4) for i in range(14)]  # too many for one pass of 48 tokens
     long = " ".join(["the market fell"] * 40)
     for long_text in ("truncate", "chunk"):
         clf = GLiClassZeroShot(model=folder, labels=labels, max_length=48, long_text=long_text).fit()
-        assert len(clf._builder.build(["x"], labels).chunks) > 1
+        chunks = clf._builder.build(["x"], labels).chunks
+        assert len({c.stop - c.start for c in chunks}) > 1  # passes of several sizes: the label axis is dynamic
         runtime = ONNXClassifier(export(clf, tmp_path / long_text))
         _same(clf, runtime, [long, "short one"])
     with pytest.warns(TruncationWarning, match="1 of 2 texts"):
         ONNXClassifier(tmp_path / "truncate").predict_proba([long, "short one"])
+
+
+@pytest.mark.parametrize("architecture", ["uni-encoder", "bi-encoder"])
+def test_the_dynamo_exporter_too(architecture, reference_checkpoint, tmp_path):
+    """The fallback exporter makes the same predictions (label passes of several sizes included)."""
+    labels = [f"label {i}" + " of many words" * (i % 4) for i in range(14)]
+    model = str(reference_checkpoint(architecture=architecture))
+    clf = GLiClassZeroShot(model=model, labels=labels, max_length=48).fit()
+    folder = export(clf, tmp_path / "m", exporter="dynamo")
+    assert json.loads((folder / "skgliclass-onnx.json").read_text())["exporter"] == "dynamo"
+    _same(clf, ONNXClassifier(folder), TEXTS)
 
 
 def test_classifier_state_is_carried(tiny_encoder_dir, tmp_path):
@@ -100,6 +112,8 @@ def test_bad_use_fails_clearly(reference_checkpoint, tmp_path):
     with pytest.raises(Exception, match="not fitted"):
         export(clf, tmp_path / "m")
     folder = export(clf.fit(), tmp_path / "m")
+    with pytest.raises(ValueError, match="exporter must be"):
+        export(clf, tmp_path / "other", exporter="jit")
     with pytest.raises(FileExistsError, match="overwrite=True"):
         export(clf, folder)
     export(clf, folder, overwrite=True)

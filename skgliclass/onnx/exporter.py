@@ -1,7 +1,7 @@
 """Export a fitted estimator to a folder that :class:`~skgliclass.onnx.ONNXClassifier` runs without torch.
 
-The graph is made by ``torch.onnx.export`` (the dynamo exporter) with dynamic batch, length and label
-dimensions; what lies around the graph (classes, label texts or the bi-encoders' label vectors, prompt,
+The graph is made by ``torch.onnx.export`` (the TorchScript exporter, else the dynamo one) with dynamic batch,
+length and label dimensions; what lies around the graph (classes, label texts or the bi-encoders' label vectors, prompt,
 calibration, thresholds, the embedding head) goes in a JSON manifest and an ``.npz`` of arrays.
 """
 
@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from transformers import PreTrainedModel
 
 from skgliclass.batching import label_vectors
 from skgliclass.data.batches import pad_rows
@@ -91,28 +92,47 @@ class _Sentence(nn.Module):
 
 
 def _to_onnx(
-    module: nn.Module, inputs: dict[str, torch.Tensor], dims: dict[str, dict[int, str]], path: Path, output: str
-) -> None:
-    """``torch.onnx.export`` with named dynamic dimensions: the dynamo exporter, else (a graph it cannot
-    take, e.g. T5's attention in some versions) the TorchScript one; its notices kept quiet."""
-    common = dict(input_names=list(inputs), output_names=[output], verbose=False)
+    module: nn.Module,
+    inputs: dict[str, torch.Tensor],
+    dims: dict[str, dict[int, str]],
+    path: Path,
+    output: str,
+    exporter: str = "auto",
+) -> str:
+    """``torch.onnx.export`` with named dynamic dimensions, by ``exporter`` ("auto": the TorchScript exporter,
+    whose graphs ran 1.3-1.5x faster in onnxruntime here, else the dynamo one); returns the one that did it."""
+    order = {"auto": ("torchscript", "dynamo"), "torchscript": ("torchscript",), "dynamo": ("dynamo",)}[exporter]
+    errors = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporters' notices on deprecated internals are not the user's
         logging.getLogger("torch.onnx").setLevel(logging.ERROR)
-        try:
-            shapes = {name: {axis: torch.export.Dim.DYNAMIC for axis in axes} for name, axes in dims.items()}
-            program = torch.onnx.export(
-                module.eval(), (), kwargs=inputs, dynamo=True, dynamic_shapes=shapes, external_data=False, **common
-            )
-            program.save(str(path))
-        except Exception as dynamo_error:
+        for name in order:
             try:
-                axes = {**dims, output: {0: "batch", 1: "labels"} if output == "logits" else {0: "batch"}}
-                torch.onnx.export(
-                    module.eval(), (), str(path), kwargs=inputs, dynamo=False, dynamic_axes=axes, **common
-                )
-            except Exception as error:
-                raise ValueError(f"this model does not export to ONNX here: {dynamo_error}; then {error}") from error
+                (_torchscript if name == "torchscript" else _dynamo)(module.eval(), inputs, dims, path, output)
+                return name
+            except Exception as error:  # a graph one exporter cannot take may suit the next
+                errors.append(f"{name}: {type(error).__name__}: {str(error)[:300]}")
+    raise ValueError("this model does not export to ONNX here; " + " | ".join(errors))
+
+
+def _dynamo(module: nn.Module, inputs: dict, dims: dict, path: Path, output: str) -> None:
+    shapes = {name: {axis: torch.export.Dim.DYNAMIC for axis in axes} for name, axes in dims.items()}
+    program = torch.onnx.export(
+        module, (), kwargs=inputs, input_names=list(inputs), output_names=[output], dynamo=True,
+        dynamic_shapes=shapes, external_data=False, verbose=False,
+    )  # fmt: skip
+    program.save(str(path))
+
+
+def _torchscript(module: nn.Module, inputs: dict, dims: dict, path: Path, output: str) -> None:
+    for part in module.modules():  # plain attention traces to a graph onnxruntime runs faster than SDPA's
+        if isinstance(part, PreTrainedModel) and part.config._attn_implementation == "sdpa":
+            part.set_attn_implementation("eager")
+    axes = {**dims, output: {0: "batch", 1: "labels"} if output == "logits" else {0: "batch"}}
+    torch.onnx.export(
+        module, (), str(path), kwargs=inputs, input_names=list(inputs), output_names=[output], dynamo=False,
+        dynamic_axes=axes, opset_version=17, verbose=False,
+    )  # fmt: skip
 
 
 def _trace_inputs(estimator: Any, vectors: np.ndarray | None) -> tuple[dict[str, torch.Tensor], dict[str, dict]]:
@@ -224,6 +244,7 @@ def export(
     *,
     optimize: bool = False,
     quantize: bool = False,
+    exporter: str = "auto",
     overwrite: bool = False,
 ) -> Path:
     """Write a fitted estimator as an ONNX folder that :class:`~skgliclass.onnx.ONNXClassifier` predicts with.
@@ -243,6 +264,10 @@ def export(
     quantize : bool, default=False
         Quantise the weights of the matrix products to int8 (onnxruntime's dynamic quantisation):
         smaller and, on most CPUs, faster, at a small cost in accuracy (see the benchmarks).
+    exporter : {"auto", "torchscript", "dynamo"}, default="auto"
+        Which of torch's exporters makes the graph. "auto": the TorchScript exporter (with plain attention:
+        its graphs ran 1.3-1.5x faster in onnxruntime than the dynamo exporter's here), and the dynamo
+        exporter where it fails (or is gone from a later torch).
     overwrite : bool, default=False
         Replace a folder that is not empty.
 
@@ -265,6 +290,8 @@ def export(
     from skgliclass.card import write_card
 
     check_is_fitted(estimator)
+    if exporter not in ("auto", "torchscript", "dynamo"):
+        raise ValueError(f"exporter must be 'auto', 'torchscript' or 'dynamo', got {exporter!r}.")
     folder = Path(folder)
     if folder.exists() and (not folder.is_dir() or (any(folder.iterdir()) and not overwrite)):
         raise FileExistsError(f"{folder} exists and is not empty; choose another folder or pass overwrite=True.")
@@ -283,19 +310,19 @@ def export(
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
     try:
-        _to_onnx(wrapper, *_trace_inputs(estimator, vectors), work / MODEL_FILE, "logits")
+        used = _to_onnx(wrapper, *_trace_inputs(estimator, vectors), work / MODEL_FILE, "logits", exporter)
         manifest, arrays = _state(estimator, vectors)
         if manifest["embedding_head"]:
             frozen = _Sentence(copy.deepcopy(estimator._frozen_encoder).float().cpu())
             inputs, dims = _trace_inputs(estimator, None)
             inputs = {k: inputs[k] for k in ("input_ids", "attention_mask")}
-            _to_onnx(frozen, inputs, {k: dims[k] for k in inputs}, work / FROZEN_FILE, "vectors")
+            _to_onnx(frozen, inputs, {k: dims[k] for k in inputs}, work / FROZEN_FILE, "vectors", exporter)
         for path in [work / MODEL_FILE] + ([work / FROZEN_FILE] if manifest["embedding_head"] else []):
+            if quantize:  # first: the quantiser does not know the fused operators optimisation makes
+                _quantize(path)
             if optimize:
                 _optimize(path)
-            if quantize:
-                _quantize(path)
-        manifest["optimized"], manifest["quantized"] = optimize, quantize
+        manifest["optimized"], manifest["quantized"], manifest["exporter"] = optimize, quantize, used
         estimator.tokenizer_.save_pretrained(work)
         (work / "config.json").write_text(model.config.to_json_string(), encoding="utf-8")
         np.savez(work / ARRAYS_FILE, **arrays)
