@@ -112,6 +112,7 @@ def fitted(tmp_path, tiny_encoder_dir, capsys):
 def test_fit_then_classify_round_trips(fitted, tmp_path, capsys, monkeypatch):
     out, clf = fitted
     assert json.loads((out / "skgliclass.json").read_text())["method"] == clf.method_ == "focal+softmax"
+    assert f"- training texts: {len(TRAIN)}" in (out / "README.md").read_text()  # the model card
     texts = ["a goal for the team", "the senate voted", "", "new chip software ☃"]
     monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(texts) + "\n"))
     assert main(["classify", "--model", str(out), "--quiet"]) == 0  # labels come from the fit folder

@@ -157,18 +157,69 @@ class ONNXClassifier:
 
     # ------------------------------------------------------------ the estimator's methods
     def decision_function(self, X: Any) -> np.ndarray:
-        """Scores ``(n_samples, n_classes)``, ``(n_samples,)`` for binary single-label: as the estimator's."""
+        """Scores ``(n_samples, n_classes)``, ``(n_samples,)`` for binary single-label: as the estimator's.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Texts to score.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes) or (n_samples,)
+            Logits in ``classes_`` order (calibrated where the estimator was); for two classes
+            single-label, the second minus the first.
+
+        Examples
+        --------
+        >>> ONNXClassifier("exported-model").decision_function(["The senate voted."]).shape  # doctest: +SKIP
+        (1, 3)
+        """
         logits = self._logits(X)
         if not self.multilabel_ and logits.shape[1] == 2:
             return logits[:, 1] - logits[:, 0]
         return logits
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Probabilities ``(n_samples, n_classes)`` in ``classes_`` order, float64."""
+        """Probabilities ``(n_samples, n_classes)`` in ``classes_`` order, float64.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Texts to classify.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Multi-label: independent sigmoids; single-label: softmax rows.
+
+        Examples
+        --------
+        >>> ONNXClassifier("exported-model").predict_proba(["The senate voted."]).sum()  # doctest: +SKIP
+        1.0
+        """
         return probabilities(self._logits(X), self.multilabel_)
 
     def predict_proba_iter(self, X: Iterable[str], chunk_size: int = 1024) -> Iterator[np.ndarray]:
-        """Probabilities for a stream of texts, ``chunk_size`` texts at a time (memory stays bounded)."""
+        """Probabilities for a stream of texts, ``chunk_size`` texts at a time (memory stays bounded).
+
+        Parameters
+        ----------
+        X : iterable of str
+            Texts, read lazily.
+        chunk_size : int, default=1024
+            Texts per chunk.
+
+        Yields
+        ------
+        ndarray of shape (n_chunk, n_classes)
+
+        Examples
+        --------
+        >>> clf = ONNXClassifier("exported-model")  # doctest: +SKIP
+        >>> for proba in clf.predict_proba_iter(open("texts.txt"), chunk_size=256):  # doctest: +SKIP
+        ...     print(proba.shape)
+        """
         if isinstance(X, (str, bytes)):
             raise TypeError("X must be an iterable of texts, not a single str; wrap it: [X].")
         if not isinstance(chunk_size, int) or chunk_size < 1:
@@ -178,7 +229,23 @@ class ONNXClassifier:
             yield self.predict_proba(chunk)
 
     def predict(self, X: Any) -> np.ndarray:
-        """Class labels ``(n_samples,)``, or a 0/1 indicator ``(n_samples, n_classes)`` for multi-label."""
+        """Class labels ``(n_samples,)``, or a 0/1 indicator ``(n_samples, n_classes)`` for multi-label.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Texts to classify.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The most probable class, or (multi-label) ``proba >= threshold`` with the exported thresholds.
+
+        Examples
+        --------
+        >>> ONNXClassifier("exported-model").predict(["The striker scored twice."])  # doctest: +SKIP
+        array(['sport'], dtype=object)
+        """
         return self._decide(self.predict_proba(X))
 
     def _decide(self, proba: np.ndarray) -> np.ndarray:
