@@ -161,3 +161,20 @@ print(json.dumps(proba.tolist()))
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     np.testing.assert_allclose(np.array(json.loads(done.stdout)), expected, atol=1e-5)
+
+
+def test_the_server_serves_an_export(reference_checkpoint, tmp_path):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from skgliclass.serve import create_app, load_predictor
+
+    clf = GLiClassZeroShot(model=str(reference_checkpoint(architecture="bi-encoder")), labels=LABELS).fit()
+    predictor = load_predictor(str(export(clf, tmp_path / "m")))
+    assert isinstance(predictor, ONNXClassifier)
+    with TestClient(create_app(predictor)) as client:
+        answer = client.post("/predict", json={"texts": TEXTS[:2]}).json()["predictions"]
+    proba = clf.predict_proba(TEXTS[:2])
+    for row, expected in zip(answer, proba, strict=True):
+        assert row["labels"] == [LABELS[int(expected.argmax())]]
+        np.testing.assert_allclose([row["probabilities"][c] for c in LABELS], expected, atol=1e-5)
