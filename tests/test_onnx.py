@@ -141,7 +141,8 @@ def test_cli_exports_a_fit_folder(tmp_path, reference_checkpoint):
 
 
 def test_runtime_imports_without_torch(reference_checkpoint, tmp_path):
-    """In a process where torch and transformers cannot be imported, the export still predicts."""
+    """In a process where torch, transformers, scikit-learn and SciPy cannot be imported, the export still predicts
+    (and the command line and the server load it)."""
     clf = GLiClassZeroShot(model=str(reference_checkpoint(architecture="uni-encoder")), labels=LABELS).fit()
     folder = export(clf, tmp_path / "m")
     expected = clf.predict_proba(TEXTS)
@@ -153,7 +154,10 @@ class Block:
             raise ImportError(f"{{name}} is blocked here")
 sys.meta_path.insert(0, Block())
 import json
+import skgliclass.cli  # the command line too: `skgliclass serve --model EXPORT` needs no torch
 from skgliclass.onnx import ONNXClassifier
+from skgliclass.serve import load_predictor
+assert isinstance(load_predictor({str(folder)!r}), ONNXClassifier)
 proba = ONNXClassifier({str(folder)!r}).predict_proba({TEXTS!r})
 assert not any(m.split(".")[0] in ("torch", "transformers") for m in sys.modules)
 print(json.dumps(proba.tolist()))
