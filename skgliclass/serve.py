@@ -7,7 +7,6 @@ thread (models are not assumed thread-safe) and hands each request its own rows.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import logging
@@ -454,21 +453,12 @@ def load_predictor(folder: str, labels: Sequence[str] | None = None, batch_size:
     """
     if (Path(folder) / ONNX_MARKER).is_file():
         return _load_onnx(folder, labels)
-    from skgliclass.cli._common import load_estimator  # the CLI's rules for a model folder, shared
+    from skgliclass.cli._common import load_folder  # the CLI's rules for a model folder, shared
 
     if labels is not None and (not labels or any("," in label for label in labels)):
         raise ValueError(f"labels must name at least one label, none holding a comma; got {list(labels)}.")
-    args = argparse.Namespace(
-        model=folder,
-        labels=",".join(labels) if labels is not None else None,
-        multi_label=None,
-        threshold=None,
-        batch_size=batch_size,
-        max_length=None,
-        device=device,
-        adapt_on=None,
-    )
-    return load_estimator(args)
+    joined = ",".join(labels) if labels is not None else None
+    return load_folder(folder, joined, batch_size=batch_size, device=device)
 
 
 def _load_onnx(folder: str, labels: Sequence[str] | None) -> Any:

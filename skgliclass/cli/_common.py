@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -10,7 +11,16 @@ from typing import Any, TextIO
 
 from skgliclass.files import write_atomic
 
-__all__ = ["META_FILE", "UsageError", "load_estimator", "read_lines", "read_meta", "split_labels", "write_meta"]
+__all__ = [
+    "META_FILE",
+    "UsageError",
+    "load_estimator",
+    "load_folder",
+    "read_lines",
+    "read_meta",
+    "split_labels",
+    "write_meta",
+]
 
 # Written by ``skgliclass fit`` next to the checkpoint: what ``classify --model DIR`` needs to predict alike.
 META_FILE = "skgliclass.json"
@@ -103,3 +113,27 @@ def load_estimator(args: Any) -> Any:
         device=args.device,
         adapt=bool(args.adapt_on),
     ).fit(list(read_lines(args.adapt_on)) if args.adapt_on else None)
+
+
+def load_folder(
+    model: str,
+    labels: str | None = None,
+    *,
+    multi_label: bool | None = None,
+    threshold: float | None = None,
+    batch_size: int = 16,
+    max_length: int | None = None,
+    device: str = "auto",
+) -> Any:
+    """:func:`load_estimator` from plain values (``labels`` comma-separated), for commands and the server."""
+    args = argparse.Namespace(
+        model=model,
+        labels=labels,
+        multi_label=multi_label,
+        threshold=threshold,
+        batch_size=batch_size,
+        max_length=max_length,
+        device=device,
+        adapt_on=None,
+    )
+    return load_estimator(args)

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from skgliclass.cli._common import UsageError, load_estimator
+from skgliclass.cli._common import UsageError, load_folder
 
 __all__ = ["add_parser"]
 
@@ -36,17 +36,14 @@ def run(args: argparse.Namespace) -> int:
     model, out = args.onnx
     if not Path(model).is_dir():
         raise UsageError(f"MODEL must be a model folder, got {model!r}.")
-    loading = argparse.Namespace(
-        model=model,
-        labels=args.labels,
+    clf = load_folder(
+        model,
+        args.labels,
         multi_label=args.multi_label,
         threshold=args.threshold,
-        batch_size=16,
         max_length=args.max_length,
         device="cpu",
-        adapt_on=None,
     )
-    clf = load_estimator(loading)
     folder = export(clf, out, optimize=args.optimize, quantize=args.quantize, overwrite=args.overwrite)
     print(f"exported to {folder} ({len(clf.classes_)} labels, {clf.config_.architecture})")
     return 0
