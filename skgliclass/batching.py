@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from skgliclass.data.batches import length_batches, pad_rows
+from skgliclass.data.batches import chunk_arrays, length_batches, pad_rows
 from skgliclass.data.prompts import Chunk
 from skgliclass.modeling.model import GLiClassModel
 
@@ -28,16 +28,11 @@ def chunk_inputs(
 
     ``vectors`` are the label vectors ``(C, D)`` of all labels for the bi-encoders, else None.
     """
-    ids, mask = pad_batch([chunk.rows[i] for i in index], pad_id, device)
-    inputs: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
+    inputs: dict[str, Any] = {k: torch.from_numpy(v).to(device) for k, v in chunk_arrays(chunk, index, pad_id).items()}
     if vectors is not None:
         inputs["label_vectors"] = vectors[chunk.start : chunk.stop]
     else:
         inputs["num_labels"] = chunk.stop - chunk.start
-    if chunk.decoder_ids is not None:
-        decoder = torch.tensor(chunk.decoder_ids, dtype=torch.long, device=device).expand(len(index), -1)
-        inputs["decoder_input_ids"] = decoder
-        inputs["decoder_attention_mask"] = torch.ones_like(decoder)
     return inputs
 
 

@@ -40,3 +40,13 @@ class TruncationWarning(UserWarning):
         super().__init__(message)
         self.count = count
         self.total = total
+
+    @classmethod
+    def of_cut(cls, count: int, total: int, max_length: int, remedy: str) -> TruncationWarning:
+        """The warning of a prediction call that cut ``count`` of its ``total`` texts at ``max_length`` tokens;
+        ``remedy`` says how to read them whole."""
+        message = (
+            f"{count} of {total} texts were longer than max_length={max_length} tokens (with the labels) and were "
+            f"cut at the end; {remedy}."
+        )
+        return cls(message, count, total)

@@ -11,6 +11,8 @@ import numpy as np
 __all__ = [
     "LOG_FLOOR",
     "apply_calibration",
+    "decide",
+    "decision_scores",
     "expit",
     "linear_log_proba",
     "log_softmax",
@@ -74,6 +76,22 @@ def probabilities(logits: np.ndarray, multilabel: bool) -> np.ndarray:
         eps = np.finfo(np.float64).eps
         return np.clip(expit(logits), eps, 1 - eps)
     return softmax(logits, axis=1)
+
+
+def decision_scores(logits: np.ndarray, multilabel: bool) -> np.ndarray:
+    """``decision_function`` from final scores: as they are, or for two classes single-label the second less the
+    first, ``(n,)``, as scikit-learn's binary classifiers give it."""
+    if not multilabel and logits.shape[1] == 2:
+        return logits[:, 1] - logits[:, 0]
+    return logits
+
+
+def decide(proba: np.ndarray, classes: np.ndarray, thresholds: np.ndarray | None = None) -> np.ndarray:
+    """``predict`` from probabilities: ``classes[argmax]``, or with ``thresholds`` (multi-label) the 0/1
+    indicator ``proba >= thresholds``."""
+    if thresholds is not None:
+        return (proba >= thresholds).astype(np.int64)
+    return classes[proba.argmax(axis=1)]
 
 
 def linear_log_proba(coef: np.ndarray, intercept: np.ndarray, vectors: np.ndarray, multilabel: bool) -> np.ndarray:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+import numbers
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["check_texts", "is_missing"]
+__all__ = ["check_positive_int", "check_texts", "is_missing", "text_chunks"]
 
 
 def check_texts(X: Any, name: str = "X") -> list[str]:
@@ -57,3 +59,17 @@ def _fix(value: Any) -> str:
     return "Convert the column to text first, e.g. [str(v) for v in X]."
 
 
+def check_positive_int(name: str, value: Any) -> None:
+    """``value`` must be an int >= 1 (not a bool)."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}.")
+
+
+def text_chunks(X: Iterable[str], chunk_size: int) -> Iterator[list[str]]:
+    """Lists of at most ``chunk_size`` texts read lazily from ``X`` (``predict_proba_iter``'s stream)."""
+    check_positive_int("chunk_size", chunk_size)
+    if isinstance(X, (str, bytes)):
+        raise TypeError("X must be an iterable of texts, not a single str; wrap it: [X].")
+    stream = iter(X)
+    while chunk := list(itertools.islice(stream, chunk_size)):
+        yield chunk

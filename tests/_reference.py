@@ -28,6 +28,7 @@ import torch
 
 __all__ = [
     "ARCHITECTURES",
+    "ARCHITECTURE_CASES",
     "BACKBONES",
     "MARKER_TOKENS",
     "make_reference_checkpoint",
@@ -41,6 +42,15 @@ __all__ = [
 BACKBONES = ("bert", "deberta", "modernbert", "t5")
 #: Architectures a tiny checkpoint can be built for.
 ARCHITECTURES = ("uni-encoder", "bi-encoder", "bi-encoder-fused", "encoder-decoder")
+#: One tiny checkpoint per architecture (three uni-encoder layouts), for tests that must hold on every one.
+ARCHITECTURE_CASES = [
+    dict(architecture="uni-encoder", backbone="bert", pooling_strategy="avg"),
+    dict(architecture="uni-encoder", backbone="modernbert", pooling_strategy="rms", prompt_first=True),
+    dict(architecture="uni-encoder", backbone="deberta", pooling_strategy="max", class_token_pooling="average"),
+    dict(architecture="bi-encoder", backbone="bert", pooling_strategy="avg"),
+    dict(architecture="bi-encoder-fused", backbone="bert", pooling_strategy="sum"),
+    dict(architecture="encoder-decoder", backbone="t5", pooling_strategy="avg"),
+]
 #: Marker tokens appended to the tokenizer, in this order (ids ``n, n + 1, n + 2``).
 MARKER_TOKENS = ("<<LABEL>>", "<<SEP>>", "<<EXAMPLE>>")
 

@@ -10,6 +10,7 @@ import torch
 from _tiny_texts import X, Y, tiny_classifier
 from scipy.special import softmax
 
+from _reference import ARCHITECTURE_CASES
 from skgliclass import GLiClassZeroShot
 from skgliclass.batching import chunk_inputs
 from skgliclass.cli import main
@@ -19,14 +20,6 @@ pytest.importorskip("captum")
 
 LABELS = ["sport", "politics", "technology", "business"]
 TEXTS = ["the team won the cup, again!", "prices rose in the third quarter says the central bank", "x"]
-VARIANTS = [
-    dict(architecture="uni-encoder", backbone="bert", pooling_strategy="avg"),
-    dict(architecture="uni-encoder", backbone="modernbert", pooling_strategy="rms", prompt_first=True),
-    dict(architecture="uni-encoder", backbone="deberta", pooling_strategy="max", class_token_pooling="average"),
-    dict(architecture="bi-encoder", backbone="bert", pooling_strategy="avg"),
-    dict(architecture="bi-encoder-fused", backbone="bert", pooling_strategy="sum"),
-    dict(architecture="encoder-decoder", backbone="t5", pooling_strategy="avg"),
-]
 
 
 def _baseline_scores(clf, text: str, output: str = "score") -> np.ndarray:
@@ -65,7 +58,7 @@ def _adds_up(e: Explanation, change: np.ndarray) -> None:
     assert np.abs(e.delta).max() <= 2e-3 + 0.03 * np.abs(change).max()
 
 
-@pytest.mark.parametrize("case", VARIANTS, ids=lambda c: "-".join(map(str, c.values())))
+@pytest.mark.parametrize("case", ARCHITECTURE_CASES, ids=lambda c: "-".join(map(str, c.values())))
 def test_integrated_gradients_add_up_on_every_architecture(case, reference_checkpoint):
     clf = GLiClassZeroShot(model=str(reference_checkpoint(**case)), labels=LABELS, max_length=64).fit()
     explained = clf.explain(TEXTS, labels="all", n_steps=64, output="score")

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from _tiny_texts import X, Y, tiny_classifier
 
+from _reference import ARCHITECTURE_CASES
 from skgliclass import GLiClassZeroShot
 from skgliclass.exceptions import TruncationWarning
 
@@ -22,14 +23,6 @@ from skgliclass.onnx import ONNXClassifier, export
 
 LABELS = ["sport", "politics", "technology", "business"]
 TEXTS = ["the team won the cup, again!", "prices rose in the third quarter says the central bank", "x", ""]
-VARIANTS = [
-    dict(architecture="uni-encoder", backbone="bert", pooling_strategy="avg"),
-    dict(architecture="uni-encoder", backbone="modernbert", pooling_strategy="rms", prompt_first=True),
-    dict(architecture="uni-encoder", backbone="deberta", pooling_strategy="max", class_token_pooling="average"),
-    dict(architecture="bi-encoder", backbone="bert", pooling_strategy="avg"),
-    dict(architecture="bi-encoder-fused", backbone="bert", pooling_strategy="sum"),
-    dict(architecture="encoder-decoder", backbone="t5", pooling_strategy="avg"),
-]
 
 
 def _same(clf, runtime, texts, atol=1e-5) -> None:
@@ -43,7 +36,7 @@ def _same(clf, runtime, texts, atol=1e-5) -> None:
     assert runtime.multilabel_ == clf.multilabel_
 
 
-@pytest.mark.parametrize("case", VARIANTS, ids=lambda c: "-".join(map(str, c.values())))
+@pytest.mark.parametrize("case", ARCHITECTURE_CASES, ids=lambda c: "-".join(map(str, c.values())))
 def test_every_architecture_predicts_alike(case, reference_checkpoint, tmp_path):
     clf = GLiClassZeroShot(model=str(reference_checkpoint(**case)), labels=LABELS, max_length=64).fit()
     runtime = ONNXClassifier(export(clf, tmp_path / "m"))

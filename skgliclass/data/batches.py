@@ -13,7 +13,7 @@ import numpy as np
 
 from skgliclass.data.prompts import Chunk, EncodedInputs
 
-__all__ = ["batch_count", "length_batches", "pad_rows", "score_chunks"]
+__all__ = ["batch_count", "chunk_arrays", "length_batches", "pad_rows", "score_chunks"]
 
 
 def length_batches(lengths: Sequence[int], batch_size: int) -> Iterator[np.ndarray]:
@@ -30,6 +30,17 @@ def pad_rows(rows: Sequence[list[int]], pad_id: int) -> tuple[np.ndarray, np.nda
     ids = np.full(mask.shape, pad_id, dtype=np.int64)
     ids[mask] = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=int(lengths.sum()))
     return ids, mask.astype(np.int64)
+
+
+def chunk_arrays(chunk: Chunk, index: Sequence[int], pad_id: int) -> dict[str, np.ndarray]:
+    """The id arrays of one forward pass over rows ``index`` of ``chunk``: ``input_ids`` and ``attention_mask``
+    ``(B, L)``, and for an encoder-decoder the label prompt as ``decoder_input_ids`` / ``decoder_attention_mask``."""
+    ids, mask = pad_rows([chunk.rows[i] for i in index], pad_id)
+    arrays = {"input_ids": ids, "attention_mask": mask}
+    if chunk.decoder_ids is not None:
+        decoder = np.tile(np.asarray(chunk.decoder_ids, dtype=np.int64), (len(index), 1))
+        arrays["decoder_input_ids"], arrays["decoder_attention_mask"] = decoder, np.ones_like(decoder)
+    return arrays
 
 
 def score_chunks(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
@@ -38,7 +37,8 @@ from skgliclass.modeling.model import GLiClassModel
 from skgliclass.persistence import is_gliclass_checkpoint, load_pretrained, resolve_folder, save_pretrained
 from skgliclass.progress import progress_bar
 from skgliclass.quantize import quantized_copy
-from skgliclass.scores import apply_calibration, expit, probabilities
+from skgliclass.scores import apply_calibration, decide, decision_scores, expit, probabilities
+from skgliclass.texts import text_chunks
 
 __all__ = ["DEFAULT_MODEL_ID", "GLiClassEstimator", "default_model_path", "load_model"]
 
@@ -256,11 +256,9 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
             windows=self.long_text == "chunk",
         )
         if encoded.truncated and self.long_text == "truncate":
-            message = (
-                f"{encoded.truncated} of {len(texts)} texts were longer than max_length={self.max_length_} "
-                "tokens (with the labels) and were cut at the end; long_text='chunk' reads them whole."
-            )
-            warnings.warn(TruncationWarning(message, encoded.truncated, len(texts)), stacklevel=3)
+            remedy = "long_text='chunk' reads them whole"
+            cut = TruncationWarning.of_cut(encoded.truncated, len(texts), self.max_length_, remedy)
+            warnings.warn(cut, stacklevel=3)
         return logits.astype(np.float64)
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
@@ -328,10 +326,7 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         >>> clf.decision_function(["The striker scored twice."]).shape
         (1, 3)
         """
-        logits = self._logits(X)
-        if not self.multilabel_ and logits.shape[1] == 2:
-            return logits[:, 1] - logits[:, 0]
-        return logits
+        return decision_scores(self._logits(X), self.multilabel_)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probabilities ``(n_samples, n_classes)`` in ``classes_`` order, float64.
@@ -384,13 +379,10 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         [(2, 2), (2, 2), (1, 2)]
         """
         check_is_fitted(self)
-        check_positive_int("chunk_size", chunk_size)
-        if isinstance(X, (str, bytes)):
-            raise TypeError("X must be an iterable of texts, not a single str; wrap it: [X].")
-        stream = iter(X)
+        chunks = text_chunks(X, chunk_size)
         bar = progress_bar(None, bool(self.verbose), "predict (stream)", unit="text")
         try:
-            while chunk := list(itertools.islice(stream, chunk_size)):
+            for chunk in chunks:
                 yield self.predict_proba(chunk)
                 bar.update(len(chunk))
         finally:
@@ -545,9 +537,7 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
 
     def _decide(self, proba: np.ndarray) -> np.ndarray:
         """``predict``'s rule applied to probabilities already computed."""
-        if self.multilabel_:
-            return (proba >= self._thresholds()).astype(np.int64)
-        return self.classes_[proba.argmax(axis=1)]
+        return decide(proba, self.classes_, self._thresholds() if self.multilabel_ else None)
 
     def _thresholds(self) -> np.ndarray:
         if self._learns_thresholds():

@@ -15,7 +15,7 @@ from sklearn.preprocessing import MultiLabelBinarizer
 
 from skgliclass.choices import MARKERS
 from skgliclass.config import check_choice
-from skgliclass.texts import check_texts, is_missing
+from skgliclass.texts import check_positive_int, check_texts, is_missing
 
 __all__ = [
     "Targets",
@@ -159,12 +159,6 @@ def check_optional_choice(name: str, value: Any, choices: tuple[str, ...]) -> No
     """``value`` must be None or one of ``choices`` (required choices: :func:`~skgliclass.config.check_choice`)."""
     if value is not None:
         check_choice(name, value, choices)
-
-
-def check_positive_int(name: str, value: Any) -> None:
-    """``value`` must be an int >= 1 (not a bool)."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}.")
 
 
 def check_number(

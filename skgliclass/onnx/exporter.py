@@ -22,7 +22,7 @@ from torch import nn
 from transformers import PreTrainedModel
 
 from skgliclass.batching import label_vectors
-from skgliclass.data.batches import pad_rows
+from skgliclass.data.batches import chunk_arrays
 from skgliclass.embedding_head import sentence_vectors
 from skgliclass.onnx.runtime import ARRAYS_FILE, FORMAT, FROZEN_FILE, MANIFEST_FILE, MODEL_FILE
 from skgliclass.version import __version__
@@ -141,16 +141,13 @@ def _trace_inputs(estimator: Any, vectors: np.ndarray | None) -> tuple[dict[str,
     labels = labels if len(labels) > 1 else labels * 2
     encoded = builder.build(TRACE_TEXTS, labels, prompt=estimator.prompt, examples=estimator._in_context_examples())
     chunk = encoded.chunks[0]
-    ids, mask = (torch.from_numpy(a) for a in pad_rows(chunk.rows, builder.pad_id))
-    inputs = {"input_ids": ids, "attention_mask": mask}
+    inputs = {k: torch.from_numpy(v) for k, v in chunk_arrays(chunk, range(len(chunk.rows)), builder.pad_id).items()}
     dims: dict[str, dict] = {"input_ids": {0: "batch", 1: "length"}, "attention_mask": {0: "batch", 1: "length"}}
     if vectors is not None:
         rows = vectors if len(vectors) > 1 else np.repeat(vectors, 2, axis=0)
         inputs["label_vectors"], dims["label_vectors"] = torch.from_numpy(rows).float(), {0: "labels"}
         return inputs, dims
     if chunk.decoder_ids is not None:
-        decoder = torch.tensor(chunk.decoder_ids).expand(len(TRACE_TEXTS), -1).contiguous()
-        inputs["decoder_input_ids"], inputs["decoder_attention_mask"] = decoder, torch.ones_like(decoder)
         dims["decoder_input_ids"] = dims["decoder_attention_mask"] = {0: "batch", 1: "decoder_length"}
     inputs["label_slots"], dims["label_slots"] = torch.zeros(max(chunk.stop - chunk.start, 2)), {0: "labels"}
     return inputs, dims

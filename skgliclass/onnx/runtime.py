@@ -7,7 +7,6 @@ predicts what the estimator predicted, within float rounding.
 
 from __future__ import annotations
 
-import itertools
 import json
 import warnings
 from collections.abc import Iterable, Iterator
@@ -18,12 +17,12 @@ import numpy as np
 import onnxruntime as ort
 
 from skgliclass.config import GLiClassConfig
-from skgliclass.data.batches import length_batches, pad_rows, score_chunks
+from skgliclass.data.batches import chunk_arrays, length_batches, pad_rows, score_chunks
 from skgliclass.data.prompts import Chunk, InputBuilder
 from skgliclass.exceptions import TruncationWarning
 from skgliclass.onnx.tokenizer import RuntimeTokenizer
-from skgliclass.scores import apply_calibration, linear_log_proba, mix, probabilities
-from skgliclass.texts import check_texts
+from skgliclass.scores import apply_calibration, decide, decision_scores, linear_log_proba, mix, probabilities
+from skgliclass.texts import check_texts, text_chunks
 
 __all__ = ["ARRAYS_FILE", "FORMAT", "FROZEN_FILE", "MANIFEST_FILE", "MODEL_FILE", "ONNXClassifier"]
 
@@ -104,15 +103,11 @@ class ONNXClassifier:
 
     # ------------------------------------------------------------ scoring
     def _run(self, chunk: Chunk, index: np.ndarray) -> np.ndarray:
-        ids, mask = pad_rows([chunk.rows[i] for i in index], self._builder.pad_id)
-        feeds: dict[str, np.ndarray] = {"input_ids": ids, "attention_mask": mask}
+        feeds = chunk_arrays(chunk, index, self._builder.pad_id)
         if "label_vectors" in self._inputs:
             feeds["label_vectors"] = self._arrays["label_vectors"][chunk.start : chunk.stop]
         if "label_slots" in self._inputs:  # its length is the number of labels this pass scores
             feeds["label_slots"] = np.zeros(chunk.stop - chunk.start, dtype=np.float32)
-        if chunk.decoder_ids is not None:
-            feeds["decoder_input_ids"] = np.tile(np.asarray(chunk.decoder_ids, dtype=np.int64), (len(index), 1))
-            feeds["decoder_attention_mask"] = np.ones_like(feeds["decoder_input_ids"])
         return self._session.run(["logits"], feeds)[0]
 
     def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
@@ -134,11 +129,9 @@ class ONNXClassifier:
             texts, m["label_texts"], prompt=m["prompt"], examples=m["examples"], windows=m["long_text"] == "chunk"
         )
         if encoded.truncated and m["long_text"] == "truncate":
-            message = (
-                f"{encoded.truncated} of {len(texts)} texts were longer than max_length={m['max_length']} "
-                "tokens (with the labels) and were cut at the end; export with long_text='chunk' to read them whole."
-            )
-            warnings.warn(TruncationWarning(message, encoded.truncated, len(texts)), stacklevel=3)
+            remedy = "export with long_text='chunk' to read them whole"
+            cut = TruncationWarning.of_cut(encoded.truncated, len(texts), m["max_length"], remedy)
+            warnings.warn(cut, stacklevel=3)
         logits = score_chunks(encoded, len(texts), len(self.classes_), self.batch_size, self._run).astype(np.float64)
         if "label_offsets" in self._arrays:
             logits = logits - self._arrays["label_offsets"]
@@ -175,10 +168,7 @@ class ONNXClassifier:
         >>> ONNXClassifier("exported-model").decision_function(["The senate voted."]).shape  # doctest: +SKIP
         (1, 3)
         """
-        logits = self._logits(X)
-        if not self.multilabel_ and logits.shape[1] == 2:
-            return logits[:, 1] - logits[:, 0]
-        return logits
+        return decision_scores(self._logits(X), self.multilabel_)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probabilities ``(n_samples, n_classes)`` in ``classes_`` order, float64.
@@ -220,12 +210,7 @@ class ONNXClassifier:
         >>> for proba in clf.predict_proba_iter(open("texts.txt"), chunk_size=256):  # doctest: +SKIP
         ...     print(proba.shape)
         """
-        if isinstance(X, (str, bytes)):
-            raise TypeError("X must be an iterable of texts, not a single str; wrap it: [X].")
-        if not isinstance(chunk_size, int) or chunk_size < 1:
-            raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}.")
-        stream = iter(X)
-        while chunk := list(itertools.islice(stream, chunk_size)):
+        for chunk in text_chunks(X, chunk_size):
             yield self.predict_proba(chunk)
 
     def predict(self, X: Any) -> np.ndarray:
@@ -250,6 +235,4 @@ class ONNXClassifier:
 
     def _decide(self, proba: np.ndarray) -> np.ndarray:
         """``predict``'s rule applied to probabilities already computed."""
-        if self.multilabel_:
-            return (proba >= self._arrays["thresholds"]).astype(np.int64)
-        return self.classes_[proba.argmax(axis=1)]
+        return decide(proba, self.classes_, self._arrays["thresholds"] if self.multilabel_ else None)
