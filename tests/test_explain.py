@@ -72,15 +72,20 @@ def test_integrated_gradients_add_up_on_every_architecture(case, reference_check
 
 
 @pytest.mark.parametrize("multi_label", [False, True])
-def test_the_default_explains_the_log_probability(multi_label, reference_checkpoint):
+def test_the_default_explains_the_log_odds_and_log_proba_is_there(multi_label, reference_checkpoint):
     folder = str(reference_checkpoint(architecture="uni-encoder"))
     clf = GLiClassZeroShot(model=folder, labels=LABELS, multi_label=multi_label, max_length=64).fit()
-    explained = clf.explain(TEXTS[:2], labels=["sport", "business"], n_steps=64)
     proba = clf.predict_proba(TEXTS[:2])[:, [0, 3]]
-    for text, e, p in zip(TEXTS[:2], explained, proba, strict=True):
-        assert e.output == "log-proba"
-        np.testing.assert_allclose(e.scores, np.log(p), atol=1e-4)
-        _adds_up(e, e.scores - _baseline_scores(clf, text, "log-proba")[[0, 3]])
+    expected = {"log-odds": np.log(proba / (1 - proba)), "log-proba": np.log(proba)}
+    for output, values in expected.items():
+        kwargs = {} if output == "log-odds" else {"output": output}
+        explained = clf.explain(TEXTS[:2], labels=["sport", "business"], n_steps=64, **kwargs)
+        for text, e, value in zip(TEXTS[:2], explained, values, strict=True):
+            assert e.output == output
+            np.testing.assert_allclose(e.scores, value, atol=1e-4)
+            _adds_up(e, e.scores - _baseline_scores(clf, text, output)[[0, 3]])
+    if multi_label:  # a sigmoid's log-odds are the decision_function scores
+        np.testing.assert_allclose(expected["log-odds"], clf.decision_function(TEXTS[:2])[:, [0, 3]], atol=1e-5)
 
 
 def test_occlusion_is_the_score_drop_of_each_word(reference_checkpoint):
@@ -137,7 +142,7 @@ def test_classifier_with_head_and_calibration(tiny_encoder_dir):
     for e, row, p, predicted in zip(explained, decision, proba, clf.predict(X[:3]), strict=True):
         assert e.labels == [predicted]
         j = list(clf.classes_).index(predicted)
-        np.testing.assert_allclose(e.scores, np.log(p[j]), atol=1e-4)
+        np.testing.assert_allclose(e.scores, np.log(p[j] / (1 - p[j])), atol=1e-4)
         np.testing.assert_allclose(e.probabilities, p[j], atol=1e-6)
         assert abs(e.delta[0]) <= 0.05 * max(abs(e.attributions.sum() - e.delta[0]), 1e-2)
         (as_score,) = clf.explain([e.text], labels=e.labels, n_steps=48, output="score")

@@ -478,12 +478,12 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         *,
         method: str = "integrated-gradients",
         n_steps: int = 24,
-        output: str = "log-proba",
+        output: str = "log-odds",
     ) -> list[Any]:
         """Which words made each label: per-word attributions for each text.
 
         The text is read as prediction reads it (cut or in windows, per ``long_text``), and each word gets
-        its share of the label's log-probability (or ``decision_function`` score), whole words rather than
+        its share of the log-odds of the label's probability (or another ``output``), whole words rather than
         sub-word pieces. Integrated gradients start from a baseline where each of the text's tokens is the
         padding token (the label prompt and special tokens kept): the text with its words taken out.
 
@@ -501,10 +501,12 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         n_steps : int, default=24
             Integration steps; each explanation's ``delta`` says how far from exact the sum came. The passes
             run at the estimator's ``precision`` (``int8`` explains with the fp32 weights).
-        output : {"log-proba", "score"}, default="log-proba"
-            What the attributions add up to: the log of the label's ``predict_proba`` (the other labels'
-            pull included, so a word that lifts every label alike counts for none), or its
-            ``decision_function`` score.
+        output : {"log-odds", "log-proba", "score"}, default="log-odds"
+            What the attributions add up to: the log-odds ``log p / (1 - p)`` of the label's
+            ``predict_proba`` (the other labels' pull included, so a word that lifts every label alike
+            counts for none; unlike the log-probability it does not flatten where the model is sure), the
+            log of that probability, or the label's ``decision_function`` score (multi-label: the same as
+            the log-odds).
 
         Returns
         -------

@@ -40,7 +40,7 @@ def explain_estimator(
     labels: Any = None,
     method: str = "integrated-gradients",
     n_steps: int = DEFAULT_STEPS,
-    output: str = "log-proba",
+    output: str = "log-odds",
 ) -> list[Explanation]:
     """See the estimators' ``explain``."""
     if method not in METHODS:

@@ -39,9 +39,10 @@ METHODS = {
     "occlusion": "Each word replaced by padding in turn; the score's drop (Captum's FeatureAblation)",
 }
 
-# What a label's attributions add up to: the change of the log of its probability (other labels' pull
-# included, so a word that lifts every label alike gets nothing), or of its decision_function score.
-OUTPUTS = ("log-proba", "score")
+# What a label's attributions add up to: the change of the log-odds of its probability (other labels' pull
+# included, so a word that lifts every label alike gets nothing, and no flat top where the label is sure), of the
+# log of its probability, or of its decision_function score.
+OUTPUTS = ("log-odds", "log-proba", "score")
 
 
 @dataclass
@@ -60,8 +61,9 @@ class Scoring:
     head_weights : tuple of float
     calibration : dict or None
         The fitted map (``scale``, ``bias``).
-    output : {"log-proba", "score"}
-        What comes out: the log of ``predict_proba`` (softmax or sigmoid of the scores), or the scores.
+    output : {"log-odds", "log-proba", "score"}
+        What comes out: the log-odds of ``predict_proba`` (softmax or sigmoid of the scores), its log, or
+        the scores.
     """
 
     multilabel: bool
@@ -91,7 +93,18 @@ class Scoring:
             z = z * scale + torch.as_tensor(self.calibration["bias"], device=z.device)
         if self.output == "log-proba":
             return torch.nn.functional.logsigmoid(z) if self.multilabel else torch.log_softmax(z, dim=1)
-        return z
+        if self.output == "log-odds" and not self.multilabel:
+            return _log_odds(z)
+        return z  # a sigmoid's log-odds are the scores
+
+
+def _log_odds(z: torch.Tensor) -> torch.Tensor:
+    """``log p / (1 - p)`` of each column's softmax ``(B, C)``: its score less the log-sum-exp of the others."""
+    n = z.shape[1]
+    if n == 1:
+        return z  # one label: no other to weigh against
+    others = z.unsqueeze(1).expand(-1, n, -1).masked_fill(torch.eye(n, dtype=torch.bool, device=z.device), -torch.inf)
+    return z - torch.logsumexp(others, dim=2)
 
 
 def text_embeddings(model: GLiClassModel) -> nn.Module:

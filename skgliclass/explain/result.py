@@ -27,14 +27,15 @@ class Explanation:
     attributions : ndarray of shape (n_words, n_labels)
         How much each word moved each label's output (see ``output``) from the baseline's.
     scores : ndarray of shape (n_labels,)
-        The labels' outputs for the text: log-probabilities, or ``decision_function`` scores.
+        The labels' outputs for the text: the log-odds or the log of their probabilities, or their
+        ``decision_function`` scores.
     probabilities : ndarray of shape (n_labels,)
         The labels' probabilities (``predict_proba``).
     delta : ndarray of shape (n_labels,)
         Integrated gradients: the attributions' sum less the score's change from the baseline (0 when exact);
         NaN for methods without that property.
     method : str
-    output : {"log-proba", "score"}
+    output : {"log-odds", "log-proba", "score"}
         What the attributions add up to.
     truncated : bool
         Whether the model read only the start of the text (``long_text="truncate"``).
@@ -58,7 +59,7 @@ class Explanation:
     probabilities: np.ndarray
     delta: np.ndarray
     method: str
-    output: str = "log-proba"
+    output: str = "log-odds"
     truncated: bool = False
 
     def _column(self, label: Any) -> int:
