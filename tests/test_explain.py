@@ -72,13 +72,13 @@ def test_integrated_gradients_add_up_on_every_architecture(case, reference_check
 
 
 @pytest.mark.parametrize("multi_label", [False, True])
-def test_the_default_explains_the_log_odds_and_log_proba_is_there(multi_label, reference_checkpoint):
+def test_zero_shot_explains_the_log_probability_and_log_odds_on_request(multi_label, reference_checkpoint):
     folder = str(reference_checkpoint(architecture="uni-encoder"))
     clf = GLiClassZeroShot(model=folder, labels=LABELS, multi_label=multi_label, max_length=64).fit()
     proba = clf.predict_proba(TEXTS[:2])[:, [0, 3]]
-    expected = {"log-odds": np.log(proba / (1 - proba)), "log-proba": np.log(proba)}
+    expected = {"log-proba": np.log(proba), "log-odds": np.log(proba / (1 - proba))}
     for output, values in expected.items():
-        kwargs = {} if output == "log-odds" else {"output": output}
+        kwargs = {} if output == "log-proba" else {"output": output}  # zero-shot: the log-probability by default
         explained = clf.explain(TEXTS[:2], labels=["sport", "business"], n_steps=64, **kwargs)
         for text, e, value in zip(TEXTS[:2], explained, values, strict=True):
             assert e.output == output
@@ -140,7 +140,7 @@ def test_classifier_with_head_and_calibration(tiny_encoder_dir):
     explained = clf.explain(X[:3], n_steps=48)
     decision, proba = clf.decision_function(X[:3]), clf.predict_proba(X[:3])
     for e, row, p, predicted in zip(explained, decision, proba, clf.predict(X[:3]), strict=True):
-        assert e.labels == [predicted]
+        assert e.labels == [predicted] and e.output == "log-odds"  # a fine-tuned model: the log-odds by default
         j = list(clf.classes_).index(predicted)
         np.testing.assert_allclose(e.scores, np.log(p[j] / (1 - p[j])), atol=1e-4)
         np.testing.assert_allclose(e.probabilities, p[j], atol=1e-6)

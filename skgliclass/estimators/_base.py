@@ -478,12 +478,12 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         *,
         method: str = "integrated-gradients",
         n_steps: int = 24,
-        output: str = "log-odds",
+        output: str = "auto",
     ) -> list[Any]:
         """Which words made each label: per-word attributions for each text.
 
         The text is read as prediction reads it (cut or in windows, per ``long_text``), and each word gets
-        its share of the log-odds of the label's probability (or another ``output``), whole words rather than
+        its share of the label's log-probability or log-odds (or another ``output``), whole words rather than
         sub-word pieces. Integrated gradients start from a baseline where each of the text's tokens is the
         padding token (the label prompt and special tokens kept): the text with its words taken out.
 
@@ -501,12 +501,13 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         n_steps : int, default=24
             Integration steps; each explanation's ``delta`` says how far from exact the sum came. The passes
             run at the estimator's ``precision`` (``int8`` explains with the fp32 weights).
-        output : {"log-odds", "log-proba", "score"}, default="log-odds"
-            What the attributions add up to: the log-odds ``log p / (1 - p)`` of the label's
-            ``predict_proba`` (the other labels' pull included, so a word that lifts every label alike
-            counts for none; unlike the log-probability it does not flatten where the model is sure), the
-            log of that probability, or the label's ``decision_function`` score (multi-label: the same as
-            the log-odds).
+        output : {"auto", "log-proba", "log-odds", "score"}, default="auto"
+            What the attributions add up to: the log of the label's ``predict_proba`` (the other labels'
+            pull included, so a word that lifts every label alike counts for none), its log-odds
+            ``log p / (1 - p)`` (the same pull, and no flat top where the model is sure), or the label's
+            ``decision_function`` score (multi-label: the same as the log-odds). ``"auto"``: the
+            log-odds for :class:`GLiClassifier`, whose fine-tuned probabilities sit near 0 or 1, the
+            log-probability for :class:`GLiClassZeroShot`.
 
         Returns
         -------
@@ -530,6 +531,10 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         from skgliclass.explain import explain_estimator
 
         return explain_estimator(self, check_texts(X), labels, method=method, n_steps=n_steps, output=output)
+
+    def _explained_output(self) -> str:
+        """What ``explain(output="auto")`` attributes: the log-probability (a zero-shot model's is not flat)."""
+        return "log-proba"
 
     def _scoring(self) -> Any:
         """The map from the model's logits to ``decision_function``, in torch (for :meth:`explain`)."""

@@ -40,7 +40,7 @@ def explain_estimator(
     labels: Any = None,
     method: str = "integrated-gradients",
     n_steps: int = DEFAULT_STEPS,
-    output: str = "log-odds",
+    output: str = "auto",
 ) -> list[Explanation]:
     """See the estimators' ``explain``."""
     if method not in METHODS:
@@ -70,7 +70,7 @@ def explain_estimator(
 def _settings(estimator: Any, method: str, n_steps: int, output: str) -> dict[str, Any]:
     """What every text's explanation shares: how the estimator reads and scores, and how to attribute."""
     scoring: Scoring = estimator._scoring()
-    scoring.output = output
+    scoring.output = estimator._explained_output() if output == "auto" else output
     if scoring.frozen is not None:
         scoring.frozen.to(estimator.device_)
     label_texts = estimator._label_texts()

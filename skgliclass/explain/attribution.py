@@ -41,8 +41,8 @@ METHODS = {
 
 # What a label's attributions add up to: the change of the log-odds of its probability (other labels' pull
 # included, so a word that lifts every label alike gets nothing, and no flat top where the label is sure), of the
-# log of its probability, or of its decision_function score.
-OUTPUTS = ("log-odds", "log-proba", "score")
+# log of its probability, or of its decision_function score; "auto" lets the estimator choose.
+OUTPUTS = ("auto", "log-odds", "log-proba", "score")
 
 
 @dataclass

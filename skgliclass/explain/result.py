@@ -59,7 +59,7 @@ class Explanation:
     probabilities: np.ndarray
     delta: np.ndarray
     method: str
-    output: str = "log-odds"
+    output: str = "log-proba"
     truncated: bool = False
 
     def _column(self, label: Any) -> int:
