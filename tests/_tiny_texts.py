@@ -23,5 +23,6 @@ def tiny_classifier(encoder: str, **kwargs) -> GLiClassifier:
         random_state=0,
         label_descriptions=PLAIN,
         train_precision="fp32",
+        average_fits=1,  # one run: the tests follow a single fit's epochs (tests/test_averaging.py covers more)
     )
     return GLiClassifier(**{**params, **kwargs})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import os
 from typing import Any
 
@@ -48,6 +49,7 @@ from skgliclass.feedback import feedback_targets, fill_unknown, fill_weights, re
 from skgliclass.inference import cpu_supports_bf16, predict_logits
 from skgliclass.losses import IGNORE_INDEX
 from skgliclass.modeling.builder import replace_head
+from skgliclass.training.averaging import average_runs
 from skgliclass.training.loop import LoopSettings, Trainer, fingerprint
 from skgliclass.training.lora import add_lora, merge_lora
 from skgliclass.training.ppo import PPOSettings, PPOTrainer
@@ -61,6 +63,10 @@ __all__ = ["GLiClassifier"]
 # it adds seconds, not minutes (its cost is about one more fit); beyond, the fine-tuned model decides alone.
 AUTO_HEAD_MAX_TEXTS = 256
 AUTO_HEAD_MAX_TOKENS = 4096
+# average_fits="auto" averages three runs up to this many training tokens: a run costs about 8 ms a token on 2 cores
+# (BBC at eight articles per topic: 10,000 tokens, 82 s), so three stay under two minutes.
+AUTO_AVERAGE_MAX_TOKENS = 4096
+AUTO_AVERAGE_RUNS = 3
 LR_TEST_CRITICAL = 3.841  # chi-squared, one degree of freedom, 5%
 # Feedback fits hold out at least this many verdicts (or a quarter of the log, if smaller) for the guard.
 HELD_OUT_VERDICTS = 20
@@ -132,6 +138,13 @@ class GLiClassifier(GLiClassEstimator):
         fits hold out at least 20 verdicts, or a quarter of a smaller log.
     n_iter_no_change : int, default=3
         Epochs without a lower validation loss before training stops.
+    average_fits : int or "auto", default="auto"
+        Fine-tune this many times from the same start (each run with its own batch order and dropout)
+        and keep the mean of the runs' weights: one model, as fast to predict as a single run, that
+        depends less on the luck of the training order (see the user guide). Each run costs one fit.
+        ``"auto"``: 3 where the training texts hold at most 4,096 tokens (few-shot sets of short
+        texts, where a run takes seconds), else 1. Supervised fits from ``y`` only: PPO and
+        ``feedback`` fits train once, and so does a fit with ``checkpoint_dir``.
     batch_size : int, default=16
         Texts per step (and per forward pass when predicting).
     learning_rate : float, default=3e-4
@@ -297,6 +310,7 @@ class GLiClassifier(GLiClassEstimator):
         early_stopping: bool | str = "auto",
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 3,
+        average_fits: int | str = "auto",
         batch_size: int = 16,
         learning_rate: float = 3e-4,
         encoder_learning_rate: float = 5e-5,
@@ -348,6 +362,7 @@ class GLiClassifier(GLiClassEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.average_fits = average_fits
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.encoder_learning_rate = encoder_learning_rate
@@ -393,6 +408,8 @@ class GLiClassifier(GLiClassEstimator):
         check_choice("method", self.method, METHODS)
         check_positive_int("epochs", self.epochs)
         check_positive_int("n_iter_no_change", self.n_iter_no_change)
+        if self.average_fits != "auto":
+            check_positive_int("average_fits", self.average_fits)
         check_number("validation_fraction", self.validation_fraction, low=0.0, high=1.0, low_open=True, high_open=True)
         check_choice("train_precision", self.train_precision, TRAIN_PRECISIONS)
         if not isinstance(self.early_stopping, (bool, np.bool_)) and self.early_stopping != "auto":
@@ -512,8 +529,13 @@ class GLiClassifier(GLiClassEstimator):
                 fingerprint=self._fingerprint(texts, matrix),
             )
             cross = self.history_
-            self.history_ = self._train(
-                self.model_, texts, matrix, settings, rng, loop, ppo, start, validation, weights
+            self.average_fits_ = self._runs(texts, once=ppo is not None or feedback is not None)
+            self.history_ = average_runs(
+                self.model_,
+                self.average_fits_,
+                functools.partial(
+                    self._train, self.model_, texts, matrix, settings, rng, loop, ppo, start, validation, weights
+                ),
             )
             self.history_.update(cross)
             del start
@@ -622,9 +644,7 @@ class GLiClassifier(GLiClassEstimator):
             too_many = len(texts) > AUTO_HEAD_MAX_TEXTS or counts.min() < 2
             if self.multilabel_ or too_many or self.warm_start or backbone is None:
                 wanted = 0.0
-            elif sum(map(len, self.tokenizer_(texts, truncation=True, max_length=self.max_length_)["input_ids"])) > (
-                AUTO_HEAD_MAX_TOKENS
-            ):
+            elif self._tokens(texts) > AUTO_HEAD_MAX_TOKENS:
                 wanted = 0.0
         if not supervised or matrix is None or wanted == 0.0:
             return None
@@ -706,6 +726,24 @@ class GLiClassifier(GLiClassEstimator):
             del model
         return oof
 
+    def _runs(self, texts: list[str], once: bool) -> int:
+        """How many fine-tuning runs ``average_fits`` asks of this fit (``once``: a PPO or feedback fit)."""
+        if self.average_fits != "auto":
+            runs = int(self.average_fits)
+            if runs > 1 and (once or self.checkpoint_dir is not None):
+                raise ValueError(
+                    f"average_fits={runs} averages supervised fits from y without checkpoint_dir; this fit is "
+                    f"{'a PPO or feedback fit' if once else 'checkpointed'}: leave average_fits at 'auto' or 1."
+                )
+            return runs
+        if once or self.checkpoint_dir is not None:
+            return 1
+        return AUTO_AVERAGE_RUNS if self._tokens(texts) <= AUTO_AVERAGE_MAX_TOKENS else 1
+
+    def _tokens(self, texts: list[str]) -> int:
+        """How many tokens the model reads of ``texts`` (each cut at ``max_length``)."""
+        return sum(map(len, self.tokenizer_(texts, truncation=True, max_length=self.max_length_)["input_ids"]))
+
     def _calibrates(self, ppo: PPOSettings | None, feedback: Any, matrix: np.ndarray | None) -> bool:
         """Whether this fit learns ``calibration`` or ``threshold="auto"``: a supervised fit from complete labels."""
         complete = matrix is not None and bool((matrix >= 0).all()) and len(matrix) >= 4
@@ -725,6 +763,13 @@ class GLiClassifier(GLiClassEstimator):
         texts = check_texts(X)
         vectors = embed(self._frozen_encoder, self.tokenizer_, texts, self.max_length_, self.device_, self.batch_size)
         return mix(logits, self.linear_head_.log_proba(vectors, self.multilabel_), self.head_weights_, self.multilabel_)
+
+    def _explained_output(self) -> str:
+        """``explain(output="auto")``: the log-odds. A fine-tuned model is sure of most texts, where the log of its
+        probability is flat and integrated gradients credit the words the path met first: on 200 BBC articles,
+        deleting the top five words hurt more than five random ones in 81% of them with the log-odds, 79.5% with
+        the log-probability (zero-shot: 78.5% and 81%)."""
+        return "log-odds"
 
     def _scoring(self) -> Any:
         scoring = super()._scoring()
