@@ -25,6 +25,9 @@ def _training(estimator: Any, training: dict | None) -> list[str]:
         lines.append("- method: none (zero-shot: the pretrained model reads the label texts; no weights trained)")
     else:
         lines.append(f"- method: {method}, {getattr(estimator, 'epochs', '?')} epochs at most")
+        runs = getattr(estimator, "average_fits_", 1)
+        if runs > 1:
+            lines.append(f"- weights: the mean of {runs} fine-tuning runs from the same start (average_fits)")
     history = getattr(estimator, "history_", None) or {}
     if "best_epoch" in history:
         lines.append(f"- early stopping kept epoch {history['best_epoch']}")

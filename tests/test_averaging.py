@@ -7,6 +7,7 @@ import pytest
 import torch
 from _tiny_texts import X, Y, tiny_classifier
 
+from skgliclass.card import write_card
 from skgliclass.estimators import classifier as classifier_module
 from skgliclass.training.averaging import average_runs
 
@@ -73,10 +74,12 @@ def test_auto_averages_three_runs_of_a_small_training_set(encoder, monkeypatch):
     assert tiny_classifier(encoder, average_fits="auto", epochs=1).fit(X, Y).average_fits_ == 1
 
 
-def test_averaged_fit_predicts_like_the_mean_model(encoder):
+def test_averaged_fit_learns_and_says_so_in_its_card(encoder, tmp_path):
     clf = tiny_classifier(encoder, average_fits=2).fit(X, Y)
     assert clf.average_fits_ == 2
     assert (clf.predict(X) == np.asarray(Y)).mean() >= 0.75  # the mean of two fits still learnt the texts
+    text = write_card(tmp_path, clf).read_text()
+    assert "the mean of 2 fine-tuning runs" in text
 
 
 def test_reviewer_and_checkpointed_fits_train_once(encoder, tmp_path):

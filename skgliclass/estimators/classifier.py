@@ -521,13 +521,7 @@ class GLiClassifier(GLiClassEstimator):
                 start_proba = self.predict_proba(texts)
                 weights = fill_weights(matrix, IGNORE_INDEX)
                 matrix = fill_unknown(matrix, start_proba, not self.multilabel_, IGNORE_INDEX)
-            loop = LoopSettings(
-                on_bad_batch=self.on_bad_batch,
-                checkpoint_dir=None if self.checkpoint_dir is None else os.fspath(self.checkpoint_dir),
-                checkpoint_every=self.checkpoint_every,
-                resume=self.resume,
-                fingerprint=self._fingerprint(texts, matrix),
-            )
+            loop = self._loop_settings(texts, matrix)
             cross = self.history_
             self.average_fits_ = self._runs(texts, once=ppo is not None or feedback is not None)
             self.history_ = average_runs(
@@ -725,6 +719,15 @@ class GLiClassifier(GLiClassEstimator):
                 folds.append((train, held))
             del model
         return oof
+
+    def _loop_settings(self, texts: list[str], matrix: np.ndarray | None) -> LoopSettings:
+        return LoopSettings(
+            on_bad_batch=self.on_bad_batch,
+            checkpoint_dir=None if self.checkpoint_dir is None else os.fspath(self.checkpoint_dir),
+            checkpoint_every=self.checkpoint_every,
+            resume=self.resume,
+            fingerprint=self._fingerprint(texts, matrix),
+        )
 
     def _runs(self, texts: list[str], once: bool) -> int:
         """How many fine-tuning runs ``average_fits`` asks of this fit (``once``: a PPO or feedback fit)."""

@@ -37,7 +37,7 @@ def encoder(tiny_encoder_dir):
 
 
 def _fast(encoder, **kwargs):
-    params = dict(model=encoder, epochs=3, batch_size=4, learning_rate=5e-3, encoder_learning_rate=5e-4)
+    params = dict(model=encoder, epochs=3, batch_size=4, learning_rate=5e-3, encoder_learning_rate=5e-4, average_fits=1)
     params.update(kwargs)
     return GLiClassifier(**params)
 
@@ -123,7 +123,13 @@ def test_softmax_method_trains_on_the_softmax_cross_entropy(encoder, monkeypatch
 
     supervised_softmax = supervised.softmax_loss
     monkeypatch.setattr(supervised, "softmax_loss", recording)
-    frozen = {"epochs": 1, "batch_size": len(X), "learning_rate": 1e-12, "encoder_learning_rate": 1e-12}
+    frozen = {
+        "epochs": 1,
+        "batch_size": len(X),
+        "learning_rate": 1e-12,
+        "encoder_learning_rate": 1e-12,
+        "average_fits": 1,
+    }
     clf = GLiClassifier(model=encoder, method="softmax", random_state=0, **frozen).fit(X, Y)
     assert clf.method_ == "softmax" and len(seen) == 1
     logits, targets, kwargs, loss = seen[0]
@@ -158,7 +164,13 @@ def test_default_objective_sums_focal_and_softmax_for_single_label(encoder, monk
             return loss
 
         monkeypatch.setattr(supervised, name, recording)
-    frozen = {"epochs": 1, "batch_size": len(X), "learning_rate": 1e-12, "encoder_learning_rate": 1e-12}
+    frozen = {
+        "epochs": 1,
+        "batch_size": len(X),
+        "learning_rate": 1e-12,
+        "encoder_learning_rate": 1e-12,
+        "average_fits": 1,
+    }
     clf = GLiClassifier(model=encoder, random_state=0, **frozen).fit(X, Y)
     assert clf.method_ == "focal+softmax" and [s[0] for s in seen] == ["focal_loss", "softmax_loss"]
     (_, logits, targets, focal), (_, _, _, softmax) = seen
