@@ -70,6 +70,8 @@ def test_auto_averages_three_runs_of_a_small_training_set(encoder, monkeypatch):
     assert single.average_fits_ == 1 and "run" not in single.history_
     assert single.history_["epoch_loss"] == clf.history_["epoch_loss"][:2]
     assert not np.allclose(single.decision_function(X), clf.decision_function(X))
+    stopped = tiny_classifier(encoder, average_fits="auto", epochs=2, early_stopping=True).fit(X, Y)
+    assert stopped.average_fits_ == 1  # early stopping keeps its best epoch as the one model
     monkeypatch.setattr(classifier_module, "AUTO_AVERAGE_MAX_TOKENS", 10)  # a training set over the budget
     assert tiny_classifier(encoder, average_fits="auto", epochs=1).fit(X, Y).average_fits_ == 1
 

@@ -143,8 +143,8 @@ class GLiClassifier(GLiClassEstimator):
         and keep the mean of the runs' weights: one model, as fast to predict as a single run, that
         depends less on the luck of the training order (see the user guide). Each run costs one fit.
         ``"auto"``: 3 where the training texts hold at most 4,096 tokens (few-shot sets of short
-        texts, where a run takes seconds), else 1. Supervised fits from ``y`` only: PPO and
-        ``feedback`` fits train once, and so does a fit with ``checkpoint_dir``.
+        texts, where a run takes seconds) without ``early_stopping``, else 1. Supervised fits from
+        ``y`` only: PPO and ``feedback`` fits train once, and so does a fit with ``checkpoint_dir``.
     batch_size : int, default=16
         Texts per step (and per forward pass when predicting).
     learning_rate : float, default=3e-4
@@ -523,7 +523,9 @@ class GLiClassifier(GLiClassEstimator):
                 matrix = fill_unknown(matrix, start_proba, not self.multilabel_, IGNORE_INDEX)
             loop = self._loop_settings(texts, matrix)
             cross = self.history_
-            self.average_fits_ = self._runs(texts, once=ppo is not None or feedback is not None)
+            self.average_fits_ = self._runs(
+                texts, once=ppo is not None or feedback is not None, stops=validation is not None
+            )
             self.history_ = average_runs(
                 self.model_,
                 self.average_fits_,
@@ -729,8 +731,9 @@ class GLiClassifier(GLiClassEstimator):
             fingerprint=self._fingerprint(texts, matrix),
         )
 
-    def _runs(self, texts: list[str], once: bool) -> int:
-        """How many fine-tuning runs ``average_fits`` asks of this fit (``once``: a PPO or feedback fit)."""
+    def _runs(self, texts: list[str], once: bool, stops: bool = False) -> int:
+        """How many fine-tuning runs ``average_fits`` asks of this fit (``once``: a PPO or feedback fit; ``stops``:
+        early stopping, whose kept epoch ``"auto"`` leaves as the one model)."""
         if self.average_fits != "auto":
             runs = int(self.average_fits)
             if runs > 1 and (once or self.checkpoint_dir is not None):
@@ -739,7 +742,7 @@ class GLiClassifier(GLiClassEstimator):
                     f"{'a PPO or feedback fit' if once else 'checkpointed'}: leave average_fits at 'auto' or 1."
                 )
             return runs
-        if once or self.checkpoint_dir is not None:
+        if once or stops or self.checkpoint_dir is not None:
             return 1
         return AUTO_AVERAGE_RUNS if self._tokens(texts) <= AUTO_AVERAGE_MAX_TOKENS else 1
 
