@@ -31,6 +31,10 @@ X = SPORT + POLITICS + TECH
 Y = ["sport"] * 4 + ["politics"] * 4 + ["tech"] * 4
 
 
+# One full-batch step that moves nothing: the step's logits are the starting model's.
+FROZEN = {"epochs": 1, "batch_size": len(X), "learning_rate": 1e-12, "encoder_learning_rate": 1e-12, "average_fits": 1}
+
+
 @pytest.fixture(scope="module")
 def encoder(tiny_encoder_dir):
     return str(tiny_encoder_dir("bert"))
@@ -123,14 +127,7 @@ def test_softmax_method_trains_on_the_softmax_cross_entropy(encoder, monkeypatch
 
     supervised_softmax = supervised.softmax_loss
     monkeypatch.setattr(supervised, "softmax_loss", recording)
-    frozen = {
-        "epochs": 1,
-        "batch_size": len(X),
-        "learning_rate": 1e-12,
-        "encoder_learning_rate": 1e-12,
-        "average_fits": 1,
-    }
-    clf = GLiClassifier(model=encoder, method="softmax", random_state=0, **frozen).fit(X, Y)
+    clf = GLiClassifier(model=encoder, method="softmax", random_state=0, **FROZEN).fit(X, Y)
     assert clf.method_ == "softmax" and len(seen) == 1
     logits, targets, kwargs, loss = seen[0]
     assert kwargs["gamma"] == 0.0 and logits.shape == (len(X), 3)
@@ -143,10 +140,10 @@ def test_softmax_method_trains_on_the_softmax_cross_entropy(encoder, monkeypatch
     assert learned.history_["epoch_loss"][-1] < 0.5 * learned.history_["epoch_loss"][0]
     assert learned.score(X, Y) >= 0.75  # as focal training on the tiny random encoder (chance: 0.33)
     multi = [[c] for c in Y[:-1]] + [["tech", "sport"]]
-    assert GLiClassifier(model=encoder, method="auto", **frozen).fit(X, multi).method_ == "focal"
+    assert GLiClassifier(model=encoder, method="auto", **FROZEN).fit(X, multi).method_ == "focal"
     for method in ("softmax", "focal+softmax"):
         with pytest.raises(ValueError, match=re.escape(f"method='{method}' trains one label per text")):
-            GLiClassifier(model=encoder, method=method, **frozen).fit(X, multi)
+            GLiClassifier(model=encoder, method=method, **FROZEN).fit(X, multi)
 
 
 def test_default_objective_sums_focal_and_softmax_for_single_label(encoder, monkeypatch):
@@ -164,14 +161,7 @@ def test_default_objective_sums_focal_and_softmax_for_single_label(encoder, monk
             return loss
 
         monkeypatch.setattr(supervised, name, recording)
-    frozen = {
-        "epochs": 1,
-        "batch_size": len(X),
-        "learning_rate": 1e-12,
-        "encoder_learning_rate": 1e-12,
-        "average_fits": 1,
-    }
-    clf = GLiClassifier(model=encoder, random_state=0, **frozen).fit(X, Y)
+    clf = GLiClassifier(model=encoder, random_state=0, **FROZEN).fit(X, Y)
     assert clf.method_ == "focal+softmax" and [s[0] for s in seen] == ["focal_loss", "softmax_loss"]
     (_, logits, targets, focal), (_, _, _, softmax) = seen
     # one step's loss: mean binary cross-entropy over every pair plus the softmax cross-entropy
@@ -180,7 +170,7 @@ def test_default_objective_sums_focal_and_softmax_for_single_label(encoder, monk
     assert (focal, softmax) == (pytest.approx(bce, rel=1e-5), pytest.approx(ce, rel=1e-5))
     assert clf.history_["loss"][0] == pytest.approx(bce + ce, rel=1e-5)
     seen.clear()
-    assert GLiClassifier(model=encoder, method="focal", **frozen).fit(X, Y).method_ == "focal"
+    assert GLiClassifier(model=encoder, method="focal", **FROZEN).fit(X, Y).method_ == "focal"
     assert [s[0] for s in seen] == ["focal_loss"]
 
 
