@@ -3,8 +3,9 @@
 A fitted map is a plain dict, ``{"kind", "scale", "bias"}`` with one scale and one bias per class, applied
 as ``scale * logits + bias`` before the softmax (single-label) or the sigmoid (multi-label). A temperature
 is the same scale for every class and no bias (single-label) or one shared bias (multi-label), so each
-text's ranking of the labels never changes; ``"per-label"`` gives each class its own, which may reorder
-them. Plain arrays keep the fitted estimator loadable by pickle, joblib and ``skops.io`` alike.
+text's ranking of the labels never changes; ``"label-bias"`` keeps the one scale and gives each class its own
+bias (a zero-shot model that favours some labels' wording), ``"per-label"`` its own scale and bias: both
+may reorder them. Plain arrays keep the fitted estimator loadable by pickle, joblib and ``skops.io`` alike.
 """
 
 from __future__ import annotations
@@ -59,26 +60,34 @@ def _temperature(logits: np.ndarray, Y: np.ndarray, multilabel: bool) -> tuple[f
 
 
 def _per_label(
-    logits: np.ndarray, Y: np.ndarray, multilabel: bool, shared: tuple[float, float]
+    logits: np.ndarray, Y: np.ndarray, multilabel: bool, shared: tuple[float, float], own_scales: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each class's scale and bias, drawn towards the shared map by a prior worth ``PRIOR_WEIGHT`` texts per
-    class (a class with few texts stays near the temperature instead of following their noise)."""
+    """Each class's bias and (``own_scales``) scale, drawn towards the shared map by a prior worth
+    ``PRIOR_WEIGHT`` texts per class (a class with few texts stays near the temperature instead of following
+    their noise); without ``own_scales`` every class keeps one scale, held near the model's own by
+    :data:`SCALE_PRIOR` as the temperature is."""
     n, c = logits.shape
     log_a0, b0 = np.log(shared[0]), shared[1]
+    scales = c if own_scales else 1
 
     def loss(p: np.ndarray) -> float:
-        log_a, b = p[:c], p[c:]
+        log_a, b = p[:scales], p[scales:]
         s = np.exp(log_a) * logits + b
         if multilabel:
             nll = -(Y * log_expit(s) + (1 - Y) * log_expit(-s)).sum()
         else:
             nll = -log_softmax(s, axis=1)[np.arange(n), Y.argmax(1)].sum()
-        return float(nll + 0.5 * PRIOR_WEIGHT * (((log_a - log_a0) ** 2).sum() + ((b - b0) ** 2).sum()))
+        prior = 0.5 * PRIOR_WEIGHT * ((b - b0) ** 2).sum()
+        if own_scales:
+            prior += 0.5 * PRIOR_WEIGHT * ((log_a - log_a0) ** 2).sum()
+        else:  # the one scale weighs as the temperature's does
+            prior += SCALE_PRIOR * log_a[0] ** 2
+        return float(nll + prior)
 
-    start = np.concatenate([np.full(c, log_a0), np.full(c, b0)])
-    bounds = [_LOG_SCALE] * c + [(-20.0, 20.0)] * c
+    start = np.concatenate([np.full(scales, log_a0), np.full(c, b0)])
+    bounds = [_LOG_SCALE] * scales + [(-20.0, 20.0)] * c
     fitted = minimize(loss, start, method="L-BFGS-B", bounds=bounds)
-    return np.exp(fitted.x[:c]), fitted.x[c:]
+    return np.broadcast_to(np.exp(fitted.x[:scales]), (c,)).copy(), fitted.x[scales:]
 
 
 def fit_calibration(logits: np.ndarray, Y: np.ndarray, multilabel: bool, kind: str = "temperature") -> dict:
@@ -92,8 +101,9 @@ def fit_calibration(logits: np.ndarray, Y: np.ndarray, multilabel: bool, kind: s
         Their 0/1 indicator targets (single-label: one 1 per row).
     multilabel : bool
         Sigmoids per label, or a softmax over each row.
-    kind : {"temperature", "per-label"}, default="temperature"
-        One scale for every class (and one shared bias when multi-label), or a scale and a bias per class.
+    kind : {"temperature", "label-bias", "per-label"}, default="temperature"
+        One scale for every class (and one shared bias when multi-label); one scale and a bias per class; or a
+        scale and a bias per class.
 
     Returns
     -------
@@ -115,8 +125,8 @@ def fit_calibration(logits: np.ndarray, Y: np.ndarray, multilabel: bool, kind: s
     n_classes = logits.shape[1]
     scale, bias = _temperature(logits, Y, multilabel)
     scales, biases = np.full(n_classes, scale), np.full(n_classes, bias)
-    if kind == "per-label":
-        scales, biases = _per_label(logits, Y, multilabel, (scale, bias))
+    if kind in ("per-label", "label-bias"):
+        scales, biases = _per_label(logits, Y, multilabel, (scale, bias), own_scales=kind == "per-label")
     return {"kind": kind, "scale": scales, "bias": biases}
 
 

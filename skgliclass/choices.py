@@ -51,4 +51,4 @@ BAD_BATCH = ("raise", "skip")
 SAMPLING = ("stochastic", "deterministic")
 CREDIT = ("label", "text")
 VALUE_MODELS = ("head", "encoder")
-CALIBRATIONS = ("temperature", "per-label")  # the maps `calibration` may name, besides "auto" and None
+CALIBRATIONS = ("temperature", "label-bias", "per-label")  # the maps `calibration` may name, besides "auto" and None

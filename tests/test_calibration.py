@@ -56,6 +56,21 @@ def test_per_label_map_finds_each_classes_bias_and_keeps_an_unseen_class_near_th
     assert fitted["bias"][2] > -8.0
 
 
+def test_label_bias_map_finds_one_scale_and_each_classes_bias():
+    rng = np.random.default_rng(3)
+    logits = rng.normal(0, 1.5, (4000, 3))
+    shift = np.array([1.0, 0.0, -1.0])
+    p = softmax(0.5 * logits + shift, axis=1)  # under-confident scores that favour the first label
+    y = (p.cumsum(1) > rng.random((len(p), 1))).argmax(1)
+    fitted = fit_calibration(logits, np.eye(3, dtype=int)[y], multilabel=False, kind="label-bias")
+    assert fitted["kind"] == "label-bias" and np.ptp(fitted["scale"]) == 0.0
+    assert np.allclose(fitted["scale"], 0.5, rtol=0.1), fitted["scale"]
+    assert np.allclose(fitted["bias"] - fitted["bias"].mean(), shift, atol=0.15), fitted["bias"]
+    # Few texts: the biases stay near zero instead of following a handful of draws.
+    few = fit_calibration(logits[:6], np.eye(3, dtype=int)[y[:6]], multilabel=False, kind="label-bias")
+    assert np.abs(few["bias"]).max() < 1.5
+
+
 def test_calibration_error_is_small_for_calibrated_probabilities_and_large_for_confident_guesses():
     logits, Y = _single_label(1.0, n=20000)
     p = softmax(logits, axis=1)

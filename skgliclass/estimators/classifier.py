@@ -102,16 +102,17 @@ class GLiClassifier(GLiClassEstimator):
         Multi-label decision threshold on ``predict_proba``. ``"auto"``: per label, the threshold
         that maximises its F1 on held-out training texts (the same texts as ``calibration``; one
         shared threshold for labels with fewer than three positive texts); see ``thresholds_``.
-    calibration : {"auto", "temperature", "per-label"} or None, default="auto"
+    calibration : {"auto", "temperature", "label-bias", "per-label"} or None, default="auto"
         Map the fitted model's scores to probabilities that match how often it is right, learnt on
         training texts the model being scored did not learn from: the out-of-fold scores of
         two-fold cross-fitting (each half scored by a copy fine-tuned on the other half; shared
         with ``embedding_head="auto"``), or the held-out share of ``early_stopping``.
         ``"temperature"`` scales every label's logit alike (multi-label: plus one shared bias),
-        which keeps each text's ranking of the labels; ``"per-label"`` fits a scale and a bias per
-        label, which may reorder them; either pays two half-data fits (about one more fit) when no
-        held-out scores come free. ``"auto"``: a temperature where held-out scores come free (with
-        ``embedding_head="auto"`` or ``early_stopping=True``), else no map; None: no map. Fits from
+        which keeps each text's ranking of the labels; ``"label-bias"`` adds a bias per label and
+        ``"per-label"`` fits a scale and a bias per label, which may reorder them; each pays two
+        half-data fits (about one more fit) when no held-out scores come free. ``"auto"``: a
+        temperature where held-out scores come free (with ``embedding_head="auto"`` or
+        ``early_stopping=True``), else no map; None: no map. Fits from
         complete labels with a supervised objective; PPO and feedback fits are not mapped.
     method : {"auto", "focal", "softmax", "focal+softmax", "ppo"}, default="auto"
         Training objective. ``"focal"``: focal loss over every (text, label) pair (sigmoid; multi-

@@ -49,11 +49,12 @@ class GLiClassZeroShot(GLiClassEstimator):
         ``"auto"``: per label, the threshold that maximises its F1 on the labelled texts given to
         ``fit`` (one shared threshold for labels with fewer than three positive texts); see
         ``thresholds_``.
-    calibration : {"auto", "temperature", "per-label"} or None, default="auto"
+    calibration : {"auto", "temperature", "label-bias", "per-label"} or None, default="auto"
         With labelled texts (``fit(X, y)``), fit a map from the model's scores to probabilities
         that match how often it is right: ``"temperature"`` (and ``"auto"``) scales every label's
         logit alike (multi-label: plus one shared bias), which keeps each text's ranking of the
-        labels; ``"per-label"`` fits a scale and a bias per label, which may reorder them. After
+        labels; ``"label-bias"`` adds a bias per label (a wording the model favours loses its
+        head start) and ``"per-label"`` fits a scale and a bias per label: both may reorder them. After
         adapting, each text is scored against the labels adapted to the other texts, as a new text
         would be. Nothing is fitted without ``y``, or with None.
     batch_size : int, default=16
