@@ -155,8 +155,8 @@ def run_multi_label(ks: list[int], seeds: range, estimators: list[str], cap: int
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| data | estimator | map | k | ECE | Brier | log-loss | accuracy | confidence | seeds | fit s |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| data | estimator | map | k | ECE | Brier | log-loss | accuracy | macro-F1 | confidence | seeds | fit s |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
@@ -165,12 +165,14 @@ def table(rows: list[dict]) -> str:
     for (data, estimator, calibration, k), group in sorted(groups.items()):
 
         def cell(key: str, group: list[dict] = group) -> str:
+            if any(key not in r for r in group):  # rows from before the column
+                return ""
             values = np.array([r[key] for r in group])
             return f"{values.mean():.3f} ± {values.std():.3f}"
 
         lines.append(
             f"| {data} | {estimator} | {calibration} | {k} | {cell('ece')} | {cell('brier')} | {cell('log_loss')} "
-            f"| {cell('accuracy')} | {cell('confidence')} | {len(group)} "
+            f"| {cell('accuracy')} | {cell('macro_f1')} | {cell('confidence')} | {len(group)} "
             f"| {np.mean([r['fit_seconds'] for r in group]):.0f} |"
         )
     multi = [r for r in rows if "micro_f1" in r]
