@@ -372,3 +372,17 @@ class BestEpoch:
             self.loss, self.epoch = loss, epoch
             self.weights = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
         return settings.n_iter_no_change is not None and self.stale >= settings.n_iter_no_change
+
+    def state(self) -> dict[str, Any]:
+        """What a checkpoint keeps, so that a resumed fit still knows its best epoch (tensors and plain data)."""
+        rows = None if self.start_rows is None else torch.as_tensor(self.start_rows)
+        kept = {"loss": self.loss, "epoch": self.epoch, "stale": self.stale, "lowest": self.lowest}
+        return {**kept, "weights": self.weights, "start_rows": rows}
+
+    def load_state(self, state: dict[str, Any] | None) -> None:
+        """Continue from :meth:`state`'s output (None: a checkpoint written before it travelled with them)."""
+        if state is None:
+            return
+        self.loss, self.epoch, self.stale, self.lowest = state["loss"], state["epoch"], state["stale"], state["lowest"]
+        self.weights = state["weights"]
+        self.start_rows = None if state["start_rows"] is None else state["start_rows"].numpy()

@@ -187,6 +187,7 @@ class PPOTrainer(Trainer):
     def state(self) -> dict[str, Any]:
         """Everything a checkpoint needs to continue this PPO fit."""
         state: dict[str, Any] = {**optimizer_state(self.optimizer, self.schedule), "sampler": self.sampler.get_state()}
+        state["best"] = self.best.state()
         if self.verdicts is not None:
             state["verdicts"] = torch.as_tensor(self.verdicts)  # a tensor: checkpoints load with weights_only
         if self.value_model is not None:
@@ -199,6 +200,7 @@ class PPOTrainer(Trainer):
         """Continue from :meth:`state`'s output (the value model is rebuilt first when there was one)."""
         load_optimizer_state(self.optimizer, self.schedule, state)
         self.sampler.set_state(state["sampler"])
+        self.best.load_state(state.get("best"))
         if "verdicts" in state:
             self.verdicts = state["verdicts"].numpy().astype(np.int8)
         if "value_model" in state:

@@ -102,10 +102,11 @@ class SupervisedTrainer(Trainer):
         return self.best.update(loss, len(history["validation_loss"]), self.model, self.settings, rows)
 
     def state(self) -> dict[str, Any]:
-        return optimizer_state(self.optimizer, self.schedule)
+        return {**optimizer_state(self.optimizer, self.schedule), "best": self.best.state()}
 
     def load_state(self, state: dict[str, Any]) -> None:
         load_optimizer_state(self.optimizer, self.schedule, state)
+        self.best.load_state(state.get("best"))
 
     def zero_grad(self) -> None:
         self.optimizer.zero_grad(set_to_none=True)

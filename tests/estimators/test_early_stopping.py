@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 import torch
@@ -147,3 +149,19 @@ def test_with_per_row_losses_an_epoch_must_clearly_beat_the_start_to_be_kept():
     for epoch, rows in enumerate([*epochs[:2], epochs[1] + 0.01, epochs[1] + 0.02]):
         late.update(float(rows.mean()), epoch, model, settings, rows)
     assert late.epoch == 0 and late.stale == 2
+    # A checkpoint keeps it (plain data, loadable with weights_only): a resumed fit ends as the whole one did.
+    kept = BestEpoch(z=1.0)
+    for epoch, rows in enumerate(epochs[:4]):
+        with torch.no_grad():
+            model.weight.fill_(epoch)
+        kept.update(float(rows.mean()), epoch, model, settings, rows)
+    buffer = io.BytesIO()
+    torch.save(kept.state(), buffer)
+    buffer.seek(0)
+    resumed = BestEpoch(z=1.0)
+    resumed.load_state(torch.load(buffer, weights_only=True))
+    for epoch, rows in enumerate(epochs[4:], start=4):
+        with torch.no_grad():
+            model.weight.fill_(epoch)
+        assert resumed.update(float(rows.mean()), epoch, model, settings, rows) == stops[epoch]
+    assert resumed.epoch == 3 and resumed.weights["weight"].item() == 3.0

@@ -161,6 +161,41 @@ def test_resume_continues_exactly_where_the_fit_stopped(encoder, monkeypatch, tm
     assert len(resumed.history_["loss"]) == 15
 
 
+def test_resume_keeps_the_best_epoch_early_stopping_found_before_the_interruption(encoder, monkeypatch, tmp_path):
+    stopping = {"early_stopping": True, "validation_fraction": 0.25, "n_iter_no_change": 10, "epochs": 4}
+    judged = supervised.evaluate
+    epochs: list[int] = []  # the epoch each validation of the next fit scores (0: the start)
+
+    def judge(*args, **kwargs):  # epoch 1 clearly best, every later one worse: the fit keeps epoch 1
+        loss, score, rows = judged(*args, **kwargs)
+        shift = {0: 0.0, 1: -1.0}.get(epochs.pop(0), 1.0)
+        return loss + shift, score, None if rows is None else rows + shift
+
+    monkeypatch.setattr(supervised, "evaluate", judge)
+    epochs[:] = [0, 1, 2, 3, 4]
+    whole = _clf(encoder, **stopping).fit(X, Y)
+    assert whole.history_["best_epoch"] == [1.0]
+    folder = tmp_path / "ckpt"
+    original = supervised._step_loss
+
+    def interrupting(*args, **kwargs):
+        if not epochs:  # the start and two epochs judged: stop in the third
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(supervised, "_step_loss", interrupting)
+    epochs[:] = [0, 1, 2]
+    with pytest.warns(UserWarning, match="resume from the checkpoints in"):
+        _clf(encoder, checkpoint_dir=str(folder), checkpoint_every=1, **stopping).fit(X, Y)
+    monkeypatch.setattr(supervised, "_step_loss", original)
+    # The newest checkpoint is epoch 2's last step, before its validation: the resumed fit judges its start
+    # again, then epochs 2, 3 and 4.
+    epochs[:] = [0, 2, 3, 4]
+    resumed = _clf(encoder, checkpoint_dir=str(folder), checkpoint_every=1, resume=True, **stopping).fit(X, Y)
+    assert resumed.history_["best_epoch"] == [1.0]
+    np.testing.assert_allclose(resumed.predict_proba(X), whole.predict_proba(X), atol=1e-6)
+
+
 class _RunsCode:
     """A pickled object that would run code when loaded, as a doctored checkpoint could hold."""
 
