@@ -102,8 +102,8 @@ def fit_calibration(logits: np.ndarray, Y: np.ndarray, multilabel: bool, kind: s
     multilabel : bool
         Sigmoids per label, or a softmax over each row.
     kind : {"temperature", "label-bias", "per-label"}, default="temperature"
-        One scale for every class (and one shared bias when multi-label); one scale and a bias per class; or a
-        scale and a bias per class.
+        ``"temperature"``: one scale for every class (and one shared bias when multi-label); ``"label-bias"``:
+        one scale for every class and a bias for each; ``"per-label"``: a scale and a bias for each class.
 
     Returns
     -------
