@@ -46,9 +46,9 @@ def main() -> None:
     kept: dict[str, np.ndarray] = {}
     fit = cal.fit_calibration
 
-    def keep(logits, Y, multilabel, kind="temperature"):
+    def keep(logits, Y, multilabel, kind="temperature", scale_prior=None):
         kept["z"], kept["Y"] = np.asarray(logits), np.asarray(Y)
-        return fit(logits, Y, multilabel, kind)
+        return fit(logits, Y, multilabel, kind, scale_prior)
 
     _base.fit_calibration = keep  # the estimators' own held-out scores, as they were fitted on
     for seed in range(args.seeds):

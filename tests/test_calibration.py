@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 from scipy.special import expit, softmax
 
-from skgliclass.calibration import apply_calibration, expected_calibration_error, fit_calibration, fit_thresholds
+from skgliclass.calibration import (
+    FINE_TUNED_SCALE_PRIOR,
+    apply_calibration,
+    expected_calibration_error,
+    fit_calibration,
+    fit_thresholds,
+)
 
 
 def _single_label(scale: float, n: int = 4000, classes: int = 4, seed: int = 0):
@@ -30,6 +36,18 @@ def test_temperature_keeps_each_rows_ranking_and_none_is_the_identity():
     mapped = apply_calibration(logits, fit_calibration(logits, Y, multilabel=False))
     assert (np.argsort(mapped, 1) == np.argsort(logits, 1)).all()
     assert apply_calibration(logits, None) is logits
+
+
+def test_scale_prior_pulls_a_few_texts_temperature_towards_the_models_own_scale():
+    logits, Y = _single_label(0.3, n=24, seed=4)  # 24 texts of an over-confident model
+    free = fit_calibration(logits, Y, multilabel=False, scale_prior=0.0)["scale"][0]
+    light = fit_calibration(logits, Y, multilabel=False, scale_prior=FINE_TUNED_SCALE_PRIOR)["scale"][0]
+    heavy = fit_calibration(logits, Y, multilabel=False)["scale"][0]  # SCALE_PRIOR
+    assert free < light < heavy < 1.0, (free, light, heavy)
+    assert np.log(heavy) / np.log(free) < 0.8  # the default prior holds it well back from the free fit
+    assert fit_calibration(logits, Y, multilabel=False, scale_prior=1e9)["scale"][0] == pytest.approx(1.0, abs=1e-3)
+    with pytest.raises(ValueError, match="scale_prior must be >= 0"):
+        fit_calibration(logits, Y, multilabel=False, scale_prior=-1.0)
 
 
 def test_multi_label_temperature_recovers_scale_and_shared_bias():

@@ -165,6 +165,9 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         """Whether fit has something to learn from held-out scores: a calibration map or multi-label thresholds."""
         return self.calibration is not None or (self.multilabel_ and self._learns_thresholds())
 
+    # How much the model's own scale counts when a map is fitted (see fit_calibration); None: SCALE_PRIOR.
+    _scale_prior: float | None = None
+
     def _fit_calibration(self, logits: np.ndarray | None, Y: np.ndarray | None) -> None:
         """Set ``calibration_`` (per ``calibration``) and, with ``threshold="auto"``, ``thresholds_`` from the
         raw logits of texts the model did not learn from and their 0/1 targets (None: there are none)."""
@@ -180,7 +183,7 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
             return
         if self.calibration is not None:
             kind = "temperature" if self.calibration == "auto" else self.calibration
-            self.calibration_ = fit_calibration(logits, Y, self.multilabel_, kind)
+            self.calibration_ = fit_calibration(logits, Y, self.multilabel_, kind, self._scale_prior)
         if auto_threshold:
             self.thresholds_ = fit_thresholds(expit(apply_calibration(logits, self.calibration_)), Y)
 

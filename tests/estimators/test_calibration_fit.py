@@ -115,3 +115,21 @@ def test_leaving_a_text_out_of_adapting_scores_it_as_a_refit_without_it_would():
             others = GLiClassZeroShot(labels=["sport", "politics"], multi_label=multi, calibration=None)
             refit = others.fit(texts[:i] + texts[i + 1 :])._raw_logits([texts[i]])[0]
             np.testing.assert_allclose(loo[i], refit, atol=1e-5)
+
+
+def test_fine_tuned_scores_weigh_the_models_scale_lightly_zero_shot_scores_fully(encoder, monkeypatch):
+    from skgliclass.calibration import FINE_TUNED_SCALE_PRIOR, SCALE_PRIOR
+    from skgliclass.estimators import _base
+
+    priors = []
+    original = _base.fit_calibration
+
+    def spy(logits, Y, multilabel, kind="temperature", scale_prior=None):
+        priors.append(scale_prior)
+        return original(logits, Y, multilabel, kind, scale_prior)
+
+    monkeypatch.setattr(_base, "fit_calibration", spy)
+    _clf(encoder, calibration="temperature").fit(X, Y)
+    GLiClassZeroShot(model=encoder, calibration="temperature").fit(X, Y)
+    assert priors == [FINE_TUNED_SCALE_PRIOR, None]
+    assert SCALE_PRIOR > FINE_TUNED_SCALE_PRIOR
