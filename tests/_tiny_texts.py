@@ -24,5 +24,6 @@ def tiny_classifier(encoder: str, **kwargs) -> GLiClassifier:
         label_descriptions=PLAIN,
         train_precision="fp32",
         average_fits=1,  # one run: the tests follow a single fit's epochs (tests/test_averaging.py covers more)
+        calibration=None,  # no cross-fitting either (tests/estimators/test_calibration_fit.py covers "auto")
     )
     return GLiClassifier(**{**params, **kwargs})

@@ -38,10 +38,18 @@ def test_classifier_maps_every_score_it_returns(encoder, kind):
         assert (clf.predict(X) == clf.classes_[raw.argmax(1)]).all()
 
 
-def test_auto_maps_where_held_out_scores_come_free(encoder):
-    assert _clf(encoder).fit(X, Y).calibration_ is None  # no cross-fitting, no held-out share: no map
-    assert _clf(encoder, embedding_head="auto").fit(X, Y).calibration_["kind"] == "temperature"
-    assert _clf(encoder, early_stopping=True, validation_fraction=0.25).fit(X, Y).calibration_ is not None
+def test_auto_maps_small_single_label_sets_and_where_held_out_scores_come_free(encoder, monkeypatch):
+    from skgliclass.estimators import classifier
+
+    auto = {"calibration": "auto"}
+    small = _clf(encoder, **auto).fit(X, Y)  # twelve short texts: cross-fitted for a temperature
+    assert small.calibration_["kind"] == "temperature" and small.calibration_["scale"][0] != 1.0
+    assert (small.predict(X) == small.classes_[small._raw_logits(X).argmax(1)]).all()  # no prediction changes
+    assert _clf(encoder, **auto, multi_label=True).fit(X, [[y] for y in Y]).calibration_ is None
+    monkeypatch.setattr(classifier, "AUTO_CALIBRATION_MAX_TOKENS", 10)  # a training set over the budget
+    assert _clf(encoder, **auto).fit(X, Y).calibration_ is None  # no cross-fitting, no held-out share: no map
+    assert _clf(encoder, **auto, embedding_head="auto").fit(X, Y).calibration_["kind"] == "temperature"
+    assert _clf(encoder, **auto, early_stopping=True, validation_fraction=0.25).fit(X, Y).calibration_ is not None
     assert _clf(encoder, calibration=None, embedding_head="auto").fit(X, Y).calibration_ is None
 
 
@@ -63,7 +71,7 @@ def test_the_map_is_learnt_on_texts_the_scored_model_did_not_see(encoder, monkey
 def test_calibration_and_thresholds_survive_pickle_and_skops(encoder, tmp_path):
     ml = [["sport"], ["sport", "tech"], ["sport"], ["sport"], ["politics"], ["politics", "tech"], ["politics"]]
     ml += [["politics"], ["tech"], ["tech"], ["tech", "sport"], ["tech"]]
-    clf = _clf(encoder, threshold="auto").fit(X, ml)
+    clf = _clf(encoder, threshold="auto", calibration="auto").fit(X, ml)
     assert clf.thresholds_.shape == (3,) and ((clf.thresholds_ > 0) & (clf.thresholds_ < 1)).all()
     np.testing.assert_array_equal(clf.predict(X), (clf.predict_proba(X) >= clf.thresholds_).astype(int))
     expected = clf.predict_proba(X)
