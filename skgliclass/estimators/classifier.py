@@ -518,7 +518,7 @@ class GLiClassifier(GLiClassEstimator):
             if self.embedding_head == "auto" and vectors is not None:
                 held = (self._cross_fit(copy.deepcopy(self.model_), texts, matrix, vectors, settings, rng), matrix)
             elif calibrates and not self._early_stopping(ppo, False) and self._cross_fits_for_calibration(texts):
-                held = (self._out_of_fold(copy.deepcopy(self.model_), texts, matrix, settings, rng), matrix)
+                held = (self._out_of_fold_apart(texts, matrix, settings, seed), matrix)
             validation, weights = None, None
             if self._early_stopping(ppo, feedback is not None):
                 fraction = self.validation_fraction
@@ -731,6 +731,17 @@ class GLiClassifier(GLiClassEstimator):
                 folds.append((train, held))
             del model
         return oof
+
+    def _out_of_fold_apart(
+        self, texts: list[str], matrix: np.ndarray, settings: TrainSettings, seed: int
+    ) -> np.ndarray:
+        """:meth:`_out_of_fold` logits for the map, drawn with random streams of their own: the fitted model is the
+        very one a fit without a map makes (a temperature then changes no prediction, and nothing else)."""
+        cuda = torch.device(self.device_).type == "cuda"
+        with torch.random.fork_rng(devices=None if cuda else []):
+            return self._out_of_fold(
+                copy.deepcopy(self.model_), texts, matrix, settings, np.random.default_rng([seed, 1])
+            )
 
     def _loop_settings(self, texts: list[str], matrix: np.ndarray | None) -> LoopSettings:
         return LoopSettings(

@@ -141,3 +141,10 @@ def test_fine_tuned_scores_weigh_the_models_scale_lightly_zero_shot_scores_fully
     GLiClassZeroShot(model=encoder, calibration="temperature").fit(X, Y)
     assert priors == [FINE_TUNED_SCALE_PRIOR, None]
     assert SCALE_PRIOR > FINE_TUNED_SCALE_PRIOR
+
+
+def test_the_cross_fitted_map_leaves_the_fitted_model_as_a_fit_without_it(encoder):
+    plain = _clf(encoder, calibration=None).fit(X, Y)
+    mapped = _clf(encoder, calibration="auto").fit(X, Y)
+    assert mapped.calibration_ is not None
+    np.testing.assert_allclose(mapped._raw_logits(X), plain._raw_logits(X), rtol=1e-5, atol=1e-6)
