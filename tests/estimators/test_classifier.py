@@ -32,7 +32,8 @@ Y = ["sport"] * 4 + ["politics"] * 4 + ["tech"] * 4
 
 
 # One full-batch step that moves nothing: the step's logits are the starting model's.
-FROZEN = {"epochs": 1, "batch_size": len(X), "learning_rate": 1e-12, "encoder_learning_rate": 1e-12, "average_fits": 1}
+FROZEN = {"epochs": 1, "batch_size": len(X), "learning_rate": 1e-12, "encoder_learning_rate": 1e-12}
+FROZEN |= {"average_fits": 1, "calibration": None}  # one training run, no cross-fitting
 
 
 @pytest.fixture(scope="module")
