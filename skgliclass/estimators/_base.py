@@ -598,7 +598,9 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         """Write the fitted model as a checkpoint folder in the reference ``gliclass`` format.
 
         The folder loads with ``model=directory`` here and with ``GLiClassModel.from_pretrained`` in
-        ``gliclass``; it holds the model (and a model card, README.md), not the estimator's parameters or classes.
+        ``gliclass``; it holds the model (and a model card, README.md), not the estimator's parameters, classes,
+        calibration map (``calibration_``) or learnt thresholds: pickle, joblib, skops and ``skgliclass fit`` folders
+        keep those.
 
         Parameters
         ----------

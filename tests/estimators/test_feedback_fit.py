@@ -33,6 +33,7 @@ def _clf(encoder, **kwargs):
         encoder_learning_rate=5e-4,
         train_precision="fp32",
         early_stopping=False,
+        calibration=None,  # feedback fits are not mapped: fits from labels compared with them are not either
         random_state=0,
     )
     return GLiClassifier(**{**params, **kwargs})

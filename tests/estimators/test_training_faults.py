@@ -21,6 +21,7 @@ def encoder(tiny_encoder_dir):
 
 def _clf(encoder, **kwargs):
     params = dict(model=encoder, epochs=2, batch_size=4, learning_rate=5e-3, random_state=0, average_fits=1)
+    params["calibration"] = None  # one training run to follow: no cross-fitting for a map
     params.update(kwargs)
     return GLiClassifier(**params)
 
