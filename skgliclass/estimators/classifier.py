@@ -783,8 +783,8 @@ class GLiClassifier(GLiClassEstimator):
         0.14, vaccine stance 0.35 -> 0.13, BBC 0.039 -> 0.030)."""
         if self.calibration not in ("auto", None) or (self.multilabel_ and self._learns_thresholds()):
             return True
-        small = self._tokens(texts) <= AUTO_CALIBRATION_MAX_TOKENS
-        return self.calibration == "auto" and not self.multilabel_ and small
+        auto = self.calibration == "auto" and not self.multilabel_
+        return auto and self._tokens(texts) <= AUTO_CALIBRATION_MAX_TOKENS
 
     def _raw_logits(self, X: Any) -> np.ndarray:
         logits = super()._raw_logits(X)
