@@ -69,7 +69,7 @@ AUTO_HEAD_MAX_TOKENS = 4096
 AUTO_AVERAGE_MAX_TOKENS = 4096
 AUTO_AVERAGE_RUNS = 3
 # calibration="auto" cross-fits single-label training sets up to this many tokens: two half-data fits cost about
-# one more run (a third more beside three averaged runs; BBC at eight articles per topic, 10,000 tokens: 47 -> 78 s).
+# one more run (a third more beside three averaged runs; BBC at eight articles per topic, 10,000 tokens: 40 -> 77 s).
 AUTO_CALIBRATION_MAX_TOKENS = 12_288
 LR_TEST_CRITICAL = 3.841  # chi-squared, one degree of freedom, 5%
 # Feedback fits hold out at least this many verdicts (or a quarter of the log, if smaller) for the guard.
@@ -780,7 +780,7 @@ class GLiClassifier(GLiClassEstimator):
         """Whether to pay two half-data fits for held-out logits: when a map or learnt thresholds are asked for by
         name, and for ``calibration="auto"`` on small single-label training sets, where a temperature never changes
         a prediction and the fine-tuned model is most over-confident (eight texts per class: hedging ECE 0.37 ->
-        0.14, vaccine stance 0.35 -> 0.13, BBC 0.039 -> 0.030)."""
+        0.14, vaccine stance 0.35 -> 0.13, BBC 0.036 -> 0.030)."""
         if self.calibration not in ("auto", None) or (self.multilabel_ and self._learns_thresholds()):
             return True
         auto = self.calibration == "auto" and not self.multilabel_
