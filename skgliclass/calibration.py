@@ -71,8 +71,8 @@ def _per_label(
     Y: np.ndarray,
     multilabel: bool,
     shared: tuple[float, float],
-    own_scales: bool = True,
-    scale_prior: float = SCALE_PRIOR,
+    own_scales: bool,
+    scale_prior: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each class's bias and (``own_scales``) scale, drawn towards the shared map by a prior worth
     ``PRIOR_WEIGHT`` texts per class (a class with few texts stays near the temperature instead of following
