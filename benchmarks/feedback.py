@@ -171,15 +171,23 @@ def plot(rows: list[dict], path: Path) -> None:
 
     rows = [r for r in rows if not r.get("variant") and r["strategy"] != "rater"]
     sets = sorted({r["data"] for r in rows})
-    fig, axes = plt.subplots(1, len(sets), figsize=(3.2 * len(sets), 3.2), squeeze=False, sharey=True)
-    for ax, name in zip(axes[0], sets, strict=True):
+    every = sorted({(r["strategy"], r["noise"]) for r in rows})
+    colors = {line: f"C{i}" for i, line in enumerate(every)}  # one colour per strategy and noise in every panel
+    ncols = min(len(sets), 5)
+    nrows = -(-len(sets) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 3.2 * nrows), squeeze=False, sharey=True)
+    for ax in axes.flat[len(sets) :]:
+        ax.set_visible(False)
+    for ax, name in zip(axes.flat, sets, strict=False):
         lines = sorted({(r["strategy"], r["noise"]) for r in rows if r["data"] == name})
         for strategy, noise in lines:
             group = [r for r in rows if (r["data"], r["strategy"], r["noise"]) == (name, strategy, noise)]
             budgets = sorted({r["budget"] for r in group})
             change = [[100 * (r["f1"] - r["start_f1"]) for r in group if r["budget"] == b] for b in budgets]
             label = strategy + (f", {noise:.0%} wrong" if noise else "")
-            (line,) = ax.plot(budgets, [np.mean(c) for c in change], marker="o", label=label)
+            (line,) = ax.plot(
+                budgets, [np.mean(c) for c in change], marker="o", label=label, color=colors[strategy, noise]
+            )
             worst, best = [min(c) for c in change], [max(c) for c in change]
             ax.fill_between(budgets, worst, best, alpha=0.15, color=line.get_color())
         ax.axhline(0, color="grey", lw=0.8)
@@ -191,8 +199,10 @@ def plot(rows: list[dict], path: Path) -> None:
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("verdicts")
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("macro-F1 change (points)")
-    axes[0][-1].legend(fontsize=7)
+    for row in axes:
+        row[0].set_ylabel("macro-F1 change (points)")
+    fullest = max(axes.flat[: len(sets)], key=lambda ax: len(ax.get_lines()))
+    fullest.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 
