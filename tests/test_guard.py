@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.special import expit, softmax
 
-from skgliclass.training.guard import calibrated_nll, class_balance, clear_gain, verdict_nll
+from skgliclass.training.guard import calibrated_nll, class_balance, clear_gain, confirmed_kept, verdict_nll
 
 TARGETS = np.array([[1, 0, 0], [-100, 0, -100], [-100, -100, -100], [0, -100, 1]])
 LOGITS = np.array([[2.0, 0.0, -1.0], [0.5, 1.5, 0.0], [0.0, 0.0, 0.0], [0.3, 0.1, 0.2]])
@@ -63,6 +63,14 @@ def test_a_gain_counts_only_beyond_its_standard_error():
     assert clear_gain(before, before - 0.1, z=5.0)  # the same gain on every row: clear at any z
     assert not clear_gain(before[:1], steady[:1], z=0.0)  # one row cannot tell
     assert not clear_gain(before, before + 0.1, z=0.0)
+
+
+def test_confirmed_kept_asks_whether_each_right_label_stays_on_top():
+    # rows: right label 0 on top; right label 2 behind label 0; two right labels, one of them in the top two; none
+    targets = np.array([[1, 0, -100], [-100, -100, 1], [1, -100, 1], [0, -100, -100]])
+    logits = np.array([[2.0, 0.0, 1.0], [0.5, 0.0, 0.2], [0.9, 1.0, 0.8], [3.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(confirmed_kept(logits, targets), [True, False, True, False])
+    assert confirmed_kept(logits, -100 * np.ones_like(targets)).shape == (0,)  # no confirmed label: nothing to keep
 
 
 def test_class_balance_weighs_every_class_the_same():

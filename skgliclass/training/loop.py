@@ -344,8 +344,9 @@ class BestEpoch:
     epochs since the validation loss last fell (which early stopping counts).
 
     With per-row losses (``rows``), an epoch replaces the start only when it beats the start's rows by
-    more than ``z`` standard errors (:func:`~skgliclass.training.guard.clear_gain`); training goes on
-    while the loss falls, clear or not.
+    more than ``z`` standard errors (:func:`~skgliclass.training.guard.clear_gain`) and, with ``keep`` and
+    ``kept`` (:func:`~skgliclass.training.guard.confirmed_kept`), keeps at least ``keep`` times as many
+    confirmed labels on top as the start; training goes on while the loss falls, clear or not.
     """
 
     loss: float = math.inf
@@ -356,18 +357,30 @@ class BestEpoch:
     z: float = 1.0
     lowest: float = math.inf
     start_rows: np.ndarray | None = None
+    keep: float | None = None
+    start_kept: int | None = None
 
     def update(
-        self, loss: float, epoch: int, model: torch.nn.Module, settings: TrainSettings, rows: np.ndarray | None = None
+        self,
+        loss: float,
+        epoch: int,
+        model: torch.nn.Module,
+        settings: TrainSettings,
+        rows: np.ndarray | None = None,
+        kept: np.ndarray | None = None,
     ) -> bool:
-        """Record epoch ``epoch``'s ``loss`` (and per-row losses); True when training should stop."""
+        """Record epoch ``epoch``'s ``loss`` (and per-row losses, and which confirmed labels it keeps on top);
+        True when training should stop."""
         if epoch == 0:
             self.start_rows = rows
+            self.start_kept = None if kept is None else int(np.sum(kept))
         fell = loss <= self.lowest if self.ties_forward else loss < self.lowest - settings.tol
         self.lowest, self.stale = (loss, 0) if fell else (self.lowest, self.stale + 1)
         better = loss <= self.loss if self.ties_forward else loss < self.loss - settings.tol
         if better and epoch > 0 and self.start_rows is not None and rows is not None:
             better = clear_gain(self.start_rows, rows, self.z)
+        if better and epoch > 0 and self.keep is not None and kept is not None and self.start_kept is not None:
+            better = int(np.sum(kept)) >= self.keep * self.start_kept
         if better or self.weights is None:
             self.loss, self.epoch = loss, epoch
             self.weights = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
@@ -377,7 +390,7 @@ class BestEpoch:
         """What a checkpoint keeps, so that a resumed fit still knows its best epoch (tensors and plain data)."""
         rows = None if self.start_rows is None else torch.as_tensor(self.start_rows)
         kept = {"loss": self.loss, "epoch": self.epoch, "stale": self.stale, "lowest": self.lowest}
-        return {**kept, "weights": self.weights, "start_rows": rows}
+        return {**kept, "weights": self.weights, "start_rows": rows, "start_kept": self.start_kept}
 
     def load_state(self, state: dict[str, Any] | None) -> None:
         """Continue from :meth:`state`'s output (None: a checkpoint written before it travelled with them)."""
@@ -386,3 +399,4 @@ class BestEpoch:
         self.loss, self.epoch, self.stale, self.lowest = state["loss"], state["epoch"], state["stale"], state["lowest"]
         self.weights = state["weights"]
         self.start_rows = None if state["start_rows"] is None else state["start_rows"].numpy()
+        self.start_kept = state.get("start_kept")

@@ -17,7 +17,7 @@ from skgliclass.data.prompts import InputBuilder
 from skgliclass.losses import focal_loss, softmax_loss
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import BatchOutput, forward_batch
-from skgliclass.training.guard import guard_loss
+from skgliclass.training.guard import FEEDBACK_KEEP, FEEDBACK_Z, confirmed_kept, guard_loss
 from skgliclass.training.loop import BestEpoch, Trainer, guarded_update
 from skgliclass.training.optim import load_optimizer_state, optimizer_and_schedule, optimizer_state
 from skgliclass.training.settings import TrainSettings, Validation
@@ -68,12 +68,14 @@ class SupervisedTrainer(Trainer):
             "epoch_seconds": [],
         }
         self.best = BestEpoch()
+        if validation is not None and validation.calibrated:  # reviewers' verdicts: the stricter guard
+            self.best = BestEpoch(z=FEEDBACK_Z, keep=FEEDBACK_KEEP)
         if validation is not None:  # epoch 0: the model as it starts, kept when no epoch does better
             self.history.update(validation_loss=[], validation_score=[], best_epoch=[])
-            loss, score, rows = evaluate(model, builder, validation, labels, settings, device)
+            loss, score, rows, kept = evaluate(model, builder, validation, labels, settings, device)
             model.train()
             self.history.update(start_validation_loss=[loss], start_validation_score=[score])
-            self.best.update(loss, 0, model, settings, rows)
+            self.best.update(loss, 0, model, settings, rows, kept)
 
     def train_batch(self, batch: np.ndarray) -> dict[str, float]:
         n_labels = len(self.labels)
@@ -95,11 +97,13 @@ class SupervisedTrainer(Trainer):
         history["epoch_seconds"].append(seconds)
         if self.validation is None:
             return False
-        loss, score, rows = evaluate(self.model, self.builder, self.validation, self.labels, self.settings, self.device)
+        loss, score, rows, kept = evaluate(
+            self.model, self.builder, self.validation, self.labels, self.settings, self.device
+        )
         self.model.train()
         history["validation_loss"].append(loss)
         history["validation_score"].append(score)
-        return self.best.update(loss, len(history["validation_loss"]), self.model, self.settings, rows)
+        return self.best.update(loss, len(history["validation_loss"]), self.model, self.settings, rows, kept)
 
     def state(self) -> dict[str, Any]:
         return {**optimizer_state(self.optimizer, self.schedule), "best": self.best.state()}
@@ -126,11 +130,12 @@ def evaluate(
     labels: Sequence[str],
     settings: TrainSettings,
     device: torch.device,
-) -> tuple[float, float, np.ndarray | None]:
+) -> tuple[float, float, np.ndarray | None, np.ndarray | None]:
     """Mean loss (the objective without the contrastive term, or the calibrated verdict NLL when
     ``validation.calibrated``) and score of ``model`` on the validation texts (eval mode, labels in order), and
-    with ``validation.calibrated`` the per-row NLL of the judged texts (None otherwise). Single-label verdicts
-    are weighted so that every class weighs the same (:func:`~skgliclass.training.guard.class_balance`)."""
+    with ``validation.calibrated`` the per-row NLL of the judged texts and which confirmed labels it ranks on top
+    (:func:`~skgliclass.training.guard.confirmed_kept`; both None otherwise). Single-label verdicts are weighted
+    so that every class weighs the same (:func:`~skgliclass.training.guard.class_balance`)."""
     model.eval()
     targets = torch.as_tensor(validation.targets, dtype=torch.float32)
     losses, scores, sizes, all_logits = [], [], [], []
@@ -148,9 +153,10 @@ def evaluate(
         sizes.append(len(batch))
     score = float(np.average(scores, weights=sizes))
     if validation.calibrated:
-        mean, rows = guard_loss(np.concatenate(all_logits), validation.targets, settings.multilabel)
-        return mean, score, rows
-    return float(np.average(losses, weights=sizes)), score, None
+        logits = np.concatenate(all_logits)
+        mean, rows = guard_loss(logits, validation.targets, settings.multilabel)
+        return mean, score, rows, confirmed_kept(logits, validation.targets)
+    return float(np.average(losses, weights=sizes)), score, None, None
 
 
 def _score(logits: torch.Tensor, targets: torch.Tensor, multilabel: bool) -> float:

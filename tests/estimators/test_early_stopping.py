@@ -48,9 +48,9 @@ def test_early_stopping_records_validation_and_keeps_the_best_epoch(encoder, mon
     original = supervised.evaluate
 
     def recording(model, *args, **kwargs):
-        loss, score, rows = original(model, *args, **kwargs)
+        out = original(model, *args, **kwargs)
         seen.append({k: v.clone() for k, v in model.state_dict().items()})
-        return loss, score, rows
+        return out
 
     monkeypatch.setattr(supervised, "evaluate", recording)
     clf = _clf(encoder, early_stopping=True, validation_fraction=0.25, n_iter_no_change=2, epochs=30).fit(X, Y)
@@ -165,3 +165,12 @@ def test_with_per_row_losses_an_epoch_must_clearly_beat_the_start_to_be_kept():
             model.weight.fill_(epoch)
         assert resumed.update(float(rows.mean()), epoch, model, settings, rows) == stops[epoch]
     assert resumed.epoch == 3 and resumed.weights["weight"].item() == 3.0
+    # With ``keep``, a clear gain that drops the confirmed labels the start kept is refused: the start stays.
+    kept = [np.ones(10, dtype=bool), np.r_[np.ones(8), np.zeros(2)].astype(bool), np.r_[np.ones(9), 0].astype(bool)]
+    strict = BestEpoch(z=1.0, keep=0.9)
+    for epoch, (rows, confirmed) in enumerate(zip([start, epochs[2], epochs[3]], kept, strict=True)):
+        strict.update(float(rows.mean()), epoch, model, settings, rows, confirmed)
+    assert strict.epoch == 2  # both cleared the start; epoch 1 kept 8 of 10 (refused), epoch 2 kept 9 of 10
+    again = BestEpoch(z=1.0, keep=0.9)
+    again.load_state(strict.state())
+    assert again.start_kept == 10

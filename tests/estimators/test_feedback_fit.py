@@ -12,7 +12,7 @@ from _tiny_texts import X, Y
 from skgliclass import GLiClassifier, feedback
 from skgliclass.losses import focal_loss
 from skgliclass.training import guard, supervised
-from skgliclass.training.guard import calibrated_nll, clear_gain
+from skgliclass.training.guard import FEEDBACK_KEEP, FEEDBACK_Z, calibrated_nll, clear_gain, confirmed_kept
 
 CLASSES = ["politics", "sport", "tech"]
 
@@ -97,7 +97,7 @@ def test_the_start_is_kept_when_no_epoch_lowers_the_held_out_loss(encoder, monke
     clf = _clf(encoder, epochs=3).fit(X, Y)
     before = clf.predict_proba(X)
     losses = iter([0.1, 0.5, 0.6])  # the start, then two epochs that do worse on the held-out verdicts
-    monkeypatch.setattr(supervised, "evaluate", lambda *args: (next(losses), 0.0, None))
+    monkeypatch.setattr(supervised, "evaluate", lambda *args: (next(losses), 0.0, None, None))
     log = {"label": Y, "verdict": [0] * len(X)}
     clf.set_params(warm_start=True, early_stopping="auto", epochs=2).fit(X, feedback=log)
     assert clf.history_["start_validation_loss"] == [0.1] and clf.history_["validation_loss"] == [0.5, 0.6]
@@ -110,20 +110,27 @@ def test_the_guard_compares_epochs_at_their_own_temperature(encoder, monkeypatch
 
     def spy(logits, targets, multilabel, weights):
         mean, rows = calibrated_nll(logits, targets, multilabel, weights)
-        seen.append((logits.shape, targets.copy(), multilabel, rows * weights / weights.mean()))
+        kept = confirmed_kept(logits, targets).sum()
+        seen.append((logits.shape, targets.copy(), multilabel, rows * weights / weights.mean(), kept))
         return mean, rows
 
     monkeypatch.setattr(guard, "calibrated_nll", spy)
     log = {"label": Y, "verdict": [1, 0] * 6}
     clf = _clf(encoder, epochs=2, early_stopping="auto").fit(X, feedback=log)
     assert len(seen) == 3 and not seen[0][2]  # the start and two epochs, single-label
-    shape, targets, _, _ = seen[0]
+    shape, targets, _, _, _ = seen[0]
     assert shape[0] >= 3 and shape[1] == 3  # a quarter of a small log at least (10% would be one text)
     assert set(np.unique(targets)) <= {0, 1, -100}  # the held-out verdicts, never filled
     losses = [clf.history_["start_validation_loss"][0], *clf.history_["validation_loss"]]
-    # an epoch is kept only when it lowers the loss and beats the start by a standard error, row by row
-    # (rows weighted so that every class weighs the same)
-    clear = [e for e in (1, 2) if losses[e] < losses[0] and clear_gain(seen[0][3], seen[e][3], z=1.0)]
+    # an epoch is kept only when it lowers the loss, beats the start by two standard errors, row by row (rows
+    # weighted so that every class weighs the same), and keeps nine in ten of the confirmed labels the start kept
+    clear = [
+        e
+        for e in (1, 2)
+        if losses[e] < losses[0]
+        and clear_gain(seen[0][3], seen[e][3], z=FEEDBACK_Z)
+        and seen[e][4] >= FEEDBACK_KEEP * seen[0][4]
+    ]
     expected = min(clear, key=lambda e: losses[e]) if clear else 0
     assert all(np.isfinite(losses)) and clf.history_["best_epoch"][0] == expected
 

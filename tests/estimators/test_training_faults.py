@@ -168,9 +168,9 @@ def test_resume_keeps_the_best_epoch_early_stopping_found_before_the_interruptio
     epochs: list[int] = []  # the epoch each validation of the next fit scores (0: the start)
 
     def judge(*args, **kwargs):  # epoch 1 clearly best, every later one worse: the fit keeps epoch 1
-        loss, score, rows = judged(*args, **kwargs)
+        loss, score, rows, kept = judged(*args, **kwargs)
         shift = {0: 0.0, 1: -1.0}.get(epochs.pop(0), 1.0)
-        return loss + shift, score, None if rows is None else rows + shift
+        return loss + shift, score, None if rows is None else rows + shift, kept
 
     monkeypatch.setattr(supervised, "evaluate", judge)
     epochs[:] = [0, 1, 2, 3, 4]
