@@ -1,0 +1,238 @@
+"""Which epoch should a feedback fit keep? Every epoch traced once, each guard judged on the traces.
+
+``trace`` runs ``benchmarks/feedback.py``'s draws (zero-shot proposals, a simulated reviewer, the same seeds
+and test texts) with every epoch trained (``n_iter_no_change`` off) and saves, per epoch, the logits of the
+held-out verdicts' texts and of the test texts (``results/feedback_traces/``, not versioned). ``judge``
+replays the fit's early stopping on those logits under each guard and reports the test macro-F1 change of the
+epoch each guard keeps against the zero-shot start: a guard is judged on many draws without a fit per guard.
+The epochs are computed as the fit computes them (eval mode, its precision), so the start's row can differ
+from ``feedback.py``'s predict path by a few tenths of a point where bf16 ties flip.
+
+Guards: ``z1`` the calibrated, class-balanced verdict log-loss with a gain beyond one standard error (the
+guard before this study); ``default`` today's (:data:`skgliclass.training.guard.FEEDBACK_Z` standard
+errors, and :data:`~skgliclass.training.guard.FEEDBACK_KEEP` of the confirmed labels kept); ``z2`` and
+``keep`` each rule alone; ``best`` the epoch best on the test texts (no guard can do better).
+
+Usage::
+
+    python benchmarks/feedback_guard.py trace bbc:random:50:0:0 vaccine_stance:random:200:1:0 ...
+    python benchmarks/feedback_guard.py judge [--sets bbc,vaccine_stance]
+
+A draw is ``data:strategy:verdicts:seed:noise``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import pickle
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).parent))
+
+import numpy as np
+import torch
+from feedback import dataset, macro_f1
+from sklearn.metrics import f1_score
+
+import skgliclass.training.supervised as supervised
+from skgliclass import GLiClassifier, GLiClassZeroShot
+from skgliclass.training import guard
+
+RESULTS = Path(__file__).parent / "results"
+TRACES = RESULTS / "feedback_traces"
+TEST_CAP = 400  # as feedback.py's default
+_TRACE: dict = {}
+
+
+def _traced_evaluate(model, builder, validation, labels, settings, device):
+    """``supervised.evaluate``, also keeping the epoch's logits of the held-out texts and of the test texts."""
+    out = _evaluate(model, builder, validation, labels, settings, device)
+    if validation.calibrated:
+        plain = dataclasses.replace(settings, contrastive_coef=0.0)
+        model.eval()
+        logits = {}
+        with torch.no_grad():
+            for name, texts in (("held", list(validation.texts)), ("test", _TRACE["test_texts"])):
+                parts = []
+                for start in range(0, len(texts), settings.batch_size):
+                    batch = texts[start : start + settings.batch_size]
+                    empty = torch.zeros(len(batch), len(labels))
+                    order = np.arange(len(labels))
+                    parts.append(
+                        supervised._step_loss(model, builder, batch, labels, empty, order, plain, device)[1]
+                        .cpu()
+                        .numpy()
+                    )
+                logits[name] = np.concatenate(parts)
+        model.train()
+        _TRACE["epochs"].append(logits)
+        _TRACE["verdicts"] = np.asarray(validation.targets)
+    return out
+
+
+_evaluate = supervised.evaluate
+
+
+def trace(draw: str) -> dict:
+    """Fit one draw with every epoch trained and return its trace."""
+    name, strategy, budget, seed, noise = draw.split(":")
+    budget, seed, noise = int(budget), int(seed), float(noise)
+    texts, labels = dataset(name)
+    classes = sorted(set(labels))
+    start = GLiClassZeroShot(labels=classes).fit()
+    order = np.random.default_rng(seed).permutation(len(texts))
+    test, pool = order[:TEST_CAP], order[TEST_CAP:]
+    test_texts, test_truth = [texts[i] for i in test], np.asarray(labels)[test]
+    pool_texts = [texts[i] for i in pool]
+    truth = dict(zip(pool_texts, np.asarray(labels)[pool], strict=True))
+    log = start.propose(pool_texts, n=budget, strategy=strategy, random_state=seed)
+    rng = np.random.default_rng(seed + 1)  # the reviewer's slips, as feedback.py draws them
+    right = np.array([truth[t] == label for t, label in zip(log["text"], log["label"], strict=True)])
+    log["verdict"] = (right ^ (rng.random(len(right)) < noise)).astype(int).tolist()
+    _TRACE.clear()
+    _TRACE.update(test_texts=test_texts, epochs=[])
+    began = time.perf_counter()
+    supervised.evaluate = _traced_evaluate
+    try:
+        GLiClassifier(labels=classes, random_state=seed, n_iter_no_change=10**6).fit(None, feedback=log)
+    finally:
+        supervised.evaluate = _evaluate
+    return {
+        "draw": draw,
+        "classes": classes,
+        "test_truth": test_truth.tolist(),
+        "start_f1": macro_f1(start, test_texts, test_truth),
+        "epochs": _TRACE["epochs"],
+        "verdicts": _TRACE["verdicts"],
+        "seconds": time.perf_counter() - began,
+    }
+
+
+def keep_epoch(losses: list[float], rows: list[np.ndarray], z: float, allowed: Callable[[int], bool]) -> int:
+    """The epoch ``BestEpoch`` keeps, replayed: the lowest loss among the epochs that clear the start by ``z``
+    standard errors and are ``allowed``, training stopped after 3 epochs without a new lowest loss."""
+    lowest, stale, best, kept = math.inf, 0, math.inf, 0
+    for epoch, (loss, row) in enumerate(zip(losses, rows, strict=True)):
+        lowest, stale = (loss, 0) if loss < lowest - 1e-4 else (lowest, stale + 1)
+        better = loss < best - 1e-4
+        if better and epoch > 0:
+            better = guard.clear_gain(rows[0], row, z) and allowed(epoch)
+        if better or epoch == 0:
+            best, kept = loss, epoch
+        if stale >= 3:
+            break
+    return kept
+
+
+def guards(record: dict) -> dict[str, int]:
+    """The epoch each guard keeps on this draw."""
+    verdicts = record["verdicts"]
+    losses, rows = zip(*(guard.guard_loss(e["held"], verdicts, False) for e in record["epochs"]), strict=True)
+    kept = [int(guard.confirmed_kept(e["held"], verdicts).sum()) for e in record["epochs"]]
+
+    def keeps(epoch: int) -> bool:
+        return kept[epoch] >= guard.FEEDBACK_KEEP * kept[0]
+
+    f1s = test_f1s(record)
+    return {
+        "z1": keep_epoch(losses, rows, 1.0, lambda e: True),
+        "z2": keep_epoch(losses, rows, guard.FEEDBACK_Z, lambda e: True),
+        "keep": keep_epoch(losses, rows, 1.0, keeps),
+        "default": keep_epoch(losses, rows, guard.FEEDBACK_Z, keeps),
+        "best": int(np.argmax(f1s)),
+    }
+
+
+def test_f1s(record: dict) -> list[float]:
+    classes = np.asarray(record["classes"])
+    return [
+        float(f1_score(record["test_truth"], classes[e["test"].argmax(1)], average="macro")) for e in record["epochs"]
+    ]
+
+
+def judge(sets: list[str] | None) -> None:
+    rows = []
+    for path in sorted(TRACES.glob("*.pkl")):
+        with path.open("rb") as f:
+            record = pickle.load(f)
+        name, strategy, budget, seed, noise = record["draw"].split(":")
+        if sets and name not in sets:
+            continue
+        f1s = test_f1s(record)
+        for which, epoch in guards(record).items():
+            rows.append(
+                {
+                    "data": name,
+                    "strategy": strategy,
+                    "budget": int(budget),
+                    "seed": int(seed),
+                    "noise": float(noise),
+                    "guard": which,
+                    "epoch": epoch,
+                    "change": 100 * (f1s[epoch] - record["start_f1"]),
+                }
+            )
+    (RESULTS / "feedback_guard.json").write_text(json.dumps(rows, indent=1))
+    text = table(rows)
+    (RESULTS / "feedback_guard.md").write_text(text + "\n")
+    print(text)
+
+
+def table(rows: list[dict]) -> str:
+    names = ["z1", "z2", "keep", "default", "best"]
+    head = "| data | noise | strategy | verdicts | seeds | " + " | ".join(names) + " |"
+    lines = [head, "|---|---:|---|---:|---:|" + "---:|" * len(names)]
+    cells = sorted({(r["data"], r["noise"], r["strategy"], r["budget"]) for r in rows})
+    for data, noise, strategy, budget in cells:
+        group = [
+            r for r in rows if (r["data"], r["noise"], r["strategy"], r["budget"]) == (data, noise, strategy, budget)
+        ]
+        values = []
+        for which in names:
+            change = np.array([r["change"] for r in group if r["guard"] == which])
+            values.append(f"{change.mean():+.1f} ({change.min():+.1f})")
+        seeds = len({r["seed"] for r in group})
+        lines.append(f"| {data} | {noise:.0%} | {strategy} | {budget} | {seeds} | " + " | ".join(values) + " |")
+    every = {which: np.array([r["change"] for r in rows if r["guard"] == which]) for which in names}
+    lines.append(
+        "| **all draws** | | | | "
+        + str(len(every["z1"]))
+        + " | "
+        + " | ".join(f"{v.mean():+.1f}, {int((v < -1).sum())} below -1" for v in every.values())
+        + " |"
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    traced = commands.add_parser("trace", help="fit draws with every epoch traced")
+    traced.add_argument("draws", nargs="+", help="data:strategy:verdicts:seed:noise")
+    judged = commands.add_parser("judge", help="replay each guard on the saved traces")
+    judged.add_argument("--sets", default="", help="comma-separated data sets (default: all traced)")
+    args = parser.parse_args()
+    if args.command == "trace":
+        TRACES.mkdir(parents=True, exist_ok=True)
+        for draw in args.draws:
+            path = TRACES / (draw.replace(":", "_") + ".pkl")
+            if path.exists():
+                continue
+            record = trace(draw)
+            with path.open("wb") as f:
+                pickle.dump(record, f)
+            print(f"{draw}: start {record['start_f1']:.3f}, {len(record['epochs'])} epochs, {record['seconds']:.0f} s")
+    else:
+        judge([s for s in args.sets.split(",") if s] or None)
+
+
+if __name__ == "__main__":
+    main()
