@@ -136,9 +136,10 @@ class GLiClassifier(GLiClassEstimator):
         model's most likely decisions on the held-out texts (the top label when single-label),
         measured before training too, so the fit keeps its start unless an epoch beats it.
         With ``feedback``, the score is the likelihood of the held-out verdicts at each epoch's own
-        temperature, and an epoch replaces the start only when it beats it by more than one standard
-        error over those verdicts. ``"auto"``: on for learning from a reviewer (a reward function or
-        logged ``feedback``), off otherwise.
+        temperature, and an epoch replaces the start only when it beats it by more than two standard
+        errors over those verdicts and keeps nine in ten of the confirmed labels the start ranked first
+        (a reward function: one standard error). ``"auto"``: on for learning from a reviewer (a reward
+        function or logged ``feedback``), off otherwise.
     validation_fraction : float, default=0.1
         Share of the training texts held out with ``early_stopping`` (at least one text, and one of
         each class that has two or more, so that every class is both learnt and checked). Feedback

@@ -3,6 +3,8 @@
 A model fresh from zero-shot and the same model after fine-tuning differ in confidence as much as in
 ranking: compared on raw log-loss, the sharper one wins even where it ranks worse. Fitting each
 model's temperature on the held-out verdicts first compares what they know, not how loud they say it.
+A logged-feedback fit also asks more than a likelihood gain: one beyond two standard errors (``FEEDBACK_Z``),
+and the labels reviewers confirmed still on top (:func:`confirmed_kept`, ``FEEDBACK_KEEP``).
 """
 
 from __future__ import annotations
