@@ -21,10 +21,12 @@ __all__ = [
     "PICKS",
     "STRATEGIES",
     "FeedbackLog",
+    "choose_labels",
     "choose_proposals",
     "feedback_targets",
     "fill_unknown",
     "fill_weights",
+    "random_rows",
     "read_feedback",
 ]
 
@@ -187,18 +189,30 @@ def choose_proposals(
     the propensity is the chance the shown label had of being chosen. ``closest`` marks the texts taken as
     closest calls (never held out to judge training: they are not like the texts the model will meet).
     """
-    count = len(proba) if n is None else min(n, len(proba))
-    closest = np.zeros(count, dtype=bool)
     if strategy == "uncertainty":
+        count = len(proba) if n is None else min(n, len(proba))
         rows, closest = _closest_and_random(proba, rng)
         rows, closest = rows[:count], closest[:count]
     else:
-        rows = np.sort(rng.permutation(len(proba))[:count])
-    top = proba[rows].argmax(1)
-    explore = rng.random(len(rows)) < exploration
-    columns = np.where(explore, rng.integers(0, proba.shape[1], len(rows)), top)
-    propensity = exploration / proba.shape[1] + (1 - exploration) * (columns == top)
+        rows = random_rows(len(proba), n, rng)
+        closest = np.zeros(len(rows), dtype=bool)
+    columns, propensity = choose_labels(proba[rows], exploration, rng)
     return rows, columns, propensity, closest
+
+
+def random_rows(n_texts: int, n: int | None, rng: np.random.Generator) -> np.ndarray:
+    """``n`` of ``n_texts`` rows (all when None) drawn at random, in order. The draw needs no scores, so a caller
+    can score only the rows drawn."""
+    return np.sort(rng.permutation(n_texts)[: n_texts if n is None else min(n, n_texts)])
+
+
+def choose_labels(proba: np.ndarray, exploration: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The label to show for each row of ``proba`` and the chance it had of being shown: the most likely one, or
+    with probability ``exploration`` one drawn uniformly."""
+    top = proba.argmax(1)
+    explore = rng.random(len(proba)) < exploration
+    columns = np.where(explore, rng.integers(0, proba.shape[1], len(proba)), top)
+    return columns, exploration / proba.shape[1] + (1 - exploration) * (columns == top)
 
 
 def _closest_and_random(proba: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

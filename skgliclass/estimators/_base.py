@@ -30,7 +30,7 @@ from skgliclass.estimators._validation import (
     check_texts,
 )
 from skgliclass.exceptions import TruncationWarning
-from skgliclass.feedback import STRATEGIES, choose_proposals
+from skgliclass.feedback import STRATEGIES, choose_labels, choose_proposals, random_rows
 from skgliclass.inference import predict_logits, resolve_device
 from skgliclass.modeling.builder import new_model
 from skgliclass.modeling.model import GLiClassModel
@@ -462,13 +462,20 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
         texts = check_texts(X)
         if n is not None:
             check_positive_int("n", n)
-        proba = self.predict_proba(texts)
         rng = np.random.default_rng(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-        rows, columns, propensity, closest = choose_proposals(proba, n, strategy, exploration, rng)
+        if strategy == "random":  # the draw needs no scores: score only the texts drawn, not the whole pool
+            rows = random_rows(len(texts), n, rng)
+            proba = self.predict_proba([texts[i] for i in rows])
+            columns, propensity = choose_labels(proba, exploration, rng)
+            closest = np.zeros(len(rows), dtype=bool)
+        else:
+            proba = self.predict_proba(texts)
+            rows, columns, propensity, closest = choose_proposals(proba, n, strategy, exploration, rng)
+            proba = proba[rows]
         return {
             "text": [texts[i] for i in rows],
             "label": [self.label_names_[j] for j in columns],
-            "score": proba[rows, columns].tolist(),
+            "score": proba[np.arange(len(rows)), columns].tolist(),
             "propensity": propensity.tolist(),
             "pick": ["closest" if c else "random" for c in closest],
             "verdict": [None] * len(rows),

@@ -59,6 +59,24 @@ def test_fit_learns_what_the_reviewer_said(encoder):
     assert clf.history_["train_score"][-1] == pytest.approx(right.mean())  # a row with no right label never scores
 
 
+def test_random_proposals_score_only_the_texts_drawn(encoder, monkeypatch):
+    clf = _clf(encoder, epochs=1).fit(X, Y)
+    whole = clf.predict_proba(X)
+    scored = []
+    original = GLiClassifier.predict_proba
+    monkeypatch.setattr(
+        GLiClassifier, "predict_proba", lambda self, texts: scored.append(len(texts)) or original(self, texts)
+    )
+    log = clf.propose(X, n=3, exploration=0.5, random_state=0)
+    assert scored == [3]  # three texts scored, not the pool
+    # the same proposals as a draw over the whole pool's scores with the same seed
+    seed = np.random.RandomState(0).randint(np.iinfo(np.int32).max)
+    rows, columns, propensity, _ = feedback.choose_proposals(whole, 3, "random", 0.5, np.random.default_rng(seed))
+    assert log["text"] == [X[i] for i in rows] and log["label"] == [CLASSES[j] for j in columns]
+    np.testing.assert_allclose(log["score"], whole[rows, columns], atol=1e-6)
+    np.testing.assert_allclose(log["propensity"], propensity)
+
+
 def test_propose_then_fit_on_the_filled_log_with_a_warm_start(encoder):
     clf = _clf(encoder, epochs=2).fit(X, Y)
     log = clf.propose(X, n=6, strategy="uncertainty", exploration=0.5, random_state=0)
