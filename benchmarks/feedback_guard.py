@@ -26,13 +26,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import os
 import pickle
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).parent))
@@ -45,6 +44,7 @@ from sklearn.metrics import f1_score
 import skgliclass.training.supervised as supervised
 from skgliclass import GLiClassifier, GLiClassZeroShot
 from skgliclass.training import guard
+from skgliclass.training.loop import BestEpoch
 
 RESULTS = Path(__file__).parent / "results"
 TRACES = RESULTS / "feedback_traces"
@@ -116,38 +116,29 @@ def trace(draw: str) -> dict:
     }
 
 
-def keep_epoch(losses: list[float], rows: list[np.ndarray], z: float, allowed: Callable[[int], bool]) -> int:
-    """The epoch ``BestEpoch`` keeps, replayed: the lowest loss among the epochs that clear the start by ``z``
-    standard errors and are ``allowed``, training stopped after 3 epochs without a new lowest loss."""
-    lowest, stale, best, kept = math.inf, 0, math.inf, 0
-    for epoch, (loss, row) in enumerate(zip(losses, rows, strict=True)):
-        lowest, stale = (loss, 0) if loss < lowest - 1e-4 else (lowest, stale + 1)
-        better = loss < best - 1e-4
-        if better and epoch > 0:
-            better = guard.clear_gain(rows[0], row, z) and allowed(epoch)
-        if better or epoch == 0:
-            best, kept = loss, epoch
-        if stale >= 3:
+def keep_epoch(
+    losses: list[float], rows: list[np.ndarray], kept: list[np.ndarray], z: float, keep: float | None
+) -> int:
+    """The epoch the fit's own ``BestEpoch`` keeps when fed these epochs in turn (stopping as the fit stops)."""
+    best = BestEpoch(z=z, keep=keep)
+    model, settings = torch.nn.Linear(1, 1), SimpleNamespace(tol=1e-4, n_iter_no_change=3)
+    for epoch, (loss, row, confirmed) in enumerate(zip(losses, rows, kept, strict=True)):
+        if best.update(loss, epoch, model, settings, row, confirmed):
             break
-    return kept
+    return best.epoch
 
 
 def guards(record: dict) -> dict[str, int]:
     """The epoch each guard keeps on this draw."""
     verdicts = record["verdicts"]
     losses, rows = zip(*(guard.guard_loss(e["held"], verdicts, False) for e in record["epochs"]), strict=True)
-    kept = [int(guard.confirmed_kept(e["held"], verdicts).sum()) for e in record["epochs"]]
-
-    def keeps(epoch: int) -> bool:
-        return kept[epoch] >= guard.FEEDBACK_KEEP * kept[0]
-
-    f1s = test_f1s(record)
+    kept = [guard.confirmed_kept(e["held"], verdicts) for e in record["epochs"]]
     return {
-        "z1": keep_epoch(losses, rows, 1.0, lambda e: True),
-        "z2": keep_epoch(losses, rows, guard.FEEDBACK_Z, lambda e: True),
-        "keep": keep_epoch(losses, rows, 1.0, keeps),
-        "default": keep_epoch(losses, rows, guard.FEEDBACK_Z, keeps),
-        "best": int(np.argmax(f1s)),
+        "z1": keep_epoch(losses, rows, kept, 1.0, None),
+        "z2": keep_epoch(losses, rows, kept, guard.FEEDBACK_Z, None),
+        "keep": keep_epoch(losses, rows, kept, 1.0, guard.FEEDBACK_KEEP),
+        "default": keep_epoch(losses, rows, kept, guard.FEEDBACK_Z, guard.FEEDBACK_KEEP),
+        "best": int(np.argmax(test_f1s(record))),
     }
 
 
