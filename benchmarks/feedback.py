@@ -18,16 +18,23 @@ Data: ``bbc`` (BBC News openings, the first 60 words) and the few-shot suite's n
 reward=rater).fit(texts)`` on ``budget`` texts, the rater answering for the labels the model chose; the
 row's ``asked`` counts its verdicts, held-out ones included.
 
+``--round N`` proposes in rounds of ``N``, as a reviewer working over days would: each round is proposed
+by the model the verdicts so far made, and the whole log is fitted afresh from the zero-shot start after
+each round (a row at each of ``--budgets`` reached; its ``fit_seconds`` counts every round so far,
+proposals included).
+
 Usage: ``python benchmarks/feedback.py [--data bbc] [--budgets 50,200] [--seeds 3] [--strategies random,uncertainty]``
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -42,7 +49,7 @@ from skgliclass.datasets import load_bbc_news
 from skgliclass.estimators import classifier
 
 RESULTS = Path(__file__).parent / "results"
-KEY = ("data", "strategy", "budget", "noise", "seed", "variant")
+KEY = ("data", "strategy", "budget", "noise", "seed", "variant", "round")
 OPENING_WORDS = 60
 
 
@@ -62,7 +69,15 @@ def macro_f1(model, texts: list[str], truth: np.ndarray) -> float:
 
 
 def run(
-    name: str, budgets: list[int], seeds: range, strategies: list[str], noise: float, test_cap: int, save, variant: str
+    name: str,
+    budgets: list[int],
+    seeds: range,
+    strategies: list[str],
+    noise: float,
+    test_cap: int,
+    save,
+    variant: str,
+    rounds: int = 0,
 ) -> None:
     texts, labels = dataset(name)
     classes = sorted(set(labels))
@@ -80,6 +95,8 @@ def run(
                     row = rate(classes, pool_texts[:budget], truth, noise, seed, test_texts, test_truth, start_f1)
                     print(json.dumps(row | {"data": name, "variant": variant}), flush=True)
                     save(row | {"data": name, "variant": variant})
+                    continue
+                if rounds:
                     continue
                 log = start.propose(pool_texts, n=budget, strategy=strategy, random_state=seed)
                 rng = np.random.default_rng(seed + 1)
@@ -104,6 +121,51 @@ def run(
                 }
                 print(json.dumps(row), flush=True)
                 save(row)
+            if rounds and strategy != "rater":
+                for row in in_rounds(
+                    start, classes, pool_texts, truth, budgets, rounds, strategy, noise, seed, test_texts, test_truth
+                ):
+                    row |= {"variant": variant, "data": name, "start_f1": start_f1}
+                    print(json.dumps(row), flush=True)
+                    save(row)
+
+
+def in_rounds(
+    start, classes, pool_texts, truth, budgets, size, strategy, noise, seed, test_texts, test_truth
+) -> Iterator[dict]:
+    """Rounds of ``size`` proposals: each round is proposed by the model the verdicts so far made (the
+    zero-shot start for the first), judged, and the whole log is fitted afresh from the start; a row at each
+    budget reached."""
+    rng = np.random.default_rng(seed + 1)
+    model, log, judged = start, {"text": [], "label": [], "pick": [], "verdict": []}, set()
+    began = time.perf_counter()
+    for round_index in itertools.count():
+        done = len(log["text"])
+        if done >= max(budgets):
+            return
+        n = min(size, min(b for b in budgets if b > done) - done)
+        left = [t for t in pool_texts if t not in judged]
+        batch = model.propose(left, n=n, strategy=strategy, random_state=seed + 1000 * round_index)
+        right = np.array([truth[t] == label for t, label in zip(batch["text"], batch["label"], strict=True)])
+        batch["verdict"] = (right ^ (rng.random(len(right)) < noise)).astype(int).tolist()
+        for column in log:
+            log[column] += batch[column]
+        judged.update(batch["text"])
+        model = GLiClassifier(labels=classes, random_state=seed).fit(None, feedback=log)
+        if len(log["text"]) in budgets:
+            every = np.array([truth[t] == label for t, label in zip(log["text"], log["label"], strict=True)])
+            yield {
+                "strategy": strategy,
+                "round": size,
+                "budget": len(log["text"]),
+                "noise": noise,
+                "seed": seed,
+                "f1": macro_f1(model, test_texts, test_truth),
+                "right_share": float(every.mean()),
+                "best_epoch": model.history_.get("best_epoch", [None])[0],
+                "fit_seconds": time.perf_counter() - began,
+                "n_test": len(test_texts),
+            }
 
 
 def rate(
@@ -136,6 +198,11 @@ def rate(
     }
 
 
+def pick(row: dict) -> str:
+    """The row's strategy, with its round size when proposals came in rounds."""
+    return row["strategy"] + (f", rounds of {row['round']}" if row.get("round") else "")
+
+
 def table(rows: list[dict]) -> str:
     lines = [
         "| data | noise | strategy | verdicts | start | after | change (points) | seeds | fit s |",
@@ -143,7 +210,7 @@ def table(rows: list[dict]) -> str:
     ]
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
-        key = (row["data"], row.get("variant", ""), row["noise"], row["strategy"], row["budget"])
+        key = (row["data"], row.get("variant", ""), row["noise"], pick(row), row["budget"])
         groups.setdefault(key, []).append(row)
     for (data, variant, noise, strategy, budget), group in sorted(groups.items()):
         start = np.mean([r["start_f1"] for r in group])
@@ -151,7 +218,7 @@ def table(rows: list[dict]) -> str:
         change = 100 * (after - np.array([r["start_f1"] for r in group]))
         name = f"{data} {variant}".strip()
         verdicts = str(budget)
-        if strategy == "rater":  # the budget is the number of texts; the rater answered as often as asked
+        if strategy.startswith("rater"):  # the budget is the number of texts; the rater answered as often as asked
             verdicts = f"{np.mean([r['asked'] for r in group]):.0f} ({budget} texts)"
         lines.append(
             f"| {name} | {noise:.0%} | {strategy} | {verdicts} | {start:.3f} | {after.mean():.3f} ± {after.std():.3f} "
@@ -171,7 +238,7 @@ def plot(rows: list[dict], path: Path) -> None:
 
     rows = [r for r in rows if not r.get("variant") and r["strategy"] != "rater"]
     sets = sorted({r["data"] for r in rows})
-    every = sorted({(r["strategy"], r["noise"]) for r in rows})
+    every = sorted({(pick(r), r["noise"]) for r in rows})
     colors = {line: f"C{i}" for i, line in enumerate(every)}  # one colour per strategy and noise in every panel
     ncols = min(len(sets), 5)
     nrows = -(-len(sets) // ncols)
@@ -179,9 +246,9 @@ def plot(rows: list[dict], path: Path) -> None:
     for ax in axes.flat[len(sets) :]:
         ax.set_visible(False)
     for ax, name in zip(axes.flat, sets, strict=False):
-        lines = sorted({(r["strategy"], r["noise"]) for r in rows if r["data"] == name})
+        lines = sorted({(pick(r), r["noise"]) for r in rows if r["data"] == name})
         for strategy, noise in lines:
-            group = [r for r in rows if (r["data"], r["strategy"], r["noise"]) == (name, strategy, noise)]
+            group = [r for r in rows if (r["data"], pick(r), r["noise"]) == (name, strategy, noise)]
             budgets = sorted({r["budget"] for r in group})
             change = [[100 * (r["f1"] - r["start_f1"]) for r in group if r["budget"] == b] for b in budgets]
             label = strategy + (f", {noise:.0%} wrong" if noise else "")
@@ -217,6 +284,12 @@ def main() -> None:
     parser.add_argument("--noise", type=float, default=0.0, help="share of verdicts the reviewer gets wrong")
     parser.add_argument("--test-cap", type=int, default=400)
     parser.add_argument("--variant", default="", help="'nofill' or 'prior=N': how unjudged entries count (a study)")
+    parser.add_argument(
+        "--round",
+        type=int,
+        default=0,
+        help="proposals per round, each from the model the log so far made (0: one round)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -237,6 +310,7 @@ def main() -> None:
             args.test_cap,
             save,
             args.variant,
+            args.round,
         )
     (args.out / "feedback.md").write_text(table(load(path)) + "\n")
     print(table(load(path)))
