@@ -9,9 +9,11 @@ The epochs are computed as the fit computes them (eval mode, its precision), so 
 from ``feedback.py``'s predict path by a few tenths of a point where bf16 ties flip.
 
 Guards: ``z1`` the calibrated, class-balanced verdict log-loss with a gain beyond one standard error (the
-guard before this study); ``default`` today's (:data:`skgliclass.training.guard.FEEDBACK_Z` standard
-errors, and :data:`~skgliclass.training.guard.FEEDBACK_KEEP` of the confirmed labels kept); ``z2`` and
-``keep`` each rule alone; ``best`` the epoch best on the test texts (no guard can do better).
+guard before this study); ``before`` :data:`skgliclass.training.guard.FEEDBACK_Z` standard errors and
+:data:`~skgliclass.training.guard.FEEDBACK_KEEP` of the confirmed labels kept (the guard this study chose);
+``default`` today's, which also counts the labels "wrong" verdicts pin down (:func:`~skgliclass.training.guard.pinned`)
+and always allows :data:`~skgliclass.training.guard.FEEDBACK_ALLOW` lost labels; ``z2`` and ``keep`` each rule
+of ``before`` alone; ``best`` the epoch best on the test texts (no guard can do better).
 
 Usage::
 
@@ -117,10 +119,10 @@ def trace(draw: str) -> dict:
 
 
 def keep_epoch(
-    losses: list[float], rows: list[np.ndarray], kept: list[np.ndarray], z: float, keep: float | None
+    losses: list[float], rows: list[np.ndarray], kept: list[np.ndarray], z: float, keep: float | None, allow: int = 0
 ) -> int:
     """The epoch the fit's own ``BestEpoch`` keeps when fed these epochs in turn (stopping as the fit stops)."""
-    best = BestEpoch(z=z, keep=keep)
+    best = BestEpoch(z=z, keep=keep, allow=allow)
     model, settings = torch.nn.Linear(1, 1), SimpleNamespace(tol=1e-4, n_iter_no_change=3)
     for epoch, (loss, row, confirmed) in enumerate(zip(losses, rows, kept, strict=True)):
         if best.update(loss, epoch, model, settings, row, confirmed):
@@ -133,11 +135,13 @@ def guards(record: dict) -> dict[str, int]:
     verdicts = record["verdicts"]
     losses, rows = zip(*(guard.guard_loss(e["held"], verdicts, False) for e in record["epochs"]), strict=True)
     kept = [guard.confirmed_kept(e["held"], verdicts) for e in record["epochs"]]
+    pinned = [guard.confirmed_kept(e["held"], guard.pinned(verdicts)) for e in record["epochs"]]
     return {
         "z1": keep_epoch(losses, rows, kept, 1.0, None),
         "z2": keep_epoch(losses, rows, kept, guard.FEEDBACK_Z, None),
         "keep": keep_epoch(losses, rows, kept, 1.0, guard.FEEDBACK_KEEP),
-        "default": keep_epoch(losses, rows, kept, guard.FEEDBACK_Z, guard.FEEDBACK_KEEP),
+        "before": keep_epoch(losses, rows, kept, guard.FEEDBACK_Z, guard.FEEDBACK_KEEP),
+        "default": keep_epoch(losses, rows, pinned, guard.FEEDBACK_Z, guard.FEEDBACK_KEEP, guard.FEEDBACK_ALLOW),
         "best": int(np.argmax(test_f1s(record))),
     }
 
@@ -178,7 +182,7 @@ def judge(sets: list[str] | None) -> None:
 
 
 def table(rows: list[dict]) -> str:
-    names = ["z1", "z2", "keep", "default", "best"]
+    names = [n for n in ("z1", "z2", "keep", "before", "default", "best") if any(r["guard"] == n for r in rows)]
     head = "| data | noise | strategy | verdicts | seeds | " + " | ".join(names) + " |"
     lines = [head, "|---|---:|---|---:|---:|" + "---:|" * len(names)]
     cells = sorted({(r["data"], r["noise"], r["strategy"], r["budget"]) for r in rows})

@@ -177,25 +177,20 @@ def _pick(value: Any) -> str:
 
 
 def choose_proposals(
-    proba: np.ndarray, n: int | None, strategy: str, exploration: float, rng: np.random.Generator
+    proba: np.ndarray, n: int | None, exploration: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Which texts to show and which label for each: ``(rows, columns, propensities, closest)``.
+    """Which texts to show by uncertainty and which label for each: ``(rows, columns, propensities, closest)``.
 
-    ``n`` texts (all when None): drawn at random, or (``"uncertainty"``) the closest calls (the two most
-    likely labels nearest each other) taken in turn with random draws, so that every prefix of the order is
-    half of each. Closest calls alone are mostly wrong proposals about unusual texts: the random half keeps
-    the verdicts, and the share of them held out to judge training, like the texts the model will meet.
-    Each text shows its most likely label, or with probability ``exploration`` a label drawn uniformly;
-    the propensity is the chance the shown label had of being chosen. ``closest`` marks the texts taken as
-    closest calls (never held out to judge training: they are not like the texts the model will meet).
+    ``n`` texts (all when None): the closest calls (the two most likely labels nearest each other) taken in
+    turn with random draws, so that every prefix of the order is half of each. Closest calls alone are mostly
+    wrong proposals about unusual texts: the random half keeps the verdicts, and the share of them held out
+    to judge training, like the texts the model will meet. Labels as :func:`choose_labels` picks them.
+    ``closest`` marks the texts taken as closest calls (never held out to judge training: they are not like
+    the texts the model will meet). Random picks alone need no scores of the whole pool: :func:`random_rows`.
     """
-    if strategy == "uncertainty":
-        count = len(proba) if n is None else min(n, len(proba))
-        rows, closest = _closest_and_random(proba, rng)
-        rows, closest = rows[:count], closest[:count]
-    else:
-        rows = random_rows(len(proba), n, rng)
-        closest = np.zeros(len(rows), dtype=bool)
+    count = len(proba) if n is None else min(n, len(proba))
+    rows, closest = _closest_and_random(proba, rng)
+    rows, closest = rows[:count], closest[:count]
     columns, propensity = choose_labels(proba[rows], exploration, rng)
     return rows, columns, propensity, closest
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from skgliclass.feedback import choose_proposals, feedback_targets, fill_unknown, fill_weights, read_feedback
+from skgliclass.feedback import (
+    choose_labels,
+    choose_proposals,
+    feedback_targets,
+    fill_unknown,
+    fill_weights,
+    random_rows,
+    read_feedback,
+)
 
 CLASSES = ["sport", "politics", "tech"]
 
@@ -75,22 +83,21 @@ def test_labels_outside_the_classes_are_refused():
 def test_uncertainty_picks_the_closest_calls_and_exploration_sets_propensities():
     proba = np.array([[0.9, 0.05, 0.05], [0.4, 0.35, 0.25], [0.5, 0.1, 0.4], [0.34, 0.33, 0.33]])
     rng = np.random.default_rng(0)
-    rows, columns, propensity, picked = choose_proposals(proba, 2, "uncertainty", 0.0, rng)
+    rows, columns, propensity, picked = choose_proposals(proba, 2, 0.0, rng)
     assert rows[0] == 3 and rows[1] != 3 and columns.tolist() == [0, proba[rows[1]].argmax()]
     assert propensity.tolist() == [1.0, 1.0] and picked.tolist() == [True, False]
     wide = np.random.default_rng(1).dirichlet(np.ones(4), size=300)
     ranked = np.sort(wide, axis=1)
     closest = np.argsort(ranked[:, -1] - ranked[:, -2], kind="stable")
-    order, _, _, picked = choose_proposals(wide, None, "uncertainty", 0.0, rng)
+    order, _, _, picked = choose_proposals(wide, None, 0.0, rng)
     assert sorted(order.tolist()) == list(range(300))  # every text once
     assert picked[0::2].all() and not picked[1::2].any()  # the closest calls are marked as such
     for size in (10, 60, 300):  # any prefix: half closest calls, the rest random
         assert set(closest[: size // 2]) <= set(order[:size].tolist())
     assert np.isin(order[1:60:2], closest[:30]).mean() < 0.4  # the other half is drawn, not the closest calls
-    rows, columns, propensity, picked = choose_proposals(proba, None, "random", 0.0, rng)
-    assert rows.tolist() == [0, 1, 2, 3] and not picked.any()
+    assert random_rows(4, None, rng).tolist() == [0, 1, 2, 3]
     many = np.repeat(proba, 500, axis=0)
-    rows, columns, propensity, _ = choose_proposals(many, None, "random", 0.3, rng)
+    columns, propensity = choose_labels(many, 0.3, rng)
     top = many.argmax(1)
     shown_top = columns == top
     assert abs(shown_top.mean() - (0.7 + 0.3 / 3)) < 0.03  # the top label, or a uniform draw that hits it

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from scipy.special import expit, softmax
 
-from skgliclass.training.guard import calibrated_nll, class_balance, clear_gain, confirmed_kept, verdict_nll
+from skgliclass.training.guard import (
+    calibrated_nll,
+    class_balance,
+    clear_gain,
+    confirmed_kept,
+    pinned,
+    verdict_nll,
+)
 
 TARGETS = np.array([[1, 0, 0], [-100, 0, -100], [-100, -100, -100], [0, -100, 1]])
 LOGITS = np.array([[2.0, 0.0, -1.0], [0.5, 1.5, 0.0], [0.0, 0.0, 0.0], [0.3, 0.1, 0.2]])
@@ -71,6 +78,18 @@ def test_confirmed_kept_asks_whether_each_right_label_stays_on_top():
     logits = np.array([[2.0, 0.0, 1.0], [0.5, 0.0, 0.2], [0.9, 1.0, 0.8], [3.0, 0.0, 0.0]])
     np.testing.assert_array_equal(confirmed_kept(logits, targets), [True, False, True, False])
     assert confirmed_kept(logits, -100 * np.ones_like(targets)).shape == (0,)  # no confirmed label: nothing to keep
+
+
+def test_pinned_marks_the_one_label_left_when_every_other_was_judged_wrong():
+    # two-class "wrong" names the other class; three classes with one wrong leave two open; a right row stays
+    targets = np.array([[0, -1, -1], [0, 0, -1], [1, 0, 0], [-1, -1, -1]])
+    np.testing.assert_array_equal(pinned(targets), [[0, -1, -1], [0, 0, 1], [1, 0, 0], [-1, -1, -1]])
+    two = np.array([[0, -1], [-1, 0], [1, 0]])
+    np.testing.assert_array_equal(pinned(two), [[0, 1], [1, 0], [1, 0]])
+    logits = np.array([[0.0, 2.0], [0.0, 1.0], [1.0, 0.0]])
+    # the moved "wrong" row counts as kept, the one still on the wrong class as lost
+    np.testing.assert_array_equal(confirmed_kept(logits, pinned(two)), [True, False, True])
+    assert not np.shares_memory(pinned(two), two)
 
 
 def test_class_balance_weighs_every_class_the_same():

@@ -470,7 +470,7 @@ class GLiClassEstimator(ClassifierMixin, BaseEstimator):
             closest = np.zeros(len(rows), dtype=bool)
         else:
             proba = self.predict_proba(texts)
-            rows, columns, propensity, closest = choose_proposals(proba, n, strategy, exploration, rng)
+            rows, columns, propensity, closest = choose_proposals(proba, n, exploration, rng)
             proba = proba[rows]
         return {
             "text": [texts[i] for i in rows],

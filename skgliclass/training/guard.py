@@ -4,7 +4,7 @@ A model fresh from zero-shot and the same model after fine-tuning differ in conf
 ranking: compared on raw log-loss, the sharper one wins even where it ranks worse. Fitting each
 model's temperature on the held-out verdicts first compares what they know, not how loud they say it.
 A logged-feedback fit also asks more than a likelihood gain: one beyond two standard errors (``FEEDBACK_Z``),
-and the labels reviewers confirmed still on top (:func:`confirmed_kept`, ``FEEDBACK_KEEP``).
+and the labels reviewers pinned down still on top (:func:`pinned`, :func:`confirmed_kept`, ``FEEDBACK_KEEP``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from scipy.optimize import minimize, minimize_scalar
 from scipy.special import log_softmax
 
 __all__ = [
+    "FEEDBACK_ALLOW",
     "FEEDBACK_KEEP",
     "FEEDBACK_Z",
     "calibrated_nll",
@@ -22,6 +23,7 @@ __all__ = [
     "confirmed_kept",
     "guard_loss",
     "judged",
+    "pinned",
     "verdict_nll",
 ]
 
@@ -29,9 +31,11 @@ _LOG_T = (-4.0, 4.0)  # temperatures from 0.02 to 55: wider than any fitted mode
 # A logged-feedback epoch replaces the start only with a gain beyond two standard errors: at one, 12-20 held-out
 # verdicts let chance gains through (4 of 35 traced draws ended over a point below the start, feedback_guard.py).
 FEEDBACK_Z = 2.0
-# ... and only while it keeps nine in ten of the held-out labels reviewers confirmed (and the start kept): a wrong
-# verdict is satisfied by moving probability anywhere, which the likelihood rewards even where it moves it wrongly.
+# ... and only while it keeps nine in ten of the held-out labels reviewers pinned down and the start ranked first: a
+# wrong verdict is satisfied by moving probability anywhere, which the likelihood rewards where it moves it wrongly too.
 FEEDBACK_KEEP = 0.9
+# A tenth of a handful is less than one label: losing one is always allowed, so few labels do not refuse every change.
+FEEDBACK_ALLOW = 1
 
 
 def judged(targets: np.ndarray) -> np.ndarray:
@@ -124,6 +128,16 @@ def confirmed_kept(logits: np.ndarray, verdicts: np.ndarray) -> np.ndarray:
     # a label's rank within its row: how many labels score higher
     rank = (np.asarray(logits)[:, None, :] > np.asarray(logits)[:, :, None]).sum(2)
     return (rank < right.sum(1, keepdims=True))[right]
+
+
+def pinned(verdicts: np.ndarray) -> np.ndarray:
+    """Single-label verdicts with each label they pin down marked right: a row with no label judged right and
+    every label but one judged wrong has that one (in a two-class task, "wrong" names the other class)."""
+    out = np.array(verdicts, copy=True)
+    open_ = out != 0
+    only = ~(out == 1).any(1) & (out == 0).any(1) & (open_.sum(1) == 1)
+    out[only] = np.where(open_[only], 1, out[only])
+    return out
 
 
 def clear_gain(before: np.ndarray, after: np.ndarray, z: float) -> bool:

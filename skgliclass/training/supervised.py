@@ -17,7 +17,7 @@ from skgliclass.data.prompts import InputBuilder
 from skgliclass.losses import focal_loss, softmax_loss
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import BatchOutput, forward_batch
-from skgliclass.training.guard import FEEDBACK_KEEP, FEEDBACK_Z, confirmed_kept, guard_loss
+from skgliclass.training.guard import FEEDBACK_ALLOW, FEEDBACK_KEEP, FEEDBACK_Z, confirmed_kept, guard_loss, pinned
 from skgliclass.training.loop import BestEpoch, Trainer, guarded_update
 from skgliclass.training.optim import load_optimizer_state, optimizer_and_schedule, optimizer_state
 from skgliclass.training.settings import TrainSettings, Validation
@@ -69,7 +69,7 @@ class SupervisedTrainer(Trainer):
         }
         self.best = BestEpoch()
         if validation is not None and validation.calibrated:  # reviewers' verdicts: the stricter guard
-            self.best = BestEpoch(z=FEEDBACK_Z, keep=FEEDBACK_KEEP)
+            self.best = BestEpoch(z=FEEDBACK_Z, keep=FEEDBACK_KEEP, allow=FEEDBACK_ALLOW)
         if validation is not None:  # epoch 0: the model as it starts, kept when no epoch does better
             self.history.update(validation_loss=[], validation_score=[], best_epoch=[])
             loss, score, rows, kept = evaluate(model, builder, validation, labels, settings, device)
@@ -133,7 +133,8 @@ def evaluate(
 ) -> tuple[float, float, np.ndarray | None, np.ndarray | None]:
     """Mean loss (the objective without the contrastive term, or the calibrated verdict NLL when
     ``validation.calibrated``) and score of ``model`` on the validation texts (eval mode, labels in order), and
-    with ``validation.calibrated`` the per-row NLL of the judged texts and which confirmed labels it ranks on top
+    with ``validation.calibrated`` the per-row NLL of the judged texts and which confirmed labels (single-label: every
+    label the verdicts pin down, :func:`~skgliclass.training.guard.pinned`) it ranks on top
     (:func:`~skgliclass.training.guard.confirmed_kept`; both None otherwise). Single-label verdicts are weighted
     so that every class weighs the same (:func:`~skgliclass.training.guard.class_balance`)."""
     model.eval()
@@ -155,7 +156,8 @@ def evaluate(
     if validation.calibrated:
         logits = np.concatenate(all_logits)
         mean, rows = guard_loss(logits, validation.targets, settings.multilabel)
-        return mean, score, rows, confirmed_kept(logits, validation.targets)
+        confirmed = validation.targets if settings.multilabel else pinned(validation.targets)
+        return mean, score, rows, confirmed_kept(logits, confirmed)
     return float(np.average(losses, weights=sizes)), score, None, None
 
 

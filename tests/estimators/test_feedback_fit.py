@@ -71,7 +71,9 @@ def test_random_proposals_score_only_the_texts_drawn(encoder, monkeypatch):
     assert scored == [3]  # three texts scored, not the pool
     # the same proposals as a draw over the whole pool's scores with the same seed
     seed = np.random.RandomState(0).randint(np.iinfo(np.int32).max)
-    rows, columns, propensity, _ = feedback.choose_proposals(whole, 3, "random", 0.5, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    rows = feedback.random_rows(len(whole), 3, rng)
+    columns, propensity = feedback.choose_labels(whole[rows], 0.5, rng)
     assert log["text"] == [X[i] for i in rows] and log["label"] == [CLASSES[j] for j in columns]
     np.testing.assert_allclose(log["score"], whole[rows, columns], atol=1e-6)
     np.testing.assert_allclose(log["propensity"], propensity)
