@@ -10,7 +10,7 @@ zero-shot start on the same texts.
 ``--variant nofill`` (a study) leaves the entries no verdict is about unknown instead of filling them
 with the start's belief given the verdicts; ``--variant prior=N`` weighs that belief as ``N`` texts' worth
 (``inf``: as much as a verdict, however long the log). ``--variant guard=before`` keeps the guard as it was
-before it counted the labels that "wrong" verdicts pin down and allowed one lost label.
+before it counted the labels that "wrong" verdicts pin down.
 
 Data: ``bbc`` (BBC News openings, the first 60 words) and the few-shot suite's named sets
 (``suite_data.py``).
@@ -299,9 +299,8 @@ def main() -> None:
     save = saver(path, KEY)
     if args.variant == "nofill":
         classifier.fill_unknown = lambda targets, start, single_label, unknown: targets
-    elif args.variant == "guard=before":  # confirmed labels only, and nine in ten of them however few
+    elif args.variant == "guard=before":  # confirmed labels only
         supervised.pinned = lambda verdicts: verdicts
-        supervised.FEEDBACK_ALLOW = 0
     elif args.variant.startswith("prior="):
         prior = float(args.variant.split("=")[1])
         classifier.fill_weights = lambda targets, unknown: feedback.fill_weights(targets, unknown, prior)

@@ -11,9 +11,8 @@ from ``feedback.py``'s predict path by a few tenths of a point where bf16 ties f
 Guards: ``z1`` the calibrated, class-balanced verdict log-loss with a gain beyond one standard error (the
 guard before this study); ``before`` :data:`skgliclass.training.guard.FEEDBACK_Z` standard errors and
 :data:`~skgliclass.training.guard.FEEDBACK_KEEP` of the confirmed labels kept (the guard this study chose);
-``default`` today's, which also counts the labels "wrong" verdicts pin down (:func:`~skgliclass.training.guard.pinned`)
-and always allows :data:`~skgliclass.training.guard.FEEDBACK_ALLOW` lost labels; ``z2`` and ``keep`` each rule
-of ``before`` alone; ``best`` the epoch best on the test texts (no guard can do better).
+``default`` today's, which also counts the labels "wrong" verdicts pin down (:func:`~skgliclass.training.guard.pinned`);
+``z2`` and ``keep`` each rule of ``before`` alone; ``best`` the epoch best on the test texts (no guard can do better).
 
 Usage::
 
@@ -119,10 +118,10 @@ def trace(draw: str) -> dict:
 
 
 def keep_epoch(
-    losses: list[float], rows: list[np.ndarray], kept: list[np.ndarray], z: float, keep: float | None, allow: int = 0
+    losses: list[float], rows: list[np.ndarray], kept: list[np.ndarray], z: float, keep: float | None
 ) -> int:
     """The epoch the fit's own ``BestEpoch`` keeps when fed these epochs in turn (stopping as the fit stops)."""
-    best = BestEpoch(z=z, keep=keep, allow=allow)
+    best = BestEpoch(z=z, keep=keep)
     model, settings = torch.nn.Linear(1, 1), SimpleNamespace(tol=1e-4, n_iter_no_change=3)
     for epoch, (loss, row, confirmed) in enumerate(zip(losses, rows, kept, strict=True)):
         if best.update(loss, epoch, model, settings, row, confirmed):
@@ -141,7 +140,7 @@ def guards(record: dict) -> dict[str, int]:
         "z2": keep_epoch(losses, rows, kept, guard.FEEDBACK_Z, None),
         "keep": keep_epoch(losses, rows, kept, 1.0, guard.FEEDBACK_KEEP),
         "before": keep_epoch(losses, rows, kept, guard.FEEDBACK_Z, guard.FEEDBACK_KEEP),
-        "default": keep_epoch(losses, rows, pinned, guard.FEEDBACK_Z, guard.FEEDBACK_KEEP, guard.FEEDBACK_ALLOW),
+        "default": keep_epoch(losses, rows, pinned, guard.FEEDBACK_Z, guard.FEEDBACK_KEEP),
         "best": int(np.argmax(test_f1s(record))),
     }
 

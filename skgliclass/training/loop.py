@@ -346,8 +346,7 @@ class BestEpoch:
     With per-row losses (``rows``), an epoch replaces the start only when it beats the start's rows by
     more than ``z`` standard errors (:func:`~skgliclass.training.guard.clear_gain`) and, with ``keep`` and
     ``kept`` (:func:`~skgliclass.training.guard.confirmed_kept`), keeps at least ``keep`` times as many
-    confirmed labels on top as the start, or all but ``allow`` of them; training goes on while the loss falls, clear
-    or not.
+    confirmed labels on top as the start; training goes on while the loss falls, clear or not.
     """
 
     loss: float = math.inf
@@ -360,7 +359,6 @@ class BestEpoch:
     start_rows: np.ndarray | None = None
     keep: float | None = None
     start_kept: int | None = None
-    allow: int = 0
 
     def update(
         self,
@@ -382,7 +380,7 @@ class BestEpoch:
         if better and epoch > 0 and self.start_rows is not None and rows is not None:
             better = clear_gain(self.start_rows, rows, self.z)
         if better and epoch > 0 and self.keep is not None and kept is not None and self.start_kept is not None:
-            better = int(np.sum(kept)) >= self.start_kept - max(self.allow, (1 - self.keep) * self.start_kept)
+            better = int(np.sum(kept)) >= self.keep * self.start_kept
         if better or self.weights is None:
             self.loss, self.epoch = loss, epoch
             self.weights = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}

@@ -17,7 +17,7 @@ from skgliclass.data.prompts import InputBuilder
 from skgliclass.losses import focal_loss, softmax_loss
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import BatchOutput, forward_batch
-from skgliclass.training.guard import FEEDBACK_ALLOW, FEEDBACK_KEEP, FEEDBACK_Z, confirmed_kept, guard_loss, pinned
+from skgliclass.training.guard import FEEDBACK_KEEP, FEEDBACK_Z, confirmed_kept, guard_loss, pinned
 from skgliclass.training.loop import BestEpoch, Trainer, guarded_update
 from skgliclass.training.optim import load_optimizer_state, optimizer_and_schedule, optimizer_state
 from skgliclass.training.settings import TrainSettings, Validation
@@ -69,7 +69,7 @@ class SupervisedTrainer(Trainer):
         }
         self.best = BestEpoch()
         if validation is not None and validation.calibrated:  # reviewers' verdicts: the stricter guard
-            self.best = BestEpoch(z=FEEDBACK_Z, keep=FEEDBACK_KEEP, allow=FEEDBACK_ALLOW)
+            self.best = BestEpoch(z=FEEDBACK_Z, keep=FEEDBACK_KEEP)
         if validation is not None:  # epoch 0: the model as it starts, kept when no epoch does better
             self.history.update(validation_loss=[], validation_score=[], best_epoch=[])
             loss, score, rows, kept = evaluate(model, builder, validation, labels, settings, device)
