@@ -101,10 +101,7 @@ def run(
                 if rounds:
                     continue
                 log = start.propose(pool_texts, n=budget, strategy=strategy, random_state=seed)
-                rng = np.random.default_rng(seed + 1)
-                right = np.array([truth[t] == label for t, label in zip(log["text"], log["label"], strict=True)])
-                flipped = rng.random(len(right)) < noise
-                log["verdict"] = (right ^ flipped).astype(int).tolist()
+                right = review(log, truth, noise, np.random.default_rng(seed + 1))
                 began = time.perf_counter()
                 clf = GLiClassifier(labels=classes, random_state=seed).fit(None, feedback=log)
                 row = {
@@ -132,6 +129,14 @@ def run(
                     save(row)
 
 
+def review(log: dict, truth: dict, noise: float, rng: np.random.Generator) -> np.ndarray:
+    """The simulated reviewer: fill ``log["verdict"]`` (1 when the shown label is the text's class, flipped
+    with probability ``noise``) and return whether each shown label was right."""
+    right = np.array([truth[t] == label for t, label in zip(log["text"], log["label"], strict=True)])
+    log["verdict"] = (right ^ (rng.random(len(right)) < noise)).astype(int).tolist()
+    return right
+
+
 def in_rounds(
     start, classes, pool_texts, truth, budgets, size, strategy, noise, seed, test_texts, test_truth
 ) -> Iterator[dict]:
@@ -148,8 +153,7 @@ def in_rounds(
         n = min(size, min(b for b in budgets if b > done) - done)
         left = [t for t in pool_texts if t not in judged]
         batch = model.propose(left, n=n, strategy=strategy, random_state=seed + 1000 * round_index)
-        right = np.array([truth[t] == label for t, label in zip(batch["text"], batch["label"], strict=True)])
-        batch["verdict"] = (right ^ (rng.random(len(right)) < noise)).astype(int).tolist()
+        review(batch, truth, noise, rng)
         for column in log:
             log[column] += batch[column]
         judged.update(batch["text"])
