@@ -41,8 +41,28 @@ PICKS = ("random", "closest")
 
 @dataclass
 class FeedbackLog:
-    """One row per verdict: the text, the label shown, the verdict (1 right, 0 wrong), and whether the text was
-    drawn at random (``pick`` other than ``"closest"``; all True for a log without the column)."""
+    """A reviewers' log, one row per verdict (see :func:`read_feedback`).
+
+    Parameters
+    ----------
+    texts : list of str
+        The text each verdict is about.
+    labels : list of str
+        The label that was shown.
+    verdicts : ndarray of shape (n_rows,)
+        1 when the reviewer judged the label right, 0 when wrong.
+    random_pick : ndarray of shape (n_rows,)
+        Whether the text was drawn at random (``pick`` other than ``"closest"``; all True for a log without
+        that column): only such texts may be held out to judge training.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgliclass.feedback import FeedbackLog
+    >>> log = FeedbackLog(["a"], ["x"], np.array([1]), np.array([True]))
+    >>> log.verdicts.tolist()
+    [1]
+    """
 
     texts: list[str]
     labels: list[str]
@@ -50,14 +70,51 @@ class FeedbackLog:
     random_pick: np.ndarray
 
     def random_texts(self, texts: Sequence[str]) -> np.ndarray:
-        """For each of ``texts``, whether a row of the log drew it at random."""
+        """For each of ``texts``, whether a row of the log drew it at random.
+
+        Parameters
+        ----------
+        texts : sequence of str
+
+        Returns
+        -------
+        ndarray of bool, shape (n_texts,)
+
+        Examples
+        --------
+        >>> from skgliclass.feedback import read_feedback
+        >>> log = read_feedback(None, {"text": ["a", "b"], "label": ["x", "x"], "verdict": [1, 0],
+        ...                            "pick": ["random", "closest"]})
+        >>> log.random_texts(["a", "b", "c"]).tolist()
+        [True, False, False]
+        """
         drawn = {text for text, chosen in zip(self.texts, self.random_pick, strict=True) if chosen}
         return np.array([text in drawn for text in texts], dtype=bool)
 
 
 def read_feedback(X: Any, feedback: Any) -> FeedbackLog:
-    """Read ``feedback``: columns ``label`` and ``verdict`` (and ``text`` when ``X`` is None), as a mapping of
-    columns (a dict, a pandas DataFrame) or a sequence of row mappings; ``X`` holds one text per row."""
+    """Read a reviewers' log into a :class:`FeedbackLog`, checking its columns and verdicts.
+
+    Parameters
+    ----------
+    X : sequence of str or None
+        One text per row of ``feedback``; None takes the texts from its ``text`` column.
+    feedback : mapping of columns or sequence of row mappings
+        Columns ``label`` and ``verdict`` (1 or 0; True or False), ``text`` when ``X`` is None,
+        and optionally ``pick`` (``"random"`` or ``"closest"``, as :meth:`GLiClassifier.propose` logs it). A
+        dict of lists and a pandas DataFrame both work.
+
+    Returns
+    -------
+    FeedbackLog
+
+    Examples
+    --------
+    >>> from skgliclass.feedback import read_feedback
+    >>> log = read_feedback(None, {"text": ["a", "b"], "label": ["x", "y"], "verdict": [1, 0]})
+    >>> log.labels, log.verdicts.tolist()
+    (['x', 'y'], [1, 0])
+    """
     columns = _columns(feedback)
     missing = [name for name in ("label", "verdict") if name not in columns]
     if missing:
@@ -83,10 +140,33 @@ def read_feedback(X: Any, feedback: Any) -> FeedbackLog:
 
 
 def feedback_targets(log: FeedbackLog, classes: Sequence[str], single_label: bool) -> tuple[list[str], np.ndarray]:
-    """The log's distinct texts (first-seen order) and their targets ``(n, C)``: 1, 0, or -1 for unknown.
+    """The log's distinct texts and their targets: 1 (right), 0 (wrong) or -1 (no verdict) per class.
 
-    A later verdict on the same (text, label) replaces an earlier one. ``single_label``: a text with a label
-    judged right gets 0 for every other label (the latest right one wins when a reviewer changed their mind).
+    A later verdict on the same (text, label) replaces an earlier one.
+
+    Parameters
+    ----------
+    log : FeedbackLog
+        Verdicts, as :func:`read_feedback` returns them.
+    classes : sequence of str
+        The columns of the targets; every label of the log must be one of them.
+    single_label : bool
+        When True, a text with a label judged right gets 0 for every other label (the latest right one wins
+        when a reviewer changed their mind).
+
+    Returns
+    -------
+    texts : list of str
+        The distinct texts, in the order they first appear.
+    targets : ndarray of shape (n_texts, n_classes)
+
+    Examples
+    --------
+    >>> from skgliclass.feedback import feedback_targets, read_feedback
+    >>> log = read_feedback(None, {"text": ["a", "a", "b"], "label": ["x", "y", "y"], "verdict": [0, 1, 0]})
+    >>> texts, targets = feedback_targets(log, ["x", "y", "z"], single_label=True)
+    >>> texts, targets.tolist()
+    (['a', 'b'], [[0, 1, 0], [-1, 0, -1]])
     """
     column = {name: j for j, name in enumerate(classes)}
     unknown = sorted(set(log.labels) - set(column))

@@ -10,6 +10,7 @@ import skgliclass
 from skgliclass.dask import predict_proba as dask_predict_proba
 from skgliclass.datasets import load_bbc_news
 from skgliclass.estimators._base import GLiClassEstimator
+from skgliclass.feedback import FeedbackLog, feedback_targets, read_feedback
 from skgliclass.quantize import Int8Linear, quantized_copy
 
 PUBLIC = [
@@ -19,7 +20,7 @@ PUBLIC = [
     skgliclass.TruncationWarning,
 ]
 PUBLIC += [GLiClassEstimator, skgliclass.clear_cache, load_bbc_news]  # the base holds predict, predict_proba, ...
-PUBLIC += [Int8Linear, quantized_copy, dask_predict_proba]
+PUBLIC += [Int8Linear, quantized_copy, dask_predict_proba, FeedbackLog, read_feedback, feedback_targets]
 
 
 @pytest.mark.parametrize("obj", PUBLIC, ids=lambda o: o.__name__)
