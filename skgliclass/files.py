@@ -1,4 +1,4 @@
-"""Writing files so that a reader never sees half of one; torch-free."""
+"""Writing files so that a reader never sees half of one, and the names of files others look for; torch-free."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["write_atomic"]
+__all__ = ["ONNX_MANIFEST", "write_atomic"]
+
+#: What an ONNX export needs besides its graph; its presence marks a folder as an export.
+ONNX_MANIFEST = "skgliclass-onnx.json"
 
 
 def write_atomic(path: Path, write: Callable[[Path], object]) -> None:

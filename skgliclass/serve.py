@@ -20,12 +20,11 @@ import numpy as np
 from fastapi import APIRouter, FastAPI, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
+from skgliclass.files import ONNX_MANIFEST as ONNX_MARKER  # an ONNX export, served by ONNXClassifier
 from skgliclass.version import __version__
 
 __all__ = ["ONNX_MARKER", "create_app", "load_predictor"]
 
-#: The file that marks a folder as an ONNX export, served by ``skgliclass.onnx.ONNXClassifier``.
-ONNX_MARKER = "skgliclass-onnx.json"
 
 logger = logging.getLogger(__name__)
 

@@ -20,13 +20,13 @@ from skgliclass.config import GLiClassConfig
 from skgliclass.data.batches import chunk_arrays, length_batches, pad_rows, score_chunks
 from skgliclass.data.prompts import Chunk, InputBuilder
 from skgliclass.exceptions import TruncationWarning
+from skgliclass.files import ONNX_MANIFEST as MANIFEST_FILE
 from skgliclass.onnx.tokenizer import RuntimeTokenizer
 from skgliclass.scores import apply_calibration, decide, decision_scores, linear_log_proba, mix, probabilities
 from skgliclass.texts import check_texts, text_chunks
 
 __all__ = ["ARRAYS_FILE", "FORMAT", "FROZEN_FILE", "MANIFEST_FILE", "MODEL_FILE", "ONNXClassifier"]
 
-MANIFEST_FILE = "skgliclass-onnx.json"  # what prediction needs besides the graph; its presence marks the folder
 MODEL_FILE = "model.onnx"
 FROZEN_FILE = "frozen.onnx"  # the embedding head's frozen encoder, when the estimator mixes one in
 ARRAYS_FILE = "arrays.npz"
