@@ -12,6 +12,9 @@ with the start's belief given the verdicts; ``--variant prior=N`` weighs that be
 (``inf``: as much as a verdict, however long the log). ``--variant guard=before`` keeps the guard as it was
 before it counted the labels that "wrong" verdicts pin down.
 
+Each row records ``train_precision``, what training's ``"auto"`` chose on the machine that ran it (bf16 on
+CPUs with native bf16, else fp32); rows without it ran in fp32.
+
 Data: ``bbc`` (BBC News openings, the first 60 words) and the few-shot suite's named sets
 (``suite_data.py``).
 
@@ -48,6 +51,7 @@ from fewshot import load, saver
 from skgliclass import GLiClassifier, GLiClassZeroShot, feedback
 from skgliclass.datasets import load_bbc_news
 from skgliclass.estimators import classifier
+from skgliclass.inference import cpu_supports_bf16
 from skgliclass.training import supervised
 
 RESULTS = Path(__file__).parent / "results"
@@ -300,7 +304,12 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "feedback.json"
-    save = saver(path, KEY)
+    record = saver(path, KEY)
+    precision = "bf16" if cpu_supports_bf16() else "fp32"  # training's "auto" here; machines differ
+
+    def save(row: dict) -> None:
+        record(row | {"train_precision": precision})
+
     if args.variant == "nofill":
         classifier.fill_unknown = lambda targets, start, single_label, unknown: targets
     elif args.variant == "guard=before":  # confirmed labels only
