@@ -13,7 +13,7 @@ with the start's belief given the verdicts; ``--variant prior=N`` weighs that be
 before it counted the labels that "wrong" verdicts pin down.
 
 Each row records ``train_precision``, what training's ``"auto"`` chose on the machine that ran it (bf16 on
-CPUs with native bf16, else fp32); rows without it ran in fp32.
+CPUs with native bf16, else fp32); older rows lack it.
 
 Data: ``bbc`` (BBC News openings, the first 60 words) and the few-shot suite's named sets
 (``suite_data.py``).
