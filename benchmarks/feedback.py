@@ -238,6 +238,32 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def reach(rows: list[dict]) -> str:
+    """Per set and seed: random picks' score at their largest budget beside uncertainty picks' in rounds at each
+    budget, and the fewest verdicts in rounds that reach it (share of random's verdicts)."""
+    plain = [r for r in rows if not r.get("variant") and not r["noise"]]
+    lines = [
+        "| data | seed | random picks | uncertainty in rounds | reached with |",
+        "|---|---:|---|---|---:|",
+    ]
+    for data, seed in sorted({(r["data"], r["seed"]) for r in plain if r.get("round")}):
+        same = [r for r in plain if (r["data"], r["seed"]) == (data, seed)]
+        rounds = sorted(
+            (r for r in same if r.get("round") and r["strategy"] == "uncertainty"), key=lambda r: r["budget"]
+        )
+        randoms = (
+            [r for r in same if r["strategy"] == "random" and r["budget"] > rounds[-1]["budget"]] if rounds else []
+        )
+        if not randoms:
+            continue
+        top = max(randoms, key=lambda r: r["budget"])
+        reached = next((r["budget"] for r in rounds if r["f1"] >= top["f1"]), None)
+        share = f"{reached} ({reached / top['budget']:.0%})" if reached else "not reached"
+        scores = ", ".join(f"{r['f1']:.3f} at {r['budget']}" for r in rounds)
+        lines.append(f"| {data} | {seed} | {top['f1']:.3f} at {top['budget']} | {scores} | {share} |")
+    return "\n".join(lines)
+
+
 def plot(rows: list[dict], path: Path) -> None:
     """Change of macro-F1 over the zero-shot start against verdicts, one panel per data set, one line per
     strategy and noise (mean over seeds, the band from worst to best seed)."""
@@ -329,8 +355,13 @@ def main() -> None:
             args.variant,
             args.round,
         )
-    (args.out / "feedback.md").write_text(table(load(path)) + "\n")
-    print(table(load(path)))
+    report = (
+        table(load(path))
+        + "\n\nUncertainty picks in rounds against random picks' largest budget:\n\n"
+        + reach(load(path))
+    )
+    (args.out / "feedback.md").write_text(report + "\n")
+    print(report)
     try:
         plot(load(path), args.out / "feedback.png")
     except ImportError:
