@@ -240,7 +240,7 @@ def table(rows: list[dict]) -> str:
 
 def reach(rows: list[dict]) -> str:
     """Per set and seed: random picks' score at their largest budget beside uncertainty picks' in rounds at each
-    budget, and the fewest verdicts in rounds that reach it (share of random's verdicts)."""
+    budget, and the fewest verdicts in rounds that reach it, above the start (share of random's verdicts)."""
     plain = [r for r in rows if not r.get("variant") and not r["noise"]]
     lines = [
         "| data | seed | random picks | uncertainty in rounds | reached with |",
@@ -257,7 +257,8 @@ def reach(rows: list[dict]) -> str:
         if not randoms:
             continue
         top = max(randoms, key=lambda r: r["budget"])
-        reached = next((r["budget"] for r in rounds if r["f1"] >= top["f1"]), None)
+        # a round that kept its start reaches nothing, even where random picks kept theirs too
+        reached = next((r["budget"] for r in rounds if r["f1"] >= top["f1"] and r["f1"] > r["start_f1"]), None)
         share = f"{reached} ({reached / top['budget']:.0%})" if reached else "not reached"
         scores = ", ".join(f"{r['f1']:.3f} at {r['budget']}" for r in rounds)
         lines.append(f"| {data} | {seed} | {top['f1']:.3f} at {top['budget']} | {scores} | {share} |")
