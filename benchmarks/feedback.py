@@ -10,7 +10,8 @@ zero-shot start on the same texts.
 ``--variant nofill`` (a study) leaves the entries no verdict is about unknown instead of filling them
 with the start's belief given the verdicts; ``--variant prior=N`` weighs that belief as ``N`` texts' worth
 (``inf``: as much as a verdict, however long the log). ``--variant guard=before`` keeps the guard as it was
-before it counted the labels that "wrong" verdicts pin down.
+before it counted the labels that "wrong" verdicts pin down. ``--variant held=N`` lets a feedback fit hold out
+up to ``N`` verdicts (a quarter of the log at most) for its guard, instead of ``HELD_OUT_VERDICTS``.
 
 Each row records ``train_precision``, what training's ``"auto"`` chose on the machine that ran it (bf16 on
 CPUs with native bf16, else fp32); older rows lack it.
@@ -320,7 +321,7 @@ def main() -> None:
     parser.add_argument("--strategies", default="random,uncertainty")
     parser.add_argument("--noise", type=float, default=0.0, help="share of verdicts the reviewer gets wrong")
     parser.add_argument("--test-cap", type=int, default=400)
-    parser.add_argument("--variant", default="", help="'nofill', 'prior=N' or 'guard=before' (studies)")
+    parser.add_argument("--variant", default="", help="'nofill', 'prior=N', 'guard=before' or 'held=N' (studies)")
     parser.add_argument(
         "--round",
         type=int,
@@ -341,6 +342,8 @@ def main() -> None:
         classifier.fill_unknown = lambda targets, start, single_label, unknown: targets
     elif args.variant == "guard=before":  # confirmed labels only
         supervised.pinned = lambda verdicts: verdicts
+    elif args.variant.startswith("held="):
+        classifier.HELD_OUT_VERDICTS = int(args.variant.split("=")[1])
     elif args.variant.startswith("prior="):
         prior = float(args.variant.split("=")[1])
         classifier.fill_weights = lambda targets, unknown: feedback.fill_weights(targets, unknown, prior)
