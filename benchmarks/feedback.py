@@ -14,7 +14,7 @@ before it counted the labels that "wrong" verdicts pin down. ``--variant held=N`
 up to ``N`` verdicts (a quarter of the log at most) for its guard, instead of ``HELD_OUT_VERDICTS``.
 
 Each row records ``train_precision``, what training's ``"auto"`` chose on the machine that ran it (bf16 on
-CPUs with native bf16, else fp32); older rows lack it.
+CUDA devices and CPUs with native bf16 support, else fp32); older rows lack it.
 
 Data: ``bbc`` (BBC News openings, the first 60 words) and the few-shot suite's named sets
 (``suite_data.py``).
@@ -52,7 +52,7 @@ from fewshot import load, saver
 from skgliclass import GLiClassifier, GLiClassZeroShot, feedback
 from skgliclass.datasets import load_bbc_news
 from skgliclass.estimators import classifier
-from skgliclass.inference import cpu_supports_bf16
+from skgliclass.inference import resolve_device
 from skgliclass.training import supervised
 
 RESULTS = Path(__file__).parent / "results"
@@ -333,7 +333,9 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "feedback.json"
     record = saver(path, KEY)
-    precision = "bf16" if cpu_supports_bf16() else "fp32"  # training's "auto" here; machines differ
+    probe = GLiClassifier()  # the estimators' own "auto" rule on this machine's device
+    probe.device_ = resolve_device(probe.device)
+    precision = "bf16" if probe._train_autocast() else "fp32"
 
     def save(row: dict) -> None:
         record(row | {"train_precision": precision})
@@ -359,15 +361,12 @@ def main() -> None:
             args.variant,
             args.round,
         )
-    report = (
-        table(load(path))
-        + "\n\nUncertainty picks in rounds against random picks' largest budget:\n\n"
-        + reach(load(path))
-    )
+    rows = load(path)
+    report = table(rows) + "\n\nUncertainty picks in rounds against random picks' largest budget:\n\n" + reach(rows)
     (args.out / "feedback.md").write_text(report + "\n")
     print(report)
     try:
-        plot(load(path), args.out / "feedback.png")
+        plot(rows, args.out / "feedback.png")
     except ImportError:
         print("matplotlib is not installed: no plot.")
 
