@@ -44,6 +44,7 @@ from sklearn.metrics import f1_score
 
 import skgliclass.training.supervised as supervised
 from skgliclass import GLiClassifier, GLiClassZeroShot
+from skgliclass.estimators import classifier
 from skgliclass.training import guard
 from skgliclass.training.loop import BestEpoch
 
@@ -82,8 +83,8 @@ def _traced_evaluate(model, builder, validation, labels, settings, device):
 _evaluate = supervised.evaluate
 
 
-def trace(draw: str) -> dict:
-    """Fit one draw with every epoch trained and return its trace."""
+def trace(draw: str, held: int = classifier.HELD_OUT_VERDICTS) -> dict:
+    """Fit one draw with every epoch trained (holding out up to ``held`` verdicts) and return its trace."""
     name, strategy, budget, seed, noise = draw.split(":")
     budget, seed, noise = int(budget), int(seed), float(noise)
     texts, labels = dataset(name)
@@ -101,13 +102,15 @@ def trace(draw: str) -> dict:
     _TRACE.clear()
     _TRACE.update(test_texts=test_texts, epochs=[])
     began = time.perf_counter()
-    supervised.evaluate = _traced_evaluate
+    supervised.evaluate, default_held = _traced_evaluate, classifier.HELD_OUT_VERDICTS
+    classifier.HELD_OUT_VERDICTS = held
     try:
         GLiClassifier(labels=classes, random_state=seed, n_iter_no_change=10**6).fit(None, feedback=log)
     finally:
-        supervised.evaluate = _evaluate
+        supervised.evaluate, classifier.HELD_OUT_VERDICTS = _evaluate, default_held
     return {
         "draw": draw,
+        "held": held,
         "classes": classes,
         "test_truth": test_truth.tolist(),
         "start_f1": macro_f1(start, test_texts, test_truth),
@@ -129,18 +132,34 @@ def keep_epoch(
     return best.epoch
 
 
+def expected_right(logits: np.ndarray, verdicts: np.ndarray) -> np.ndarray:
+    """Per held-out text, the chance its top label is right as far as the verdicts tell: 1 or 0 where they pin
+    its label down, and where they only rule labels out, 1 / (labels left) for a top label not ruled out (a
+    guess among them), 0 for one ruled out. One entry per text, as a flat array for ``BestEpoch``."""
+    verdicts = guard.pinned(verdicts)
+    top = np.asarray(logits).argmax(1)
+    rows = np.arange(len(top))
+    right, wrong = verdicts == 1, verdicts == 0
+    open_ = (~wrong).sum(1)
+    guess = np.where(wrong[rows, top], 0.0, 1.0 / np.maximum(open_, 1))
+    return np.where(right.any(1), right[rows, top].astype(float), np.where(wrong.any(1), guess, 0.0))
+
+
 def guards(record: dict) -> dict[str, int]:
     """The epoch each guard keeps on this draw."""
     verdicts = record["verdicts"]
     losses, rows = zip(*(guard.guard_loss(e["held"], verdicts, False) for e in record["epochs"]), strict=True)
     kept = [guard.confirmed_kept(e["held"], verdicts) for e in record["epochs"]]
     pinned = [guard.confirmed_kept(e["held"], guard.pinned(verdicts)) for e in record["epochs"]]
+    expected = [expected_right(e["held"], verdicts) for e in record["epochs"]]
     return {
         "z1": keep_epoch(losses, rows, kept, 1.0, None),
         "z2": keep_epoch(losses, rows, kept, guard.FEEDBACK_Z, None),
         "keep": keep_epoch(losses, rows, kept, 1.0, guard.FEEDBACK_KEEP),
         "before": keep_epoch(losses, rows, kept, guard.FEEDBACK_Z, guard.FEEDBACK_KEEP),
         "default": keep_epoch(losses, rows, pinned, guard.FEEDBACK_Z, guard.FEEDBACK_KEEP),
+        "expected": keep_epoch(losses, rows, expected, guard.FEEDBACK_Z, 1.0),
+        "expected90": keep_epoch(losses, rows, expected, guard.FEEDBACK_Z, guard.FEEDBACK_KEEP),
         "best": int(np.argmax(test_f1s(record))),
     }
 
@@ -160,6 +179,8 @@ def judge(sets: list[str] | None) -> None:
         name, strategy, budget, seed, noise = record["draw"].split(":")
         if sets and name not in sets:
             continue
+        held = record.get("held", 20)
+        name += f" ({held} held)" if held != 20 else ""
         f1s = test_f1s(record)
         for which, epoch in guards(record).items():
             rows.append(
@@ -181,7 +202,8 @@ def judge(sets: list[str] | None) -> None:
 
 
 def table(rows: list[dict]) -> str:
-    names = [n for n in ("z1", "z2", "keep", "before", "default", "best") if any(r["guard"] == n for r in rows)]
+    names = ["z1", "z2", "keep", "before", "default", "expected", "expected90", "best"]
+    names = [n for n in names if any(r["guard"] == n for r in rows)]
     head = "| data | noise | strategy | verdicts | seeds | " + " | ".join(names) + " |"
     lines = [head, "|---|---:|---|---:|---:|" + "---:|" * len(names)]
     cells = sorted({(r["data"], r["noise"], r["strategy"], r["budget"]) for r in rows})
@@ -211,16 +233,18 @@ def main() -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     traced = commands.add_parser("trace", help="fit draws with every epoch traced")
     traced.add_argument("draws", nargs="+", help="data:strategy:verdicts:seed:noise")
+    traced.add_argument("--held", type=int, default=classifier.HELD_OUT_VERDICTS, help="held-out verdicts, at most")
     judged = commands.add_parser("judge", help="replay each guard on the saved traces")
     judged.add_argument("--sets", default="", help="comma-separated data sets (default: all traced)")
     args = parser.parse_args()
     if args.command == "trace":
         TRACES.mkdir(parents=True, exist_ok=True)
         for draw in args.draws:
-            path = TRACES / (draw.replace(":", "_") + ".pkl")
+            suffix = "" if args.held == classifier.HELD_OUT_VERDICTS else f"_held{args.held}"
+            path = TRACES / (draw.replace(":", "_") + suffix + ".pkl")
             if path.exists():
                 continue
-            record = trace(draw)
+            record = trace(draw, args.held)
             with path.open("wb") as f:
                 pickle.dump(record, f)
             print(f"{draw}: start {record['start_f1']:.3f}, {len(record['epochs'])} epochs, {record['seconds']:.0f} s")

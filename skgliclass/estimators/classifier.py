@@ -72,7 +72,8 @@ AUTO_AVERAGE_RUNS = 3
 # one more run (a third more beside three averaged runs; BBC at eight articles per topic, 10,000 tokens: 40 -> 77 s).
 AUTO_CALIBRATION_MAX_TOKENS = 12_288
 LR_TEST_CRITICAL = 3.841  # chi-squared, one degree of freedom, 5%
-# Feedback fits hold out at least this many verdicts (or a quarter of the log, if smaller) for the guard.
+# Feedback fits hold out at least this many verdicts (or a quarter of the log, if smaller) for the guard; up to
+# 100 gave the guard more power and the fit less to learn from: no better over the suite's draws (benchmarks).
 HELD_OUT_VERDICTS = 20
 
 
@@ -524,8 +525,7 @@ class GLiClassifier(GLiClassEstimator):
             if self._early_stopping(ppo, feedback is not None):
                 fraction = self.validation_fraction
                 if feedback is not None or (ppo is not None and ppo.reward.has_feedback):
-                    # telling a gain from chance takes a dozen verdicts or more
-                    fraction = max(fraction, min(HELD_OUT_VERDICTS, len(texts) // 4) / len(texts))
+                    fraction = feedback_held_out(len(texts), fraction)
                 texts, matrix, validation = _hold_out(texts, matrix, fraction, rng, judges)
             if feedback is not None:  # held-out rows keep the verdicts alone: the start is judged by them only
                 validation = None if validation is None else dataclasses.replace(validation, calibrated=True)
@@ -919,6 +919,15 @@ class GLiClassifier(GLiClassEstimator):
             )
         replace_head(model, pooler=self.pooler, scorer=self.scorer, layer_reweighting=self.layer_reweighting or None)
         return model, tokenizer
+
+
+def feedback_held_out(n_texts: int, fraction: float) -> float:
+    """Share of a feedback log held out for the guard: ``fraction``, at least ``HELD_OUT_VERDICTS`` verdicts or
+    a quarter of a smaller log.
+
+    Telling a gain from chance takes tens of verdicts, where 10% of a log of a hundred would hold out ten.
+    """
+    return max(fraction, min(HELD_OUT_VERDICTS, n_texts // 4) / n_texts)
 
 
 def _held_out_loss(model: np.ndarray, head: np.ndarray, y: np.ndarray, weights: tuple[float, float]) -> float:

@@ -358,7 +358,7 @@ class BestEpoch:
     lowest: float = math.inf
     start_rows: np.ndarray | None = None
     keep: float | None = None
-    start_kept: int | None = None
+    start_kept: float | None = None
 
     def update(
         self,
@@ -373,14 +373,14 @@ class BestEpoch:
         True when training should stop."""
         if epoch == 0:
             self.start_rows = rows
-            self.start_kept = None if kept is None else int(np.sum(kept))
+            self.start_kept = None if kept is None else float(np.sum(kept))
         fell = loss <= self.lowest if self.ties_forward else loss < self.lowest - settings.tol
         self.lowest, self.stale = (loss, 0) if fell else (self.lowest, self.stale + 1)
         better = loss <= self.loss if self.ties_forward else loss < self.loss - settings.tol
         if better and epoch > 0 and self.start_rows is not None and rows is not None:
             better = clear_gain(self.start_rows, rows, self.z)
         if better and epoch > 0 and self.keep is not None and kept is not None and self.start_kept is not None:
-            better = int(np.sum(kept)) >= self.keep * self.start_kept
+            better = float(np.sum(kept)) >= self.keep * self.start_kept
         if better or self.weights is None:
             self.loss, self.epoch = loss, epoch
             self.weights = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}

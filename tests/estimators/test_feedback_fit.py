@@ -10,6 +10,7 @@ import torch
 from _tiny_texts import X, Y
 
 from skgliclass import GLiClassifier, feedback
+from skgliclass.estimators.classifier import feedback_held_out
 from skgliclass.losses import focal_loss
 from skgliclass.training import guard, supervised
 from skgliclass.training.guard import FEEDBACK_KEEP, FEEDBACK_Z, calibrated_nll, clear_gain, confirmed_kept
@@ -153,6 +154,29 @@ def test_the_guard_compares_epochs_at_their_own_temperature(encoder, monkeypatch
     ]
     expected = min(clear, key=lambda e: losses[e]) if clear else 0
     assert all(np.isfinite(losses)) and clf.history_["best_epoch"][0] == expected
+
+
+@pytest.mark.parametrize(
+    ("n_texts", "held"),
+    [(12, 3), (60, 15), (120, 20), (400, 40), (1000, 100)],  # 10%, at least 20 or a quarter of a smaller log
+)
+def test_feedback_fits_hold_out_enough_verdicts_to_judge_a_gain(n_texts, held):
+    assert round(feedback_held_out(n_texts, 0.1) * n_texts) == held
+
+
+def test_the_guard_judges_on_the_held_out_verdicts_alone(encoder, monkeypatch):
+    shapes = []
+
+    def spy(logits, targets, multilabel, weights):
+        shapes.append(logits.shape[0])
+        return calibrated_nll(logits, targets, multilabel, weights)
+
+    monkeypatch.setattr(guard, "calibrated_nll", spy)
+    texts = [f"{text} {i}" for i in range(10) for text in X]  # 120 verdicts: 10% would hold out 12
+    log = {"label": Y * 10, "verdict": [1, 0] * 60}
+    _clf(encoder, epochs=1, early_stopping="auto").fit(texts, feedback=log)
+    # the start and one epoch, each judged on the same 20 held-out verdicts (give or take the per-class rounding)
+    assert len(shapes) == 2 and shapes[0] == shapes[1] and abs(shapes[0] - 20) <= 2
 
 
 @pytest.mark.parametrize(
