@@ -171,7 +171,7 @@ def test_f1s(record: dict) -> list[float]:
     ]
 
 
-def judge(sets: list[str] | None) -> None:
+def judge(sets: list[str] | None, out: Path = RESULTS) -> None:
     rows = []
     for path in sorted(TRACES.glob("*.pkl")):
         with path.open("rb") as f:
@@ -195,9 +195,10 @@ def judge(sets: list[str] | None) -> None:
                     "change": 100 * (f1s[epoch] - record["start_f1"]),
                 }
             )
-    (RESULTS / "feedback_guard.json").write_text(json.dumps(rows, indent=1))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "feedback_guard.json").write_text(json.dumps(rows, indent=1))
     text = table(rows)
-    (RESULTS / "feedback_guard.md").write_text(text + "\n")
+    (out / "feedback_guard.md").write_text(text + "\n")
     print(text)
 
 
@@ -236,6 +237,7 @@ def main() -> None:
     traced.add_argument("--held", type=int, default=classifier.HELD_OUT_VERDICTS, help="held-out verdicts, at most")
     judged = commands.add_parser("judge", help="replay each guard on the saved traces")
     judged.add_argument("--sets", default="", help="comma-separated data sets (default: all traced)")
+    judged.add_argument("--out", type=Path, default=RESULTS, help="folder of feedback_guard.json and .md")
     args = parser.parse_args()
     if args.command == "trace":
         TRACES.mkdir(parents=True, exist_ok=True)
@@ -249,7 +251,7 @@ def main() -> None:
                 pickle.dump(record, f)
             print(f"{draw}: start {record['start_f1']:.3f}, {len(record['epochs'])} epochs, {record['seconds']:.0f} s")
     else:
-        judge([s for s in args.sets.split(",") if s] or None)
+        judge([s for s in args.sets.split(",") if s] or None, args.out)
 
 
 if __name__ == "__main__":
