@@ -10,9 +10,15 @@ from ``feedback.py``'s predict path by a few tenths of a point where bf16 ties f
 
 Guards: ``z1`` the calibrated, class-balanced verdict log-loss with a gain beyond one standard error (the
 guard before this study); ``before`` :data:`skgliclass.training.guard.FEEDBACK_Z` standard errors and
-:data:`~skgliclass.training.guard.FEEDBACK_KEEP` of the confirmed labels kept (the guard this study chose);
-``default`` today's, which also counts the labels "wrong" verdicts pin down (:func:`~skgliclass.training.guard.pinned`);
-``z2`` and ``keep`` each rule of ``before`` alone; ``best`` the epoch best on the test texts (no guard can do better).
+:data:`~skgliclass.training.guard.FEEDBACK_KEEP` of the confirmed labels kept; ``pinned`` the same, also counting
+the labels "wrong" verdicts pin down (:func:`~skgliclass.training.guard.pinned`); ``default`` today's, which counts
+texts right instead, a text moved off a label judged wrong as a guess among the labels left, less
+:data:`~skgliclass.training.guard.KEEP_GUESS_Z` standard deviations of the guesses
+(:func:`~skgliclass.training.guard.right_bound`); ``expected`` the same without that discount; ``z2`` and ``keep``
+each rule of ``before`` alone; ``best`` the epoch best on the test texts (no guard can do better).
+
+``trace --held N`` holds out up to ``N`` verdicts (a quarter of the log at most) instead of the default; such
+draws are reported as their own rows.
 
 Usage::
 
@@ -132,34 +138,22 @@ def keep_epoch(
     return best.epoch
 
 
-def expected_right(logits: np.ndarray, verdicts: np.ndarray) -> np.ndarray:
-    """Per held-out text, the chance its top label is right as far as the verdicts tell: 1 or 0 where they pin
-    its label down, and where they only rule labels out, 1 / (labels left) for a top label not ruled out (a
-    guess among them), 0 for one ruled out. One entry per text, as a flat array for ``BestEpoch``."""
-    verdicts = guard.pinned(verdicts)
-    top = np.asarray(logits).argmax(1)
-    rows = np.arange(len(top))
-    right, wrong = verdicts == 1, verdicts == 0
-    open_ = (~wrong).sum(1)
-    guess = np.where(wrong[rows, top], 0.0, 1.0 / np.maximum(open_, 1))
-    return np.where(right.any(1), right[rows, top].astype(float), np.where(wrong.any(1), guess, 0.0))
-
-
 def guards(record: dict) -> dict[str, int]:
     """The epoch each guard keeps on this draw."""
     verdicts = record["verdicts"]
     losses, rows = zip(*(guard.guard_loss(e["held"], verdicts, False) for e in record["epochs"]), strict=True)
     kept = [guard.confirmed_kept(e["held"], verdicts) for e in record["epochs"]]
     pinned = [guard.confirmed_kept(e["held"], guard.pinned(verdicts)) for e in record["epochs"]]
-    expected = [expected_right(e["held"], verdicts) for e in record["epochs"]]
+    expected = [guard.right_bound(e["held"], verdicts, z=0.0) for e in record["epochs"]]
+    bound = [guard.right_bound(e["held"], verdicts) for e in record["epochs"]]
     return {
         "z1": keep_epoch(losses, rows, kept, 1.0, None),
         "z2": keep_epoch(losses, rows, kept, guard.FEEDBACK_Z, None),
         "keep": keep_epoch(losses, rows, kept, 1.0, guard.FEEDBACK_KEEP),
         "before": keep_epoch(losses, rows, kept, guard.FEEDBACK_Z, guard.FEEDBACK_KEEP),
-        "default": keep_epoch(losses, rows, pinned, guard.FEEDBACK_Z, guard.FEEDBACK_KEEP),
-        "expected": keep_epoch(losses, rows, expected, guard.FEEDBACK_Z, 1.0),
-        "expected90": keep_epoch(losses, rows, expected, guard.FEEDBACK_Z, guard.FEEDBACK_KEEP),
+        "pinned": keep_epoch(losses, rows, pinned, guard.FEEDBACK_Z, guard.FEEDBACK_KEEP),
+        "expected": keep_epoch(losses, rows, expected, guard.FEEDBACK_Z, guard.FEEDBACK_KEEP),
+        "default": keep_epoch(losses, rows, bound, guard.FEEDBACK_Z, guard.FEEDBACK_KEEP),
         "best": int(np.argmax(test_f1s(record))),
     }
 
@@ -203,7 +197,7 @@ def judge(sets: list[str] | None, out: Path = RESULTS) -> None:
 
 
 def table(rows: list[dict]) -> str:
-    names = ["z1", "z2", "keep", "before", "default", "expected", "expected90", "best"]
+    names = ["z1", "z2", "keep", "before", "pinned", "expected", "default", "best"]
     names = [n for n in names if any(r["guard"] == n for r in rows)]
     head = "| data | noise | strategy | verdicts | seeds | " + " | ".join(names) + " |"
     lines = [head, "|---|---:|---|---:|---:|" + "---:|" * len(names)]

@@ -11,7 +11,9 @@ from skgliclass.training.guard import (
     class_balance,
     clear_gain,
     confirmed_kept,
+    expected_right,
     pinned,
+    right_bound,
     verdict_nll,
 )
 
@@ -90,6 +92,31 @@ def test_pinned_marks_the_one_label_left_when_every_other_was_judged_wrong():
     # the moved "wrong" row counts as kept, the one still on the wrong class as lost
     np.testing.assert_array_equal(confirmed_kept(logits, pinned(two)), [True, False, True])
     assert not np.shares_memory(pinned(two), two)
+
+
+def test_expected_right_counts_a_text_moved_off_a_wrong_label_as_a_guess_among_those_left():
+    # a confirmed label on top; the judged-wrong label still on top; moved to one of two labels left;
+    # no verdict; two labels ruled out (the third pinned) and on top; a tie at the top with the right label
+    targets = np.array([[1, -1, -1], [0, -1, -1], [0, -1, -1], [-1, -1, -1], [0, 0, -1], [-1, 1, -1]])
+    logits = np.array([[3.0, 1, 0], [3.0, 1, 0], [0.0, 2, 1], [1.0, 2, 3], [0.0, 1, 5], [2.0, 2, 0]])
+    np.testing.assert_allclose(expected_right(logits, targets), [1.0, 0.0, 0.5, 0.0, 1.0, 1.0])
+    two = np.array([[0, -1], [1, -1]])  # two classes: a "wrong" leaves one label, right for certain
+    np.testing.assert_allclose(expected_right(np.array([[0.0, 1.0], [0.0, 1.0]]), two), [1.0, 0.0])
+
+
+def test_right_bound_asks_that_guesses_outweigh_lost_labels_beyond_their_luck():
+    # four classes: two texts confirmed right and eight judged wrong, all on the start's top label (label 0)
+    targets = np.full((10, 4), -1)
+    targets[:2, 0], targets[2:, 0] = 1, 0
+    start = np.tile([3.0, 0.0, 0.0, 0.0], (10, 1))
+    assert right_bound(start, targets) == 2.0  # nothing to guess: the two confirmed texts
+    moved = start.copy()
+    moved[1:, :] = [0.0, 3.0, 0.0, 0.0]  # one confirmed label lost, all eight wrong ones moved: 1 + 8/3 right
+    guesses = np.sqrt(8 * (1 / 3) * (2 / 3))
+    assert right_bound(moved, targets) == pytest.approx(1 + 8 / 3 - 2 * guesses)  # about 1.3: under the start
+    assert right_bound(moved, targets, z=0.0) == pytest.approx(1 + 8 / 3)  # on average, more than the start
+    two = np.array([[0, -1], [0, -1], [1, -1]])  # two classes: every verdict pins, no guess, no discount
+    assert right_bound(np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 0.0]]), two) == 2.0
 
 
 def test_class_balance_weighs_every_class_the_same():

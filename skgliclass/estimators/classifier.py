@@ -138,8 +138,9 @@ class GLiClassifier(GLiClassEstimator):
         measured before training too, so the fit keeps its start unless an epoch beats it.
         With ``feedback``, the score is the likelihood of the held-out verdicts at each epoch's own
         temperature, and an epoch replaces the start only when it beats it by more than two standard
-        errors over those verdicts and keeps on top nine in ten as many of the labels the verdicts pin
-        down as the start did (a reward function: one standard error). ``"auto"``: on for
+        errors over those verdicts and gets nine in ten as many held-out texts right as the start did,
+        a text moved off a label judged wrong counting as a guess among those left (a reward function:
+        one standard error). ``"auto"``: on for
         learning from a reviewer (a reward function or logged ``feedback``), off otherwise.
     validation_fraction : float, default=0.1
         Share of the training texts held out with ``early_stopping`` (at least one text, and one of

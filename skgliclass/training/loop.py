@@ -345,8 +345,9 @@ class BestEpoch:
 
     With per-row losses (``rows``), an epoch replaces the start only when it beats the start's rows by
     more than ``z`` standard errors (:func:`~skgliclass.training.guard.clear_gain`) and, with ``keep`` and
-    ``kept`` (:func:`~skgliclass.training.guard.confirmed_kept`), keeps at least ``keep`` times as many
-    confirmed labels on top as the start; training goes on while the loss falls, clear or not.
+    ``kept`` (what it keeps right, summed: :func:`~skgliclass.training.guard.confirmed_kept` or
+    :func:`~skgliclass.training.guard.right_bound`), keeps at least ``keep`` times as much right as the start;
+    training goes on while the loss falls, clear or not.
     """
 
     loss: float = math.inf
@@ -367,9 +368,9 @@ class BestEpoch:
         model: torch.nn.Module,
         settings: TrainSettings,
         rows: np.ndarray | None = None,
-        kept: np.ndarray | None = None,
+        kept: np.ndarray | float | None = None,
     ) -> bool:
-        """Record epoch ``epoch``'s ``loss`` (and per-row losses, and which confirmed labels it keeps on top);
+        """Record epoch ``epoch``'s ``loss`` (and per-row losses, and what it keeps right, summed);
         True when training should stop."""
         if epoch == 0:
             self.start_rows = rows

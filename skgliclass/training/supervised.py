@@ -17,7 +17,7 @@ from skgliclass.data.prompts import InputBuilder
 from skgliclass.losses import focal_loss, softmax_loss
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import BatchOutput, forward_batch
-from skgliclass.training.guard import FEEDBACK_KEEP, FEEDBACK_Z, confirmed_kept, guard_loss, pinned
+from skgliclass.training.guard import FEEDBACK_KEEP, FEEDBACK_Z, confirmed_kept, guard_loss, right_bound
 from skgliclass.training.loop import BestEpoch, Trainer, guarded_update
 from skgliclass.training.optim import load_optimizer_state, optimizer_and_schedule, optimizer_state
 from skgliclass.training.settings import TrainSettings, Validation
@@ -133,10 +133,11 @@ def evaluate(
 ) -> tuple[float, float, np.ndarray | None, np.ndarray | None]:
     """Mean loss (the objective without the contrastive term, or the calibrated verdict NLL when
     ``validation.calibrated``) and score of ``model`` on the validation texts (eval mode, labels in order), and
-    with ``validation.calibrated`` the per-row NLL of the judged texts and which confirmed labels (single-label: every
-    label the verdicts pin down, :func:`~skgliclass.training.guard.pinned`) it ranks on top
-    (:func:`~skgliclass.training.guard.confirmed_kept`; both None otherwise). Single-label verdicts are weighted
-    so that every class weighs the same (:func:`~skgliclass.training.guard.class_balance`)."""
+    with ``validation.calibrated`` the per-row NLL of the judged texts and what it keeps right: multi-label, which
+    confirmed labels it ranks on top (:func:`~skgliclass.training.guard.confirmed_kept`); single-label, a lower
+    bound on the texts it gets right (:func:`~skgliclass.training.guard.right_bound`); both None otherwise.
+    Single-label verdicts are weighted so that every class weighs the same
+    (:func:`~skgliclass.training.guard.class_balance`)."""
     model.eval()
     targets = torch.as_tensor(validation.targets, dtype=torch.float32)
     losses, scores, sizes, all_logits = [], [], [], []
@@ -156,8 +157,9 @@ def evaluate(
     if validation.calibrated:
         logits = np.concatenate(all_logits)
         mean, rows = guard_loss(logits, validation.targets, settings.multilabel)
-        confirmed = validation.targets if settings.multilabel else pinned(validation.targets)
-        return mean, score, rows, confirmed_kept(logits, confirmed)
+        if settings.multilabel:
+            return mean, score, rows, confirmed_kept(logits, validation.targets)
+        return mean, score, rows, np.asarray(right_bound(logits, validation.targets))
     return float(np.average(losses, weights=sizes)), score, None, None
 
 
