@@ -112,9 +112,13 @@ def test_right_bound_asks_that_guesses_outweigh_lost_labels_beyond_their_luck():
     assert right_bound(start, targets) == 2.0  # nothing to guess: the two confirmed texts
     moved = start.copy()
     moved[1:, :] = [0.0, 3.0, 0.0, 0.0]  # one confirmed label lost, all eight wrong ones moved: 1 + 8/3 right
-    guesses = np.sqrt(8 * (1 / 3) * (2 / 3))
-    assert right_bound(moved, targets) == pytest.approx(1 + 8 / 3 - 2 * guesses)  # about 1.3: under the start
     assert right_bound(moved, targets, z=0.0) == pytest.approx(1 + 8 / 3)  # on average, more than the start
+    spread = np.sqrt(8 * (1 / 3) * (2 / 3))  # 1.33: eight guesses at one in three are no sure gain
+    assert right_bound(moved, targets, z=1.0) == pytest.approx(1 + 8 / 3 - spread)
+    assert right_bound(moved, targets) == pytest.approx(1.0)  # two spreads cover the guesses: they add nothing
+    kept = start.copy()
+    kept[9] = [0.0, 0.0, 3.0, 0.0]  # both confirmed labels kept, one text moved off "wrong": never a cost
+    assert right_bound(kept, targets) == 2.0
     two = np.array([[0, -1], [0, -1], [1, -1]])  # two classes: every verdict pins, no guess, no discount
     assert right_bound(np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 0.0]]), two) == 2.0
 
