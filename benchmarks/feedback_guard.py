@@ -12,8 +12,8 @@ Guards: ``z1`` the calibrated, class-balanced verdict log-loss with a gain beyon
 guard before this study); ``before`` :data:`skgliclass.training.guard.FEEDBACK_Z` standard errors and
 :data:`~skgliclass.training.guard.FEEDBACK_KEEP` of the confirmed labels kept; ``pinned`` the same, also counting
 the labels "wrong" verdicts pin down (:func:`~skgliclass.training.guard.pinned`); ``default`` today's, which counts
-texts right instead, a text moved off a label judged wrong as a guess among the labels left, less
-:data:`~skgliclass.training.guard.KEEP_GUESS_Z` standard deviations of the guesses
+texts right instead, a text moved off a label judged wrong as a guess among the labels left, the guesses counted
+only beyond :data:`~skgliclass.training.guard.KEEP_GUESS_Z` standard deviations of them
 (:func:`~skgliclass.training.guard.right_bound`); ``expected`` the same without that discount; ``z2`` and ``keep``
 each rule of ``before`` alone; ``best`` the epoch best on the test texts (no guard can do better).
 
@@ -173,8 +173,8 @@ def judge(sets: list[str] | None, out: Path = RESULTS) -> None:
         name, strategy, budget, seed, noise = record["draw"].split(":")
         if sets and name not in sets:
             continue
-        held = record.get("held", 20)
-        name += f" ({held} held)" if held != 20 else ""
+        held = record.get("held", classifier.HELD_OUT_VERDICTS)
+        name += f" ({held} held)" if held != classifier.HELD_OUT_VERDICTS else ""
         f1s = test_f1s(record)
         for which, epoch in guards(record).items():
             rows.append(

@@ -131,9 +131,13 @@ def confirmed_kept(logits: np.ndarray, verdicts: np.ndarray) -> np.ndarray:
     """For each label judged right (``verdicts == 1``), whether ``logits`` still rank it among its text's top
     labels (as many as the text has labels judged right): a flat array, one entry per confirmed label."""
     right = verdicts == 1
-    # a label's rank within its row: how many labels score higher
-    rank = (np.asarray(logits)[:, None, :] > np.asarray(logits)[:, :, None]).sum(2)
-    return (rank < right.sum(1, keepdims=True))[right]
+    return (_ranks(logits) < right.sum(1, keepdims=True))[right]
+
+
+def _ranks(logits: np.ndarray) -> np.ndarray:
+    """Each label's rank within its row: how many labels score higher (tied labels share a rank)."""
+    logits = np.asarray(logits)
+    return (logits[:, None, :] > logits[:, :, None]).sum(2)
 
 
 def expected_right(logits: np.ndarray, verdicts: np.ndarray) -> np.ndarray:
@@ -146,9 +150,8 @@ def expected_right(logits: np.ndarray, verdicts: np.ndarray) -> np.ndarray:
     that loses a confirmed label loses a whole text.
     """
     verdicts = pinned(verdicts)
-    logits = np.asarray(logits)
     right, wrong = verdicts == 1, verdicts == 0
-    on_top = (logits[:, None, :] > logits[:, :, None]).sum(2) == 0  # no label scores higher (ties: all on top)
+    on_top = _ranks(logits) == 0  # no label scores higher (ties: all on top)
     hit = (on_top & right).any(1).astype(np.float64)
     left = (~wrong).sum(1)
     guess = (on_top & ~wrong).any(1) / np.maximum(left, 1)

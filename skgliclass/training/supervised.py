@@ -130,7 +130,7 @@ def evaluate(
     labels: Sequence[str],
     settings: TrainSettings,
     device: torch.device,
-) -> tuple[float, float, np.ndarray | None, np.ndarray | None]:
+) -> tuple[float, float, np.ndarray | None, np.ndarray | float | None]:
     """Mean loss (the objective without the contrastive term, or the calibrated verdict NLL when
     ``validation.calibrated``) and score of ``model`` on the validation texts (eval mode, labels in order), and
     with ``validation.calibrated`` the per-row NLL of the judged texts and what it keeps right: multi-label, which
@@ -159,7 +159,7 @@ def evaluate(
         mean, rows = guard_loss(logits, validation.targets, settings.multilabel)
         if settings.multilabel:
             return mean, score, rows, confirmed_kept(logits, validation.targets)
-        return mean, score, rows, np.asarray(right_bound(logits, validation.targets))
+        return mean, score, rows, right_bound(logits, validation.targets)
     return float(np.average(losses, weights=sizes)), score, None, None
 
 
