@@ -9,8 +9,11 @@ zero-shot start on the same texts.
 
 ``--variant nofill`` (a study) leaves the entries no verdict is about unknown instead of filling them
 with the start's belief given the verdicts; ``--variant prior=N`` weighs that belief as ``N`` texts' worth
-(``inf``: as much as a verdict, however long the log). ``--variant guard=before`` keeps the guard as it was
-before it counted the labels that "wrong" verdicts pin down. ``--variant held=N`` lets a feedback fit hold out
+(``inf``: as much as a verdict, however long the log). ``--variant guard=before`` keeps single-label epochs
+that keep nine in ten of the confirmed labels (the first guard), ``--variant guard=pinned`` also counts the
+labels "wrong" verdicts pin down (the second); today's counts texts right, a text moved off a label judged wrong
+as a guess among the labels left (:func:`~skgliclass.training.guard.right_bound`). Each row's ``guard`` names
+the one that ran (rows without it are older than the field). ``--variant held=N`` lets a feedback fit hold out
 up to ``N`` verdicts (a quarter of the log at most) for its guard, instead of ``HELD_OUT_VERDICTS``.
 
 Each row records ``train_precision``, what training's ``"auto"`` chose on the machine that ran it (bf16 on
@@ -26,7 +29,8 @@ row's ``asked`` counts its verdicts, held-out ones included.
 ``--round N`` proposes in rounds of ``N``, as a reviewer working over days would: each round is proposed
 by the model the verdicts so far made, and the whole log is fitted afresh from the zero-shot start after
 each round (a row at each of ``--budgets`` reached; its ``fit_seconds`` counts every round so far,
-proposals included).
+proposals included). ``--variant warm`` fits each round after the first on its own verdicts, continuing from
+the model the earlier rounds made (``warm_start=True``), as the docs offer instead of the refit.
 
 Usage: ``python benchmarks/feedback.py [--data bbc] [--budgets 50,200] [--seeds 3] [--strategies random,uncertainty]``
 """
@@ -53,7 +57,7 @@ from skgliclass import GLiClassifier, GLiClassZeroShot, feedback
 from skgliclass.datasets import load_bbc_news
 from skgliclass.estimators import classifier
 from skgliclass.inference import resolve_device
-from skgliclass.training import supervised
+from skgliclass.training import guard, supervised
 
 RESULTS = Path(__file__).parent / "results"
 KEY = ("data", "strategy", "budget", "noise", "seed", "variant", "round")
@@ -127,7 +131,18 @@ def run(
                 save(row)
             if rounds and strategy != "rater":
                 for row in in_rounds(
-                    start, classes, pool_texts, truth, budgets, rounds, strategy, noise, seed, test_texts, test_truth
+                    start,
+                    classes,
+                    pool_texts,
+                    truth,
+                    budgets,
+                    rounds,
+                    strategy,
+                    noise,
+                    seed,
+                    test_texts,
+                    test_truth,
+                    warm=variant == "warm",
                 ):
                     row |= {"variant": variant, "data": name, "start_f1": start_f1}
                     print(json.dumps(row), flush=True)
@@ -143,11 +158,11 @@ def review(log: dict, truth: dict, noise: float, rng: np.random.Generator) -> np
 
 
 def in_rounds(
-    start, classes, pool_texts, truth, budgets, size, strategy, noise, seed, test_texts, test_truth
+    start, classes, pool_texts, truth, budgets, size, strategy, noise, seed, test_texts, test_truth, warm=False
 ) -> Iterator[dict]:
     """Rounds of ``size`` proposals: each round is proposed by the model the verdicts so far made (the
-    zero-shot start for the first), judged, and the whole log is fitted afresh from the start; a row at each
-    budget reached."""
+    zero-shot start for the first), judged, and the whole log is fitted afresh from the start (``warm``: the
+    round's verdicts alone, continuing from the model the earlier rounds made); a row at each budget reached."""
     rng = np.random.default_rng(seed + 1)
     model, log, judged = start, {"text": [], "label": [], "pick": [], "verdict": []}, set()
     began = time.perf_counter()
@@ -162,7 +177,10 @@ def in_rounds(
         for column in log:
             log[column] += batch[column]
         judged.update(batch["text"])
-        model = GLiClassifier(labels=classes, random_state=seed).fit(None, feedback=log)
+        if warm and round_index:  # the round's verdicts alone, from the model the earlier rounds made
+            model = model.set_params(warm_start=True).fit(None, feedback=batch)
+        else:
+            model = GLiClassifier(labels=classes, random_state=seed).fit(None, feedback=log)
         if len(log["text"]) in budgets:
             every = np.array([truth[t] == label for t, label in zip(log["text"], log["label"], strict=True)])
             yield {
@@ -321,7 +339,9 @@ def main() -> None:
     parser.add_argument("--strategies", default="random,uncertainty")
     parser.add_argument("--noise", type=float, default=0.0, help="share of verdicts the reviewer gets wrong")
     parser.add_argument("--test-cap", type=int, default=400)
-    parser.add_argument("--variant", default="", help="'nofill', 'prior=N', 'guard=before' or 'held=N' (studies)")
+    parser.add_argument(
+        "--variant", default="", help="a study: nofill, prior=N, guard=before, guard=pinned, held=N or warm"
+    )
     parser.add_argument(
         "--round",
         type=int,
@@ -337,13 +357,19 @@ def main() -> None:
     probe.device_ = resolve_device(probe.device)
     precision = "bf16" if probe._train_autocast() else "fp32"
 
+    guard_name = {"guard=before": "confirmed", "guard=pinned": "pinned"}.get(args.variant, "right")
+
     def save(row: dict) -> None:
-        record(row | {"train_precision": precision})
+        record(row | {"train_precision": precision, "guard": guard_name})
 
     if args.variant == "nofill":
         classifier.fill_unknown = lambda targets, start, single_label, unknown: targets
     elif args.variant == "guard=before":  # confirmed labels only
-        supervised.pinned = lambda verdicts: verdicts
+        supervised.right_bound = lambda logits, verdicts: float(guard.confirmed_kept(logits, verdicts).sum())
+    elif args.variant == "guard=pinned":  # confirmed and pinned labels
+        supervised.right_bound = lambda logits, verdicts: float(
+            guard.confirmed_kept(logits, guard.pinned(verdicts)).sum()
+        )
     elif args.variant.startswith("held="):
         classifier.HELD_OUT_VERDICTS = int(args.variant.split("=")[1])
     elif args.variant.startswith("prior="):
