@@ -30,7 +30,8 @@ row's ``asked`` counts its verdicts, held-out ones included.
 by the model the verdicts so far made, and the whole log is fitted afresh from the zero-shot start after
 each round (a row at each of ``--budgets`` reached; its ``fit_seconds`` counts every round so far,
 proposals included). ``--variant warm`` fits each round after the first on its own verdicts, continuing from
-the model the earlier rounds made (``warm_start=True``), as the docs offer instead of the refit.
+the model the earlier rounds made (``warm_start=True``); ``--variant warm=log`` continues from it on the whole
+log, the guard judging against that model.
 
 Usage: ``python benchmarks/feedback.py [--data bbc] [--budgets 50,200] [--seeds 3] [--strategies random,uncertainty]``
 """
@@ -142,7 +143,7 @@ def run(
                     seed,
                     test_texts,
                     test_truth,
-                    warm=variant == "warm",
+                    warm={"warm": "round", "warm=log": "log"}.get(variant, ""),
                 ):
                     row |= {"variant": variant, "data": name, "start_f1": start_f1}
                     print(json.dumps(row), flush=True)
@@ -158,11 +159,12 @@ def review(log: dict, truth: dict, noise: float, rng: np.random.Generator) -> np
 
 
 def in_rounds(
-    start, classes, pool_texts, truth, budgets, size, strategy, noise, seed, test_texts, test_truth, warm=False
+    start, classes, pool_texts, truth, budgets, size, strategy, noise, seed, test_texts, test_truth, warm=""
 ) -> Iterator[dict]:
     """Rounds of ``size`` proposals: each round is proposed by the model the verdicts so far made (the
-    zero-shot start for the first), judged, and the whole log is fitted afresh from the start (``warm``: the
-    round's verdicts alone, continuing from the model the earlier rounds made); a row at each budget reached."""
+    zero-shot start for the first), judged, and the whole log is fitted afresh from the start (``warm="round"``:
+    the round's verdicts alone, continuing from the model the earlier rounds made; ``"log"``: the whole log,
+    continuing from it); a row at each budget reached."""
     rng = np.random.default_rng(seed + 1)
     model, log, judged = start, {"text": [], "label": [], "pick": [], "verdict": []}, set()
     began = time.perf_counter()
@@ -177,8 +179,8 @@ def in_rounds(
         for column in log:
             log[column] += batch[column]
         judged.update(batch["text"])
-        if warm and round_index:  # the round's verdicts alone, from the model the earlier rounds made
-            model = model.set_params(warm_start=True).fit(None, feedback=batch)
+        if warm and round_index:  # from the model the earlier rounds made: the round's verdicts, or the whole log
+            model = model.set_params(warm_start=True).fit(None, feedback=log if warm == "log" else batch)
         else:
             model = GLiClassifier(labels=classes, random_state=seed).fit(None, feedback=log)
         if len(log["text"]) in budgets:
@@ -340,7 +342,7 @@ def main() -> None:
     parser.add_argument("--noise", type=float, default=0.0, help="share of verdicts the reviewer gets wrong")
     parser.add_argument("--test-cap", type=int, default=400)
     parser.add_argument(
-        "--variant", default="", help="a study: nofill, prior=N, guard=before, guard=pinned, held=N or warm"
+        "--variant", default="", help="a study: nofill, prior=N, guard=before, guard=pinned, held=N, warm or warm=log"
     )
     parser.add_argument(
         "--round",
