@@ -14,7 +14,8 @@ that keep nine in ten of the confirmed labels (the first guard), ``--variant gua
 labels "wrong" verdicts pin down (the second); today's counts texts right, a text moved off a label judged wrong
 as a guess among the labels left (:func:`~skgliclass.training.guard.right_bound`). Each row's ``guard`` names
 the one that ran (rows without it are older than the field). ``--variant held=N`` lets a feedback fit hold out
-up to ``N`` verdicts (a quarter of the log at most) for its guard, instead of ``HELD_OUT_VERDICTS``.
+up to ``N`` verdicts (a quarter of the log at most) for its guard, instead of ``HELD_OUT_VERDICTS``, and a rater's
+fit up to ``N`` texts instead of ``RATER_HELD_OUT_TEXTS``.
 
 Each row records ``train_precision``, what training's ``"auto"`` chose on the machine that ran it (bf16 on
 CUDA devices and CPUs with native bf16 support, else fp32); older rows lack it.
@@ -373,7 +374,7 @@ def main() -> None:
             guard.confirmed_kept(logits, guard.pinned(verdicts)).sum()
         )
     elif args.variant.startswith("held="):
-        classifier.HELD_OUT_VERDICTS = int(args.variant.split("=")[1])
+        classifier.HELD_OUT_VERDICTS = classifier.RATER_HELD_OUT_TEXTS = int(args.variant.split("=")[1])
     elif args.variant.startswith("prior="):
         prior = float(args.variant.split("=")[1])
         classifier.fill_weights = lambda targets, unknown: feedback.fill_weights(targets, unknown, prior)

@@ -10,7 +10,7 @@ import torch
 from _tiny_texts import X, Y
 
 from skgliclass import GLiClassifier, feedback
-from skgliclass.estimators.classifier import feedback_held_out
+from skgliclass.estimators.classifier import HELD_OUT_VERDICTS, RATER_HELD_OUT_TEXTS, feedback_held_out
 from skgliclass.losses import focal_loss
 from skgliclass.training import guard, supervised
 from skgliclass.training.guard import FEEDBACK_KEEP, FEEDBACK_Z, calibrated_nll, clear_gain, right_bound
@@ -162,7 +162,15 @@ def test_the_guard_compares_epochs_at_their_own_temperature(encoder, monkeypatch
     [(12, 3), (60, 15), (120, 20), (400, 40), (1000, 100)],  # 10%, at least 20 or a quarter of a smaller log
 )
 def test_feedback_fits_hold_out_enough_verdicts_to_judge_a_gain(n_texts, held):
-    assert round(feedback_held_out(n_texts, 0.1) * n_texts) == held
+    assert round(feedback_held_out(n_texts, 0.1, HELD_OUT_VERDICTS) * n_texts) == held
+
+
+@pytest.mark.parametrize(
+    ("n_texts", "held"),
+    [(40, 10), (80, 20), (200, 50), (400, 50), (1000, 100)],  # a quarter up to 50: as logs hold out up to 80 texts
+)
+def test_a_raters_fit_holds_out_more_texts_than_a_log(n_texts, held):
+    assert round(feedback_held_out(n_texts, 0.1, RATER_HELD_OUT_TEXTS) * n_texts) == held
 
 
 def test_the_guard_judges_on_the_held_out_verdicts_alone(encoder, monkeypatch):

@@ -272,6 +272,13 @@ def test_reviewer_verdicts_on_the_start_judge_every_epoch_without_asking_again(e
     assert best == 0 or best in cleared  # an epoch replaces the start only by a clear gain
 
 
+def test_a_reviewers_fit_holds_out_a_quarter_of_its_texts_up_to_fifty(encoder):
+    texts, _ = make_texts(200, 2)
+    history = _tiny(encoder, reward=_reviewer, early_stopping=True, epochs=1).fit(texts).history_
+    assert history["validation_verdicts"][0] == 50  # one verdict per held-out text, proposed by the start
+    assert len(history["loss"]) == math.ceil(150 / 8)  # one epoch on the other 150
+
+
 def test_a_reviewers_verdicts_are_remembered_and_relearnt(encoder, monkeypatch):
     trainers = []
     original = PPOTrainer.remember
