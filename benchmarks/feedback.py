@@ -15,7 +15,8 @@ labels "wrong" verdicts pin down (the second); today's counts texts right, a tex
 as a guess among the labels left (:func:`~skgliclass.training.guard.right_bound`). Each row's ``guard`` names
 the one that ran (rows without it are older than the field). ``--variant held=N`` lets a feedback fit hold out
 up to ``N`` verdicts (a quarter of the log at most) for its guard, instead of ``HELD_OUT_VERDICTS``, and a rater's
-fit up to ``N`` texts instead of ``RATER_HELD_OUT_TEXTS``.
+fit up to ``N`` texts instead of ``RATER_HELD_OUT_TEXTS``. ``--variant rater_guard=before`` judges a rater's
+held-out verdicts as before they took logged feedback's guard: a gain beyond one standard error, no keep rule.
 
 Each row records ``train_precision``, what training's ``"auto"`` chose on the machine that ran it (bf16 on
 CUDA devices and CPUs with native bf16 support, else fp32); older rows lack it.
@@ -59,7 +60,7 @@ from skgliclass import GLiClassifier, GLiClassZeroShot, feedback
 from skgliclass.datasets import load_bbc_news
 from skgliclass.estimators import classifier
 from skgliclass.inference import resolve_device
-from skgliclass.training import guard, supervised
+from skgliclass.training import guard, ppo, supervised
 
 RESULTS = Path(__file__).parent / "results"
 KEY = ("data", "strategy", "budget", "noise", "seed", "variant", "round")
@@ -343,7 +344,9 @@ def main() -> None:
     parser.add_argument("--noise", type=float, default=0.0, help="share of verdicts the reviewer gets wrong")
     parser.add_argument("--test-cap", type=int, default=400)
     parser.add_argument(
-        "--variant", default="", help="a study: nofill, prior=N, guard=before, guard=pinned, held=N, warm or warm=log"
+        "--variant",
+        default="",
+        help="a study: nofill, prior=N, guard=before, guard=pinned, held=N, rater_guard=before, warm or warm=log",
     )
     parser.add_argument(
         "--round",
@@ -360,7 +363,9 @@ def main() -> None:
     probe.device_ = resolve_device(probe.device)
     precision = "bf16" if probe._train_autocast() else "fp32"
 
-    guard_name = {"guard=before": "confirmed", "guard=pinned": "pinned"}.get(args.variant, "right")
+    guard_name = {"guard=before": "confirmed", "guard=pinned": "pinned", "rater_guard=before": "one-error"}.get(
+        args.variant, "right"
+    )
 
     def save(row: dict) -> None:
         record(row | {"train_precision": precision, "guard": guard_name})
@@ -373,6 +378,8 @@ def main() -> None:
         supervised.right_bound = lambda logits, verdicts: float(
             guard.confirmed_kept(logits, guard.pinned(verdicts)).sum()
         )
+    elif args.variant == "rater_guard=before":  # a reviewer's verdicts in PPO: one standard error, no keep rule
+        ppo.FEEDBACK_Z, ppo.FEEDBACK_KEEP = 1.0, None
     elif args.variant.startswith("held="):
         classifier.HELD_OUT_VERDICTS = classifier.RATER_HELD_OUT_TEXTS = int(args.variant.split("=")[1])
     elif args.variant.startswith("prior="):

@@ -27,6 +27,7 @@ from skgliclass.data.prompts import InputBuilder
 from skgliclass.losses import IGNORE_INDEX, focal_loss
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import encode_batch, forward_batch
+from skgliclass.training.guard import FEEDBACK_KEEP, FEEDBACK_Z
 from skgliclass.training.loop import BestEpoch, Trainer, guarded_update
 from skgliclass.training.optim import load_optimizer_state, optimizer_and_schedule, optimizer_state
 from skgliclass.training.policies import POLICIES, CategoricalPolicy
@@ -141,16 +142,20 @@ class PPOTrainer(Trainer):
     def validate(self, epoch: int) -> bool:
         """Judge the model on the held-out texts, remember it when best so far; True when training should stop."""
         judge = self.judge
-        loss, rows = judge.loss(self.model, self.builder, self.labels, self.settings.batch_size, self.device)  # type: ignore[union-attr]
+        loss, rows, kept = judge.loss(self.model, self.builder, self.labels, self.settings.batch_size, self.device)  # type: ignore[union-attr]
         reviewed = judge.verdicts is not None  # type: ignore[union-attr]
-        if epoch == 0:
+        if epoch == 0 and reviewed:
+            # A reviewer's verdicts: logged feedback's guard (at one standard error with 50 held-out chatbot
+            # topics, seed 1, an epoch through ended 6 points below the start).
+            self.best = BestEpoch(z=FEEDBACK_Z, keep=FEEDBACK_KEEP)
+        elif epoch == 0:
             # Judged by their own proposals, one label per text is both what PPO trains and what is scored: a tie
-            # on a few texts is no sign of harm then. Per-label decisions or verdicts: only a gain moves.
-            self.best = BestEpoch(ties_forward=not reviewed and judge.single_label)  # type: ignore[union-attr]
+            # on a few texts is no sign of harm then. Per-label decisions: only a gain moves.
+            self.best = BestEpoch(ties_forward=judge.single_label)  # type: ignore[union-attr]
         name, value = ("validation_loss", loss) if reviewed else ("validation_score", -loss)
         self.history.setdefault(name if epoch else f"start_{name}", []).append(value)
         self.history["validation_verdicts"].append(float(judge.asked))  # type: ignore[union-attr]
-        return self.best.update(loss, epoch, self.model, self.settings, rows)
+        return self.best.update(loss, epoch, self.model, self.settings, rows, kept)
 
     def finish(self) -> None:
         """With held-out texts, put back the weights of the best epoch (0: the start); otherwise keep the last."""

@@ -4,7 +4,8 @@ Before the first epoch the model makes its most likely decisions on the held-out
 label per text; each label with p > 0.5 with per-label decisions) and the reward judges them. When the reward
 answers as a reviewer does (one function, 1 or 0 for a chosen label, nothing else), those verdicts judge every
 epoch as logged feedback does: the calibrated likelihood of the verdicts, class-balanced, and an epoch replaces
-the start only by a clear gain; no more verdicts are asked. Any other reward judges each epoch's own decisions
+the start only by a gain beyond two standard errors that keeps nine in ten as much right; no more verdicts are
+asked. Any other reward judges each epoch's own decisions
 by their mean reward, asking about a (text, proposal) once and reusing the answer when a later epoch proposes
 the same.
 """
@@ -19,7 +20,7 @@ import torch
 from skgliclass.data.prompts import InputBuilder
 from skgliclass.modeling.model import GLiClassModel
 from skgliclass.training.forward import forward_batch
-from skgliclass.training.guard import guard_loss, judged
+from skgliclass.training.guard import confirmed_kept, guard_loss, judged, right_bound
 from skgliclass.training.policies import CategoricalPolicy, Policy
 from skgliclass.training.rewards import Reward
 from skgliclass.training.settings import Validation
@@ -46,9 +47,11 @@ class HeldOutJudge:
     @torch.no_grad()
     def loss(
         self, model: GLiClassModel, builder: InputBuilder, labels: Sequence[str], batch_size: int, device: torch.device
-    ) -> tuple[float, np.ndarray | None]:
+    ) -> tuple[float, np.ndarray | None, float | None]:
         """What the fit keeps lowest: the guard loss of the verdicts with per-row values for the significance
-        test, or minus the mean reward of ``model``'s proposals and None (eval mode, labels in order)."""
+        test and what the model keeps right (:func:`~skgliclass.training.guard.right_bound` with one label per
+        text, else :func:`~skgliclass.training.guard.confirmed_kept`), or minus the mean reward of ``model``'s
+        proposals, None and None (eval mode, labels in order)."""
         first = not self.answers
         logits, actions, probs = self._propose(model, builder, labels, batch_size, device)
         if self.verdicts is None:  # the verdicts, once set, are never asked again
@@ -56,8 +59,11 @@ class HeldOutJudge:
             if first:
                 self.verdicts = self._as_verdicts(total, actions)
         if self.verdicts is not None:
-            return guard_loss(logits, self.verdicts, multilabel=not self.single_label)
-        return (-float(np.nanmean(total)) if np.isfinite(total).any() else 0.0), None
+            loss, rows = guard_loss(logits, self.verdicts, multilabel=not self.single_label)
+            if self.single_label:
+                return loss, rows, right_bound(logits, self.verdicts)
+            return loss, rows, float(confirmed_kept(logits, self.verdicts).sum())
+        return (-float(np.nanmean(total)) if np.isfinite(total).any() else 0.0), None, None
 
     def _propose(
         self, model: GLiClassModel, builder: InputBuilder, labels: Sequence[str], batch_size: int, device: torch.device

@@ -11,7 +11,7 @@ import torch
 from sklearn.metrics import f1_score
 
 from skgliclass import GLiClassifier
-from skgliclass.training.guard import clear_gain, guard_loss
+from skgliclass.training.guard import FEEDBACK_KEEP, FEEDBACK_Z, clear_gain, guard_loss
 from skgliclass.training.policies import BernoulliPolicy, CategoricalPolicy
 from skgliclass.training.ppo import PPOTrainer
 from skgliclass.training.ppo_validation import HeldOutJudge
@@ -211,7 +211,7 @@ def test_guard_keeps_the_start_when_no_epoch_beats_it(encoder, monkeypatch):
 
     def loss(self, model, *args):
         seen.append({k: v.detach().clone() for k, v in model.state_dict().items()})
-        return -next(scores), None
+        return -next(scores), None, None
 
     monkeypatch.setattr(HeldOutJudge, "loss", loss)
     clf = _tiny(encoder, reward=keyword_rater, early_stopping=True, epochs=4, n_iter_no_change=10).fit(X_TRAIN)
@@ -262,14 +262,41 @@ def test_reviewer_verdicts_on_the_start_judge_every_epoch_without_asking_again(e
     history = clf.history_
     assert "validation_score" not in history and len(history["validation_loss"]) == 3
     assert history["start_validation_loss"] == [losses[0][0]] and history["validation_loss"] == [
-        loss for loss, _ in losses[1:]
+        loss for loss, *_ in losses[1:]
     ]
     verdicts = history["validation_verdicts"]
     assert verdicts[0] >= 10 and len(set(verdicts)) == 1  # one verdict per held-out text, all asked before training
-    start_rows = losses[0][1]
-    cleared = [e for e, (_, rows) in enumerate(losses[1:], 1) if clear_gain(start_rows, rows, 1.0)]
+    _, start_rows, start_right = losses[0]
+    cleared = [
+        e
+        for e, (_, rows, right) in enumerate(losses[1:], 1)
+        if clear_gain(start_rows, rows, FEEDBACK_Z) and right >= FEEDBACK_KEEP * start_right
+    ]
     best = history["best_epoch"][0]
-    assert best == 0 or best in cleared  # an epoch replaces the start only by a clear gain
+    assert best == 0 or best in cleared  # logged feedback's guard: a gain beyond two errors, nine in ten kept right
+
+
+def test_a_reviewers_held_out_verdicts_guard_as_logged_feedback_does(encoder, monkeypatch):
+    noise = np.random.default_rng(0).normal(0.0, 1.0, 20)
+    noise -= noise.mean()
+    start, error = noise + 2.0, noise.std(ddof=1) / np.sqrt(20)
+    epochs = iter(
+        [
+            (start, 10.0),
+            (start - noise - 1.5 * error, 10.0),  # a gain of 1.5 standard errors: not clear
+            (start - noise - 3.0 * error, 4.0),  # clear, but fewer than nine in ten of the texts right still right
+            (start - noise - 3.0 * error, 9.5),  # clear, and right where the start was
+        ]
+    )
+
+    def loss(self, *args):
+        self.verdicts = np.zeros((20, len(LABELS)))  # as a reviewer's answers would have set them
+        rows, right = next(epochs)
+        return float(rows.mean()), rows, right
+
+    monkeypatch.setattr(HeldOutJudge, "loss", loss)
+    clf = _tiny(encoder, reward=_reviewer, early_stopping=True, epochs=3, n_iter_no_change=10).fit(X_TRAIN)
+    assert clf.history_["best_epoch"] == [3.0]
 
 
 def test_a_reviewers_fit_holds_out_a_quarter_of_its_texts_up_to_fifty(encoder):
