@@ -16,7 +16,8 @@ as a guess among the labels left (:func:`~skgliclass.training.guard.right_bound`
 the one that ran (rows without it are older than the field). ``--variant held=N`` lets a feedback fit hold out
 up to ``N`` verdicts (a quarter of the log at most) for its guard, instead of ``HELD_OUT_VERDICTS``, and a rater's
 fit up to ``N`` texts instead of ``RATER_HELD_OUT_TEXTS``. ``--variant rater_guard=before`` judges a rater's
-held-out verdicts as before they took logged feedback's guard: a gain beyond one standard error, no keep rule.
+held-out verdicts as before they took logged feedback's keep rule (a gain beyond one standard error, nothing
+more); ``--variant rater_guard=logged`` asks logged feedback's two standard errors besides the keep rule.
 
 Each row records ``train_precision``, what training's ``"auto"`` chose on the machine that ran it (bf16 on
 CUDA devices and CPUs with native bf16 support, else fp32); older rows lack it.
@@ -346,7 +347,8 @@ def main() -> None:
     parser.add_argument(
         "--variant",
         default="",
-        help="a study: nofill, prior=N, guard=before, guard=pinned, held=N, rater_guard=before, warm or warm=log",
+        help="a study: nofill, prior=N, guard=before, guard=pinned, held=N, rater_guard=before, rater_guard=logged, "
+        "warm or warm=log",
     )
     parser.add_argument(
         "--round",
@@ -363,9 +365,12 @@ def main() -> None:
     probe.device_ = resolve_device(probe.device)
     precision = "bf16" if probe._train_autocast() else "fp32"
 
-    guard_name = {"guard=before": "confirmed", "guard=pinned": "pinned", "rater_guard=before": "one-error"}.get(
-        args.variant, "right"
-    )
+    guard_name = {
+        "guard=before": "confirmed",
+        "guard=pinned": "pinned",
+        "rater_guard=before": "one-error",
+        "rater_guard=logged": "logged",
+    }.get(args.variant, "right")
 
     def save(row: dict) -> None:
         record(row | {"train_precision": precision, "guard": guard_name})
@@ -379,7 +384,9 @@ def main() -> None:
             guard.confirmed_kept(logits, guard.pinned(verdicts)).sum()
         )
     elif args.variant == "rater_guard=before":  # a reviewer's verdicts in PPO: one standard error, no keep rule
-        ppo.FEEDBACK_Z, ppo.FEEDBACK_KEEP = 1.0, None
+        ppo.FEEDBACK_KEEP = None
+    elif args.variant == "rater_guard=logged":  # a reviewer's verdicts in PPO: logged feedback's two errors
+        ppo.RATER_Z = guard.FEEDBACK_Z
     elif args.variant.startswith("held="):
         classifier.HELD_OUT_VERDICTS = classifier.RATER_HELD_OUT_TEXTS = int(args.variant.split("=")[1])
     elif args.variant.startswith("prior="):

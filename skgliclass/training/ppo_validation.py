@@ -4,10 +4,9 @@ Before the first epoch the model makes its most likely decisions on the held-out
 label per text; each label with p > 0.5 with per-label decisions) and the reward judges them. When the reward
 answers as a reviewer does (one function, 1 or 0 for a chosen label, nothing else), those verdicts judge every
 epoch as logged feedback does: the calibrated likelihood of the verdicts, class-balanced, and an epoch replaces
-the start only by a gain beyond two standard errors that keeps nine in ten as much right; no more verdicts are
-asked. Any other reward judges each epoch's own decisions
-by their mean reward, asking about a (text, proposal) once and reusing the answer when a later epoch proposes
-the same.
+the start only by a clear gain that keeps nine in ten as much right; no more verdicts are asked. Any other reward
+judges each epoch's own decisions by their mean reward, asking about a (text, proposal) once and reusing the
+answer when a later epoch proposes the same.
 """
 
 from __future__ import annotations
