@@ -66,7 +66,7 @@ after = f1_score(rule(test), clf.predict(test), average="micro")
 print(f"agreement with the rater (micro-F1) on {len(test)} new articles: {before:.3f} -> {after:.3f}")
 assert after - before > 0.05
 print("rater approval per epoch:", np.round(clf.history_["epoch_reward"], 3))
-# Ten of the articles were held out: the rater judged the model's decisions on them before training and after
+# A quarter of the articles were held out: the rater judged the model's decisions on them before training and after
 # each epoch, and the fit kept the best epoch (0 would have meant the start).
 print("held-out approval:", clf.history_["start_validation_score"], "->", np.round(clf.history_["validation_score"], 3))
 print("epoch kept:", int(clf.history_["best_epoch"][0]))
