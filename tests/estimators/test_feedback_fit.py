@@ -167,7 +167,7 @@ def test_feedback_fits_hold_out_enough_verdicts_to_judge_a_gain(n_texts, held):
 
 @pytest.mark.parametrize(
     ("n_texts", "held"),
-    [(40, 10), (80, 20), (200, 50), (400, 50), (1000, 100)],  # a quarter up to 50: as logs hold out up to 80 texts
+    [(40, 10), (80, 20), (200, 50), (400, 50), (1000, 100)],  # a quarter up to 50: the same as a log up to 80 texts
 )
 def test_a_raters_fit_holds_out_more_texts_than_a_log(n_texts, held):
     assert round(feedback_held_out(n_texts, 0.1, RATER_HELD_OUT_TEXTS) * n_texts) == held
