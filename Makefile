@@ -26,7 +26,7 @@ lint: install
 	$(BIN)/python -m ruff check skgliclass tests examples benchmarks
 
 test: lint docs
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=30
 
 # The docs site, warnings as errors. sphinx-gallery runs every example (their outputs and figures go on the
 # site) and fails the build when one raises, its closing asserts included: the examples are tested here, not by pytest.

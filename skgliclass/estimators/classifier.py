@@ -527,11 +527,7 @@ class GLiClassifier(GLiClassEstimator):
                 held = (self._out_of_fold_apart(texts, matrix, settings, seed), matrix)
             validation, weights = None, None
             if self._early_stopping(ppo, feedback is not None):
-                fraction = self.validation_fraction
-                if feedback is not None:
-                    fraction = feedback_held_out(len(texts), fraction, HELD_OUT_VERDICTS)
-                elif ppo is not None and ppo.reward.has_feedback:
-                    fraction = feedback_held_out(len(texts), fraction, RATER_HELD_OUT_TEXTS)
+                fraction = self._held_out_fraction(len(texts), ppo, feedback is not None)
                 texts, matrix, validation = _hold_out(texts, matrix, fraction, rng, judges)
             if feedback is not None:  # held-out rows keep the verdicts alone: the start is judged by them only
                 validation = None if validation is None else dataclasses.replace(validation, calibrated=True)
@@ -855,6 +851,15 @@ class GLiClassifier(GLiClassEstimator):
         if self.early_stopping == "auto":
             return logged or (ppo is not None and ppo.reward.has_feedback)
         return bool(self.early_stopping)
+
+    def _held_out_fraction(self, n_texts: int, ppo: PPOSettings | None, logged: bool) -> float:
+        """Share of the texts held out to judge training: ``validation_fraction``, raised for feedback fits so
+        that the guard has tens of verdicts (logged: a capped count; a rater: a quarter, capped)."""
+        if logged:
+            return feedback_held_out(n_texts, self.validation_fraction, HELD_OUT_VERDICTS)
+        if ppo is not None and ppo.reward.has_feedback:
+            return feedback_held_out(n_texts, self.validation_fraction, RATER_HELD_OUT_TEXTS)
+        return self.validation_fraction
 
     def _fit_feedback(self, X: Any, y: Any, feedback: Any) -> tuple[list[str], np.ndarray, np.ndarray | None]:
         """``fit(X, feedback=log)``: classes from ``labels=`` (else the log's labels), targets from the verdicts,
