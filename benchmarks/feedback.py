@@ -61,7 +61,7 @@ from skgliclass import GLiClassifier, GLiClassZeroShot, feedback
 from skgliclass.datasets import load_bbc_news
 from skgliclass.estimators import classifier
 from skgliclass.inference import resolve_device
-from skgliclass.training import guard, ppo, supervised
+from skgliclass.training import guard, ppo
 
 RESULTS = Path(__file__).parent / "results"
 KEY = ("data", "strategy", "budget", "noise", "seed", "variant", "round")
@@ -377,12 +377,10 @@ def main() -> None:
 
     if args.variant == "nofill":
         classifier.fill_unknown = lambda targets, start, single_label, unknown: targets
-    elif args.variant == "guard=before":  # confirmed labels only
-        supervised.right_bound = lambda logits, verdicts: float(guard.confirmed_kept(logits, verdicts).sum())
+    elif args.variant == "guard=before":  # confirmed labels only (guard.kept_right reads guard.right_bound)
+        guard.right_bound = lambda logits, verdicts: float(guard.confirmed_kept(logits, verdicts).sum())
     elif args.variant == "guard=pinned":  # confirmed and pinned labels
-        supervised.right_bound = lambda logits, verdicts: float(
-            guard.confirmed_kept(logits, guard.pinned(verdicts)).sum()
-        )
+        guard.right_bound = lambda logits, verdicts: float(guard.confirmed_kept(logits, guard.pinned(verdicts)).sum())
     elif args.variant == "rater_guard=before":  # a reviewer's verdicts in PPO: one standard error, no keep rule
         ppo.FEEDBACK_KEEP = None
     elif args.variant == "rater_guard=logged":  # a reviewer's verdicts in PPO: logged feedback's two errors

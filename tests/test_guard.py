@@ -12,6 +12,7 @@ from skgliclass.training.guard import (
     clear_gain,
     confirmed_kept,
     expected_right,
+    kept_right,
     pinned,
     right_bound,
     verdict_nll,
@@ -121,6 +122,14 @@ def test_right_bound_asks_that_guesses_outweigh_lost_labels_beyond_their_luck():
     assert right_bound(kept, targets) == 2.0
     two = np.array([[0, -1], [0, -1], [1, -1]])  # two classes: every verdict pins, no guess, no discount
     assert right_bound(np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 0.0]]), two) == 2.0
+
+
+def test_kept_right_counts_confirmed_labels_multi_label_and_the_bound_single_label():
+    verdicts = np.array([[1, -100, 0], [1, 1, -100], [-100, 0, -100]])
+    logits = np.array([[2.0, 0.0, 1.0], [0.0, 1.0, 3.0], [0.0, 1.0, 2.0]])
+    # multi-label: row 0 keeps its one confirmed label on top, row 1 keeps one of two among its top two
+    assert kept_right(logits, verdicts, multilabel=True) == 2.0
+    assert kept_right(logits, verdicts, multilabel=False) == right_bound(logits, verdicts)
 
 
 def test_class_balance_weighs_every_class_the_same():

@@ -26,6 +26,7 @@ __all__ = [
     "expected_right",
     "guard_loss",
     "judged",
+    "kept_right",
     "pinned",
     "right_bound",
     "verdict_nll",
@@ -167,6 +168,14 @@ def right_bound(logits: np.ndarray, verdicts: np.ndarray, z: float = KEEP_GUESS_
     guesses = (right > 0) & (right < 1)
     spread = z * np.sqrt(np.sum(right[guesses] * (1.0 - right[guesses])))
     return float(right[~guesses].sum() + max(0.0, right[guesses].sum() - spread))
+
+
+def kept_right(logits: np.ndarray, verdicts: np.ndarray, multilabel: bool) -> float:
+    """What a model keeps right on held-out verdicts, the keep rule's count: multi-label, the confirmed labels it
+    still ranks on top (:func:`confirmed_kept`); single-label, the lower bound of :func:`right_bound`."""
+    if multilabel:
+        return float(confirmed_kept(logits, verdicts).sum())
+    return right_bound(logits, verdicts)
 
 
 def pinned(verdicts: np.ndarray) -> np.ndarray:

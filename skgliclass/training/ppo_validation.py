@@ -18,8 +18,9 @@ import torch
 
 from skgliclass.data.prompts import InputBuilder
 from skgliclass.modeling.model import GLiClassModel
+from skgliclass.training import guard
 from skgliclass.training.forward import forward_batch
-from skgliclass.training.guard import confirmed_kept, guard_loss, judged, right_bound
+from skgliclass.training.guard import guard_loss, judged
 from skgliclass.training.policies import CategoricalPolicy, Policy
 from skgliclass.training.rewards import Reward
 from skgliclass.training.settings import Validation
@@ -48,9 +49,8 @@ class HeldOutJudge:
         self, model: GLiClassModel, builder: InputBuilder, labels: Sequence[str], batch_size: int, device: torch.device
     ) -> tuple[float, np.ndarray | None, float | None]:
         """What the fit keeps lowest: the guard loss of the verdicts with per-row values for the significance
-        test and what the model keeps right (:func:`~skgliclass.training.guard.right_bound` with one label per
-        text, else :func:`~skgliclass.training.guard.confirmed_kept`), or minus the mean reward of ``model``'s
-        proposals, None and None (eval mode, labels in order)."""
+        test and what the model keeps right (:func:`~skgliclass.training.guard.kept_right`), or minus the mean
+        reward of ``model``'s proposals, None and None (eval mode, labels in order)."""
         first = not self.answers
         logits, actions, probs = self._propose(model, builder, labels, batch_size, device)
         if self.verdicts is None:  # the verdicts, once set, are never asked again
@@ -59,9 +59,7 @@ class HeldOutJudge:
                 self.verdicts = self._as_verdicts(total, actions)
         if self.verdicts is not None:
             loss, rows = guard_loss(logits, self.verdicts, multilabel=not self.single_label)
-            if self.single_label:
-                return loss, rows, right_bound(logits, self.verdicts)
-            return loss, rows, float(confirmed_kept(logits, self.verdicts).sum())
+            return loss, rows, guard.kept_right(logits, self.verdicts, multilabel=not self.single_label)
         return (-float(np.nanmean(total)) if np.isfinite(total).any() else 0.0), None, None
 
     def _propose(

@@ -16,8 +16,9 @@ import torch
 from skgliclass.data.prompts import InputBuilder
 from skgliclass.losses import focal_loss, softmax_loss
 from skgliclass.modeling.model import GLiClassModel
+from skgliclass.training import guard
 from skgliclass.training.forward import BatchOutput, forward_batch
-from skgliclass.training.guard import FEEDBACK_KEEP, FEEDBACK_Z, confirmed_kept, guard_loss, right_bound
+from skgliclass.training.guard import FEEDBACK_KEEP, FEEDBACK_Z, guard_loss
 from skgliclass.training.loop import BestEpoch, Trainer, guarded_update
 from skgliclass.training.optim import load_optimizer_state, optimizer_and_schedule, optimizer_state
 from skgliclass.training.settings import TrainSettings, Validation
@@ -130,12 +131,11 @@ def evaluate(
     labels: Sequence[str],
     settings: TrainSettings,
     device: torch.device,
-) -> tuple[float, float, np.ndarray | None, np.ndarray | float | None]:
+) -> tuple[float, float, np.ndarray | None, float | None]:
     """Mean loss (the objective without the contrastive term, or the calibrated verdict NLL when
     ``validation.calibrated``) and score of ``model`` on the validation texts (eval mode, labels in order), and
-    with ``validation.calibrated`` the per-row NLL of the judged texts and what it keeps right: multi-label, which
-    confirmed labels it ranks on top (:func:`~skgliclass.training.guard.confirmed_kept`); single-label, a lower
-    bound on the texts it gets right (:func:`~skgliclass.training.guard.right_bound`); both None otherwise.
+    with ``validation.calibrated`` the per-row NLL of the judged texts and what it keeps right
+    (:func:`~skgliclass.training.guard.kept_right`); both None otherwise.
     Single-label verdicts are weighted so that every class weighs the same
     (:func:`~skgliclass.training.guard.class_balance`)."""
     model.eval()
@@ -157,9 +157,7 @@ def evaluate(
     if validation.calibrated:
         logits = np.concatenate(all_logits)
         mean, rows = guard_loss(logits, validation.targets, settings.multilabel)
-        if settings.multilabel:
-            return mean, score, rows, confirmed_kept(logits, validation.targets)
-        return mean, score, rows, right_bound(logits, validation.targets)
+        return mean, score, rows, guard.kept_right(logits, validation.targets, settings.multilabel)
     return float(np.average(losses, weights=sizes)), score, None, None
 
 
