@@ -18,6 +18,9 @@ up to ``N`` verdicts (a quarter of the log at most) for its guard, instead of ``
 fit up to ``N`` texts instead of ``RATER_HELD_OUT_TEXTS``. ``--variant rater_guard=before`` judges a rater's
 held-out verdicts as before they took logged feedback's keep rule (a gain beyond one standard error, nothing
 more); ``--variant rater_guard=logged`` asks logged feedback's two standard errors besides the keep rule.
+``--variant asks=N`` asks the rater about up to ``N`` labels down the start's ranking after a held-out text's
+"wrong" instead of ``RUNNER_UP_ASKS`` (``asks=0``: the shown label alone); rater rows record theirs in ``asks``
+(rows without it asked none).
 
 Each row records ``train_precision``, what training's ``"auto"`` chose on the machine that ran it (bf16 on
 CUDA devices and CPUs with native bf16 support, else fp32); older rows lack it.
@@ -61,7 +64,7 @@ from skgliclass import GLiClassifier, GLiClassZeroShot, feedback
 from skgliclass.datasets import load_bbc_news
 from skgliclass.estimators import classifier
 from skgliclass.inference import resolve_device
-from skgliclass.training import guard, ppo
+from skgliclass.training import guard, ppo, ppo_validation
 
 RESULTS = Path(__file__).parent / "results"
 KEY = ("data", "strategy", "budget", "noise", "seed", "variant", "round")
@@ -348,7 +351,7 @@ def main() -> None:
         "--variant",
         default="",
         help="a study: nofill, prior=N, guard=before, guard=pinned, held=N, rater_guard=before, rater_guard=logged, "
-        "warm or warm=log",
+        "asks=N, warm or warm=log",
     )
     parser.add_argument(
         "--round",
@@ -373,7 +376,8 @@ def main() -> None:
     }.get(args.variant, "right")
 
     def save(row: dict) -> None:
-        record(row | {"train_precision": precision, "guard": guard_name})
+        asks = {"asks": ppo_validation.RUNNER_UP_ASKS} if row["strategy"] == "rater" else {}
+        record(row | {"train_precision": precision, "guard": guard_name} | asks)
 
     if args.variant == "nofill":
         classifier.fill_unknown = lambda targets, start, single_label, unknown: targets
@@ -385,6 +389,8 @@ def main() -> None:
         ppo.FEEDBACK_KEEP = None
     elif args.variant == "rater_guard=logged":  # a reviewer's verdicts in PPO: logged feedback's two errors
         ppo.RATER_Z = guard.FEEDBACK_Z
+    elif args.variant.startswith("asks="):  # a reviewer's held-out texts: labels asked after a "wrong"
+        ppo_validation.RUNNER_UP_ASKS = int(args.variant.split("=")[1])
     elif args.variant.startswith("held="):
         classifier.HELD_OUT_VERDICTS = classifier.RATER_HELD_OUT_TEXTS = int(args.variant.split("=")[1])
     elif args.variant.startswith("prior="):
