@@ -20,7 +20,7 @@ held-out verdicts as before they took logged feedback's keep rule (a gain beyond
 more); ``--variant rater_guard=logged`` asks logged feedback's two standard errors besides the keep rule.
 ``--variant asks=N`` asks the rater about up to ``N`` labels down the start's ranking after a held-out text's
 "wrong" instead of ``RUNNER_UP_ASKS`` (``asks=0``: the shown label alone); rater rows record theirs in ``asks``
-(rows without it asked none).
+(rows without it asked none). ``--variant kl=X`` gives the rater's fit ``ppo_kl_coef=X``.
 
 Each row records ``train_precision``, what training's ``"auto"`` chose on the machine that ran it (bf16 on
 CUDA devices and CPUs with native bf16 support, else fp32); older rows lack it.
@@ -67,6 +67,7 @@ from skgliclass.inference import resolve_device
 from skgliclass.training import guard, ppo, ppo_validation
 
 RESULTS = Path(__file__).parent / "results"
+RATER_PARAMS: dict = {}  # the rater's GLiClassifier parameters a variant sets (kl=X: ppo_kl_coef)
 KEY = ("data", "strategy", "budget", "noise", "seed", "variant", "round")
 OPENING_WORDS = 60
 
@@ -220,7 +221,7 @@ def rate(
         return np.where(actions == 1, right.astype(float), np.nan)
 
     began = time.perf_counter()
-    clf = GLiClassifier(method="ppo", labels=classes, reward=rater, random_state=seed).fit(texts)
+    clf = GLiClassifier(method="ppo", labels=classes, reward=rater, random_state=seed, **RATER_PARAMS).fit(texts)
     return {
         "strategy": "rater",
         "budget": len(texts),
@@ -351,7 +352,7 @@ def main() -> None:
         "--variant",
         default="",
         help="a study: nofill, prior=N, guard=before, guard=pinned, held=N, rater_guard=before, rater_guard=logged, "
-        "asks=N, warm or warm=log",
+        "asks=N, kl=X, warm or warm=log",
     )
     parser.add_argument(
         "--round",
@@ -389,6 +390,8 @@ def main() -> None:
         ppo.FEEDBACK_KEEP = None
     elif args.variant == "rater_guard=logged":  # a reviewer's verdicts in PPO: logged feedback's two errors
         ppo.RATER_Z = guard.FEEDBACK_Z
+    elif args.variant.startswith("kl="):  # the rater's KL to its start
+        RATER_PARAMS["ppo_kl_coef"] = float(args.variant.split("=")[1])
     elif args.variant.startswith("asks="):  # a reviewer's held-out texts: labels asked after a "wrong"
         ppo_validation.RUNNER_UP_ASKS = int(args.variant.split("=")[1])
     elif args.variant.startswith("held="):

@@ -345,8 +345,8 @@ class BestEpoch:
 
     With per-row losses (``rows``), an epoch replaces the start only when it beats the start's rows by
     more than ``z`` standard errors (:func:`~skgliclass.training.guard.clear_gain`) and, with ``keep`` and
-    ``kept`` (what it keeps right, summed: :func:`~skgliclass.training.guard.confirmed_kept` or
-    :func:`~skgliclass.training.guard.right_bound`), keeps at least ``keep`` times as much right as the start;
+    ``kept`` (what it keeps right, summed: :func:`~skgliclass.training.guard.kept_right`), keeps at least
+    ``keep`` times as much right as the start;
     training goes on while the loss falls, clear or not.
     """
 
