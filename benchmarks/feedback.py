@@ -20,7 +20,8 @@ held-out verdicts as before they took logged feedback's keep rule (a gain beyond
 more); ``--variant rater_guard=logged`` asks logged feedback's two standard errors besides the keep rule.
 ``--variant asks=N`` asks the rater about up to ``N`` labels down the start's ranking after a held-out text's
 "wrong" instead of ``RUNNER_UP_ASKS`` (``asks=0``: the shown label alone); rater rows record theirs in ``asks``
-(rows without it asked none). ``--variant kl=X`` gives the rater's fit ``ppo_kl_coef=X``.
+(rows without it asked none). ``--variant kl=X`` gives the rater's fit ``ppo_kl_coef=X``;
+``--variant "rater:name=value;..."`` sets any of its parameters (values in JSON).
 
 Each row records ``train_precision``, what training's ``"auto"`` chose on the machine that ran it (bf16 on
 CUDA devices and CPUs with native bf16 support, else fp32); older rows lack it.
@@ -352,7 +353,7 @@ def main() -> None:
         "--variant",
         default="",
         help="a study: nofill, prior=N, guard=before, guard=pinned, held=N, rater_guard=before, rater_guard=logged, "
-        "asks=N, kl=X, warm or warm=log",
+        "asks=N, kl=X, rater:name=value;..., warm or warm=log",
     )
     parser.add_argument(
         "--round",
@@ -392,6 +393,10 @@ def main() -> None:
         ppo.RATER_Z = guard.FEEDBACK_Z
     elif args.variant.startswith("kl="):  # the rater's KL to its start
         RATER_PARAMS["ppo_kl_coef"] = float(args.variant.split("=")[1])
+    elif args.variant.startswith("rater:"):  # rater:name=value;name=value sets the rater's GLiClassifier parameters
+        for pair in args.variant.removeprefix("rater:").split(";"):
+            key, value = pair.split("=")
+            RATER_PARAMS[key] = json.loads(value)
     elif args.variant.startswith("asks="):  # a reviewer's held-out texts: labels asked after a "wrong"
         ppo_validation.RUNNER_UP_ASKS = int(args.variant.split("=")[1])
     elif args.variant.startswith("held="):
