@@ -20,8 +20,8 @@ held-out verdicts as before they took logged feedback's keep rule (a gain beyond
 more); ``--variant rater_guard=logged`` asks logged feedback's two standard errors besides the keep rule.
 ``--variant asks=N`` asks the rater about up to ``N`` labels down the start's ranking after a held-out text's
 "wrong" instead of ``RUNNER_UP_ASKS`` (``asks=0``: the shown label alone); rater rows record theirs in ``asks``
-(rows without it asked none). ``--variant kl=X`` gives the rater's fit ``ppo_kl_coef=X``;
-``--variant "rater:name=value;..."`` sets any of its parameters (values in JSON).
+(rows without it asked none). ``--variant "rater:name=value;..."`` sets any of the rater's parameters
+(values in JSON; ``rater:ppo_kl_coef=1.0``: its KL to the start).
 
 Each row records ``train_precision``, what training's ``"auto"`` chose on the machine that ran it (bf16 on
 CUDA devices and CPUs with native bf16 support, else fp32); older rows lack it.
@@ -68,7 +68,7 @@ from skgliclass.inference import resolve_device
 from skgliclass.training import guard, ppo, ppo_validation
 
 RESULTS = Path(__file__).parent / "results"
-RATER_PARAMS: dict = {}  # the rater's GLiClassifier parameters a variant sets (kl=X: ppo_kl_coef)
+RATER_PARAMS: dict = {}  # the rater's GLiClassifier parameters a rater:name=value variant sets
 KEY = ("data", "strategy", "budget", "noise", "seed", "variant", "round")
 OPENING_WORDS = 60
 
@@ -353,7 +353,7 @@ def main() -> None:
         "--variant",
         default="",
         help="a study: nofill, prior=N, guard=before, guard=pinned, held=N, rater_guard=before, rater_guard=logged, "
-        "asks=N, kl=X, rater:name=value;..., warm or warm=log",
+        "asks=N, rater:name=value;..., warm or warm=log",
     )
     parser.add_argument(
         "--round",
@@ -391,8 +391,6 @@ def main() -> None:
         ppo.FEEDBACK_KEEP = None
     elif args.variant == "rater_guard=logged":  # a reviewer's verdicts in PPO: logged feedback's two errors
         ppo.RATER_Z = guard.FEEDBACK_Z
-    elif args.variant.startswith("kl="):  # the rater's KL to its start
-        RATER_PARAMS["ppo_kl_coef"] = float(args.variant.split("=")[1])
     elif args.variant.startswith("rater:"):  # rater:name=value;name=value sets the rater's GLiClassifier parameters
         for pair in args.variant.removeprefix("rater:").split(";"):
             key, value = pair.split("=")
