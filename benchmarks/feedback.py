@@ -18,10 +18,11 @@ up to ``N`` verdicts (a quarter of the log at most) for its guard, instead of ``
 fit up to ``N`` texts instead of ``RATER_HELD_OUT_TEXTS``. ``--variant rater_guard=before`` judges a rater's
 held-out verdicts as before they took logged feedback's keep rule (a gain beyond one standard error, nothing
 more); ``--variant rater_guard=logged`` asks logged feedback's two standard errors besides the keep rule.
-``--variant asks=N`` asks the rater about up to ``N`` labels down the start's ranking after a held-out text's
-"wrong" instead of ``RUNNER_UP_ASKS`` (``asks=0``: the shown label alone); rater rows record theirs in ``asks``
-(rows without it asked none). ``--variant "rater:name=value;..."`` sets any of the rater's parameters
-(values in JSON; ``rater:ppo_kl_coef=1.0``: its KL to the start).
+Rater rows with ``asks`` were run when a rater's held-out texts could also be asked about up to that many labels
+down the start's ranking after a "wrong" (measured, left off, and gone from the package).
+``--variant "rater:name=value;..."`` sets any of the rater's parameters (values in JSON;
+``rater:ppo_kl_coef=1.0``: its KL to the start). ``--variant cap=N``: the rater stops answering
+(NaN) once it has given ``N`` verdicts, as a reviewer with ``N`` answers to give.
 
 Each row records ``train_precision``, what training's ``"auto"`` chose on the machine that ran it (bf16 on
 CUDA devices and CPUs with native bf16 support, else fp32); older rows lack it.
@@ -65,10 +66,11 @@ from skgliclass import GLiClassifier, GLiClassZeroShot, feedback
 from skgliclass.datasets import load_bbc_news
 from skgliclass.estimators import classifier
 from skgliclass.inference import resolve_device
-from skgliclass.training import guard, ppo, ppo_validation
+from skgliclass.training import guard, ppo
 
 RESULTS = Path(__file__).parent / "results"
 RATER_PARAMS: dict = {}  # the rater's GLiClassifier parameters a rater:name=value variant sets
+RATER_CAP: int | None = None  # verdicts a rater gives before it stops answering (a cap=N variant), None: no end
 KEY = ("data", "strategy", "budget", "noise", "seed", "variant", "round")
 OPENING_WORDS = 60
 
@@ -218,8 +220,11 @@ def rate(
     def rater(batch, actions, probs):
         right = np.array([[truth[t] == c for c in classes] for t in batch])
         right ^= rng.random(right.shape) < noise
-        asked[0] += int((actions == 1).sum())
-        return np.where(actions == 1, right.astype(float), np.nan)
+        answered = actions == 1
+        if RATER_CAP is not None:  # a reviewer who stops after RATER_CAP verdicts: the first ones asked, in order
+            answered &= np.cumsum(answered.ravel()).reshape(answered.shape) <= RATER_CAP - asked[0]
+        asked[0] += int(answered.sum())
+        return np.where(answered, right.astype(float), np.nan)
 
     began = time.perf_counter()
     clf = GLiClassifier(method="ppo", labels=classes, reward=rater, random_state=seed, **RATER_PARAMS).fit(texts)
@@ -353,7 +358,7 @@ def main() -> None:
         "--variant",
         default="",
         help="a study: nofill, prior=N, guard=before, guard=pinned, held=N, rater_guard=before, rater_guard=logged, "
-        "asks=N, rater:name=value;..., warm or warm=log",
+        "cap=N, rater:name=value;..., warm or warm=log",
     )
     parser.add_argument(
         "--round",
@@ -378,8 +383,7 @@ def main() -> None:
     }.get(args.variant, "right")
 
     def save(row: dict) -> None:
-        asks = {"asks": ppo_validation.RUNNER_UP_ASKS} if row["strategy"] == "rater" else {}
-        record(row | {"train_precision": precision, "guard": guard_name} | asks)
+        record(row | {"train_precision": precision, "guard": guard_name})
 
     if args.variant == "nofill":
         classifier.fill_unknown = lambda targets, start, single_label, unknown: targets
@@ -395,8 +399,9 @@ def main() -> None:
         for pair in args.variant.removeprefix("rater:").split(";"):
             key, value = pair.split("=")
             RATER_PARAMS[key] = json.loads(value)
-    elif args.variant.startswith("asks="):  # a reviewer's held-out texts: labels asked after a "wrong"
-        ppo_validation.RUNNER_UP_ASKS = int(args.variant.split("=")[1])
+    elif args.variant.startswith("cap="):
+        global RATER_CAP
+        RATER_CAP = int(args.variant.split("=")[1])
     elif args.variant.startswith("held="):
         classifier.HELD_OUT_VERDICTS = classifier.RATER_HELD_OUT_TEXTS = int(args.variant.split("=")[1])
     elif args.variant.startswith("prior="):

@@ -2,8 +2,7 @@
 
 Before the first epoch the model makes its most likely decisions on the held-out texts (the top label with one
 label per text; each label with p > 0.5 with per-label decisions) and the reward judges them. When the reward
-answers as a reviewer does (one function, 1 or 0 for a chosen label, nothing else), those verdicts (and, with
-``RUNNER_UP_ASKS``, verdicts on the next labels down the start's ranking after a "wrong") judge every
+answers as a reviewer does (one function, 1 or 0 for a chosen label, nothing else), those verdicts judge every
 epoch as logged feedback does: the calibrated likelihood of the verdicts, class-balanced, and an epoch replaces
 the start only by a clear gain that keeps nine in ten as much right; no more verdicts are asked. Any other reward
 judges each epoch's own decisions by their mean reward, asking about a (text, proposal) once and reusing the
@@ -26,11 +25,7 @@ from skgliclass.training.policies import CategoricalPolicy, Policy
 from skgliclass.training.rewards import Reward
 from skgliclass.training.settings import Validation
 
-__all__ = ["RUNNER_UP_ASKS", "HeldOutJudge"]
-
-# One label per text: labels asked after a "wrong", down the start's ranking, until one is right. Off: on chatbot
-# topics (200 texts) two asks let an epoch through that ended 6.1 points below the start (seed 1).
-RUNNER_UP_ASKS = 0
+__all__ = ["HeldOutJudge"]
 
 
 class HeldOutJudge:
@@ -62,8 +57,6 @@ class HeldOutJudge:
             total = self.judge(np.arange(len(self.texts)), list(self.texts), actions, probs)
             if first:
                 self.verdicts = self._as_verdicts(total, actions)
-                if self.verdicts is not None and self.single_label:
-                    self._ask_down(logits, probs)
         if self.verdicts is not None:
             loss, rows = guard_loss(logits, self.verdicts, multilabel=not self.single_label)
             return loss, rows, guard.kept_right(logits, self.verdicts, multilabel=not self.single_label)
@@ -100,26 +93,6 @@ class HeldOutJudge:
             return None
         verdicts = np.where(chosen & np.isfinite(value), value, -1.0)
         return verdicts if judged(verdicts).sum() >= 2 else None
-
-    def _ask_down(self, logits: np.ndarray, probs: np.ndarray) -> None:
-        """One label per text: where the shown label was judged wrong, ask about the next labels down the start's
-        ranking, at most ``RUNNER_UP_ASKS`` more, until one is right. Among five labels a "wrong" leaves a text a
-        guess the guard discounts; a right runner-up pins its label, so the guard sees what an epoch fixes."""
-        verdicts, weight = self.verdicts, self.reward.single_function_weight
-        order = np.argsort(-logits, axis=1, kind="stable")
-        for _ in range(RUNNER_UP_ASKS):
-            right, wrong = (verdicts == 1).any(1), verdicts == 0
-            rows = np.flatnonzero(~right & wrong.any(1) & ((~wrong).sum(1) > 1))  # wrong, label not pinned yet
-            if not len(rows):
-                return
-            ranked = order[rows]
-            label = ranked[np.arange(len(rows)), np.argmax(verdicts[rows[:, None], ranked] < 0, axis=1)]
-            actions = np.zeros((len(rows), verdicts.shape[1]), dtype=np.int64)
-            actions[np.arange(len(rows)), label] = 1
-            answer = self.judge(rows, [self.texts[r] for r in rows], actions, probs[rows])[np.arange(len(rows)), label]
-            answer = answer / weight
-            ok = np.isin(answer, (0.0, 1.0))  # no answer (NaN): the label stays unknown
-            verdicts[rows[ok], label[ok]] = answer[ok]
 
     def judge(self, rows: np.ndarray, texts: list[str], actions: np.ndarray, probs: np.ndarray) -> np.ndarray:
         """The reward ``(n, C)`` of each row's proposal; only proposals not judged before go to the reward."""

@@ -11,7 +11,6 @@ import torch
 from sklearn.metrics import f1_score
 
 from skgliclass import GLiClassifier
-from skgliclass.training import ppo_validation
 from skgliclass.training.guard import FEEDBACK_KEEP, clear_gain, guard_loss
 from skgliclass.training.policies import BernoulliPolicy, CategoricalPolicy
 from skgliclass.training.ppo import RATER_Z, PPOTrainer
@@ -242,27 +241,6 @@ def test_judge_asks_the_reviewer_once_per_proposal():
     again[2] = [1, 0, 0]  # only text "c" gets a new proposal
     judge.judge(rows, texts, again, probs)
     assert calls == [["a", "b", "c"], ["c"]] and judge.asked == 4
-
-
-def test_judge_asks_down_the_ranking_where_a_single_label_proposal_was_wrong(monkeypatch):
-    monkeypatch.setattr(ppo_validation, "RUNNER_UP_ASKS", 2)
-
-    def reviewer(texts, actions, probs):  # each text names its right label: "t2" is label 2
-        truth = np.array([int(t[1]) for t in texts])
-        right = (np.arange(actions.shape[1]) == truth[:, None]).astype(float)
-        return np.where(actions == 1, right, np.nan)
-
-    texts = ["t2", "t4", "t0", "t3"]
-    judge = HeldOutJudge(Validation(texts, None), make_reward(reviewer), CategoricalPolicy())
-    logits = np.tile(np.arange(5.0)[::-1], (4, 1))  # every text ranks label 0 first, then 1, 2, 3, 4
-    judge.verdicts = np.full((4, 5), -1.0)
-    judge.verdicts[[0, 1, 2], 0] = [0, 0, 1]  # the start's top label judged; text "t3" was not answered
-    judge._ask_down(logits, np.full((4, 5), 0.2))
-    np.testing.assert_array_equal(
-        judge.verdicts[:3],
-        [[0, 0, 1, -1, -1], [0, 0, 0, -1, -1], [1, -1, -1, -1, -1]],  # "t4": two more asks, then it stops
-    )
-    assert (judge.verdicts[3] == -1).all() and judge.asked == 4
 
 
 def _reviewer(texts: list[str], actions: np.ndarray, probs: np.ndarray) -> np.ndarray:
