@@ -190,9 +190,7 @@ class GLiClassifier(GLiClassEstimator):
         PPO only. ``"f1"``, ``"accuracy"``, ``"precision"`` or ``"recall"`` of each text's chosen labels
         against ``y``; a callable ``reward(texts, actions, probs)`` returning ``(n,)`` or
         ``(n, n_classes)`` rewards (NaN: no feedback), which lets ``fit(X)`` run without ``y``; or a
-        dict mapping names and callables to weights. A callable that answers as a reviewer (1 or 0
-        about the labels in ``actions``, NaN elsewhere) is asked about each (text, label) once: its
-        verdicts are remembered and answer later draws of the same label.
+        dict mapping names and callables to weights.
     ppo_sampling : {"stochastic", "deterministic"}, default="stochastic"
         PPO only. Sample each label from its probability, or take ``p > 0.5``.
     ppo_credit : {"label", "text"}, default="label"
