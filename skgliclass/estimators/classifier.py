@@ -75,8 +75,8 @@ LR_TEST_CRITICAL = 3.841  # chi-squared, one degree of freedom, 5%
 # Feedback fits hold out at least this many verdicts (or a quarter of the log, if smaller) for the guard; up to
 # 100 gave the guard more power and the fit less to learn from: no better over the suite's draws (benchmarks).
 HELD_OUT_VERDICTS = 20
-# A rater's fit holds out up to this many texts (or a quarter, if fewer): each training text is drawn and judged
-# again over the epochs, so texts held out cost it little, and 50 let BBC's 200-text fits move where 20 refused.
+# A rater's fit holds out up to this many texts (or a quarter, if fewer): it asks again on every training text each
+# epoch, so texts held out cost it little, and 50 let BBC's 200-text fits move where 20 refused (benchmarks).
 RATER_HELD_OUT_TEXTS = 50
 
 
@@ -293,8 +293,7 @@ class GLiClassifier(GLiClassEstimator):
         ``validation_loss`` per epoch when the reward answers as a reviewer (1 or 0 about the labels
         chosen), else ``start_validation_score`` and ``validation_score``; ``validation_verdicts``
         (answers the reward functions have given on held-out texts so far, at each evaluation) and
-        ``best_epoch`` (0: the start kept); ``verdicts`` per epoch when the reward answers as a reviewer
-        (its answers on training texts so far: it is asked about each (text, label) once).
+        ``best_epoch`` (0: the start kept).
 
     Examples
     --------

@@ -9,9 +9,7 @@ and entries a user reward left NaN never count.
 
 When the reward is a reviewer's (one function answering 1 or 0 about the chosen labels, nothing else), every
 verdict is remembered and relearnt at each later step on its text, as logged feedback is (the per-pair focal
-loss on the judged entries): a sampled draw teaches once, a remembered verdict for the rest of the fit. The
-reviewer is asked about a (text, label) once: a later draw of labels it has judged on that text takes the
-remembered verdicts as its reward, so a person is never asked the same question twice.
+loss on the judged entries): a sampled draw teaches once, a remembered verdict for the rest of the fit.
 """
 
 from __future__ import annotations
@@ -34,7 +32,7 @@ from skgliclass.training.loop import BestEpoch, Trainer, guarded_update
 from skgliclass.training.optim import load_optimizer_state, optimizer_and_schedule, optimizer_state
 from skgliclass.training.policies import POLICIES, CategoricalPolicy
 from skgliclass.training.ppo_validation import HeldOutJudge
-from skgliclass.training.rewards import Reward, RewardValues
+from skgliclass.training.rewards import Reward
 from skgliclass.training.settings import TrainSettings, Validation
 from skgliclass.training.value import batch_mean_baseline, build_value_model
 
@@ -126,13 +124,10 @@ class PPOTrainer(Trainer):
         self.history.update({f"reward_{name}": [] for name, *_ in ppo.reward.components})
         self.history.update(epoch_reward=[], epoch_seconds=[])
         # The reviewer's verdicts so far, 1 / 0 / -1 (none) per (text, label); None unless the reward is a reviewer's.
-        reviewer = targets is None and bool(ppo.reward.single_function_weight)  # weight 0: its answers say nothing
+        reviewer = targets is None and ppo.reward.single_function_weight is not None
         self.verdicts = np.full((len(texts), len(labels)), -1, dtype=np.int8) if reviewer else None
-        self.asked = 0  # the reviewer's answers on training texts (remembered ones reused are not asked again)
         self.judge = None if validation is None else HeldOutJudge(validation, ppo.reward, self.policy)
         self.best = BestEpoch()
-        if reviewer:
-            self.history["verdicts"] = []
         if self.judge is not None:  # epoch 0: the model as it starts, which a fit must beat to move
             self.history.update(validation_verdicts=[], best_epoch=[])
             self.validate(0)
@@ -147,8 +142,6 @@ class PPOTrainer(Trainer):
     def end_epoch(self, stats: list[dict[str, float]], seconds: float) -> bool:
         self.history["epoch_reward"].append(float(np.nanmean([s["reward"] for s in stats])) if stats else math.nan)
         self.history["epoch_seconds"].append(seconds)
-        if "verdicts" in self.history:
-            self.history["verdicts"].append(float(self.asked))
         return self.judge is not None and self.validate(len(self.history["epoch_seconds"]))
 
     def validate(self, epoch: int) -> bool:
@@ -206,7 +199,6 @@ class PPOTrainer(Trainer):
         state["best"] = self.best.state()
         if self.verdicts is not None:
             state["verdicts"] = torch.as_tensor(self.verdicts)  # a tensor: checkpoints load with weights_only
-            state["asked"] = self.asked
         if self.value_model is not None:
             state["value_width"] = self.value_width
             state["value_model"] = self.value_model.state_dict()
@@ -220,7 +212,6 @@ class PPOTrainer(Trainer):
         self.best.load_state(state.get("best"))
         if "verdicts" in state:
             self.verdicts = state["verdicts"].numpy().astype(np.int8)
-            self.asked = int(state.get("asked", 0))
         if "value_model" in state:
             self.value_model = self.make_value_model(self.ppo.value_model, state["value_width"])  # type: ignore[arg-type]
             self.value_model.load_state_dict(state["value_model"])
@@ -249,7 +240,7 @@ class PPOTrainer(Trainer):
             out = self.forward(self.model, texts, order, encoded)
             logits = out.logits.float()
             if iteration == 0:
-                sample = self.sample(texts, logits, out.mask, targets, rows)
+                sample = self.sample(texts, logits, out.mask, targets)
                 value_loss, baseline = self.baseline(out.text, texts, sample)
                 advantage = sample.credited + sample.rest - baseline
                 replay = self.remember(rows, sample)
@@ -310,22 +301,15 @@ class PPOTrainer(Trainer):
         return torch.as_tensor(targets, device=self.device)
 
     @torch.no_grad()
-    def sample(
-        self,
-        texts: list[str],
-        logits: torch.Tensor,
-        mask: torch.Tensor,
-        targets: np.ndarray | None,
-        rows: np.ndarray | None = None,
-    ) -> Sample:
-        """Draw the batch's decisions from the policy and reward them (``rows``: the texts' positions)."""
+    def sample(self, texts: list[str], logits: torch.Tensor, mask: torch.Tensor, targets: np.ndarray | None) -> Sample:
+        """Draw the batch's decisions from the policy and reward them."""
         probs = self.policy.probs(logits, mask)
         generator = self.sampler if self.ppo.sampling == "stochastic" else None
         actions = self.policy.sample(logits, mask, generator)
         old_logp = self.policy.log_prob(logits, mask, actions, self.settings.label_smoothing)
         known = np.ones(actions.shape, dtype=bool) if targets is None else targets >= 0
         chosen = actions.cpu().numpy().astype(np.int64)
-        values = self.ask(texts, chosen, probs.cpu().numpy(), targets, known, rows)
+        values = self.ppo.reward(texts, chosen, probs.cpu().numpy(), targets, known)
         tensor = partial(torch.as_tensor, dtype=torch.float32, device=self.device)
         total = tensor(values.total)
         valid = self.policy.decisions(actions, mask) & tensor(known).bool() & torch.isfinite(total)
@@ -334,35 +318,6 @@ class PPOTrainer(Trainer):
             credited, rest = self.credit(chosen, probs, targets, known, values.from_labels), tensor(values.feedback)
         zero = partial(torch.nan_to_num, nan=0.0)
         return Sample(actions, old_logp, valid, zero(total), credited, zero(rest), probs, values.parts)
-
-    def ask(
-        self,
-        texts: list[str],
-        chosen: np.ndarray,
-        probs: np.ndarray,
-        targets: np.ndarray | None,
-        known: np.ndarray,
-        rows: np.ndarray | None,
-    ) -> RewardValues:
-        """The reward of each draw. A reviewer is shown only the chosen labels it has not judged on that text; the
-        verdicts it gave before answer the others."""
-        reward = self.ppo.reward
-        if self.verdicts is None or rows is None:
-            return reward(texts, chosen, probs, targets, known)
-        memory, on = self.verdicts[rows].astype(np.float64), chosen == 1
-        if isinstance(self.policy, CategoricalPolicy):  # one right label per text: once known, the rest are wrong
-            settled = (memory == 1).any(1)
-            memory[settled] = memory[settled] == 1
-        weight = float(reward.single_function_weight or 1.0)
-        feedback = np.where(on & (memory >= 0), weight * memory, np.nan)
-        new = np.flatnonzero(~(on.any(1) & (~on | (memory >= 0)).all(1)))
-        if len(new):
-            shown = chosen[new] * (memory[new] < 0)
-            fresh = reward([texts[i] for i in new], shown, probs[new], None, known[new]).feedback
-            feedback[new] = np.where(np.isfinite(fresh), fresh, feedback[new])
-            self.asked += int((np.isfinite(fresh) & (shown == 1)).sum())
-        answers = feedback[on & np.isfinite(feedback)] / weight
-        return RewardValues(np.zeros(len(texts)), feedback, {reward.components[0][0]: _mean(answers)})
 
     def credit(
         self, chosen: np.ndarray, probs: torch.Tensor, targets: np.ndarray, known: np.ndarray, reward: np.ndarray
@@ -420,7 +375,3 @@ class PPOTrainer(Trainer):
 def _masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     weights = mask.to(values.dtype)
     return (values * weights).sum() / weights.sum().clamp_min(1.0)
-
-
-def _mean(values: np.ndarray) -> float:
-    return float(values.mean()) if values.size else math.nan

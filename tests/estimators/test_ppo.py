@@ -326,36 +326,6 @@ def test_a_reviewers_verdicts_are_remembered_and_relearnt(encoder, monkeypatch):
     assert trainers[0].verdicts is None and "replay" not in graded.history_  # a reward, not verdicts
 
 
-@pytest.mark.parametrize("multi_label", [False, True])
-def test_a_reviewer_is_asked_about_a_text_and_label_once(encoder, multi_label, monkeypatch):
-    asked = []  # (text, label) of every verdict the reviewer gave
-
-    def reviewer(texts, actions, probs):
-        asked.extend((text, int(j)) for text, row in zip(texts, actions, strict=True) for j in np.flatnonzero(row))
-        return _reviewer(texts, actions, probs)
-
-    clf = _tiny(encoder, reward=reviewer, multi_label=multi_label, epochs=4).fit(X_TRAIN)
-    assert len(asked) == len(set(asked)) and clf.history_["verdicts"][-1] == len(asked)
-    assert len(clf.history_["verdicts"]) == 4 and np.all(np.diff(clf.history_["verdicts"]) >= 0)
-    if not multi_label:  # one label per text: once a right label is known, no other label of it is asked
-        truth = keyword_truth(X_TRAIN)
-        for i, text in enumerate(X_TRAIN):
-            labels = [j for t, j in asked if t == text]
-            right = [n for n, j in enumerate(labels) if truth[i, j]]
-            assert not right or right[0] == len(labels) - 1
-        return
-    # per-label decisions: the remembered answers are the reviewer's own, so asking again learns the same model
-    monkeypatch.setattr(
-        PPOTrainer,
-        "ask",
-        lambda self, texts, chosen, probs, targets, known, rows: self.ppo.reward(texts, chosen, probs, targets, known),
-    )
-    asked.clear()
-    again = _tiny(encoder, reward=reviewer, multi_label=True, epochs=4).fit(X_TRAIN)
-    assert len(asked) > clf.history_["verdicts"][-1]  # asked again about what it had judged
-    np.testing.assert_allclose(again.predict_proba(X_TEST), clf.predict_proba(X_TEST), atol=1e-6)
-
-
 def test_only_a_reviewers_answers_become_verdicts():
     actions = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1]])
     judge = HeldOutJudge(Validation(["a", "b", "c"], None), make_reward(_reviewer), CategoricalPolicy())
