@@ -395,7 +395,7 @@ def test_single_label_ppo_draws_one_label_per_text(encoder):
 
     def rater(texts, actions, probs):
         seen.append((actions.copy(), probs.copy()))
-        return np.where(actions[:, 0] == 1, 1.0, -1.0)  # favours "animal"; graded, so every draw is asked
+        return np.where(actions[:, 0] == 1, 1.0, 0.0)  # approves only "animal"
 
     clf = _tiny(encoder, reward=rater, multi_label=False, epochs=3).fit(X_TRAIN)
     assert not clf.multilabel_ and len(seen) == 3 * 6
